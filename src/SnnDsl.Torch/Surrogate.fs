@@ -1,0 +1,79 @@
+namespace SnnDsl.Torch
+
+/// A surrogate gradient for the spike op: the forward is always the Heaviside step Θ(x) (1 for x >= 0),
+/// only the backward differs (SPEC section 4). x is the distance to threshold, V - V_th.
+[<RequireQualifiedAccess>]
+type Surrogate =
+    /// (1/a) * 1(|x| < a/2)
+    | Rectangle of width: float
+    /// (1/gamma^2) * max(0, gamma - |x|)
+    | Triangle of gamma: float
+    /// alpha * σ(alpha x) * (1 - σ(alpha x))
+    | Sigmoid of alpha: float
+    /// (alpha/2) / (1 + (pi/2 * alpha * x)^2)
+    | Atan of alpha: float
+    /// SuperSpike: 1 / (beta * |x| + 1)^2
+    | FastSigmoid of beta: float
+
+[<RequireQualifiedAccess>]
+module Surrogate =
+    /// The defaults of SPEC section 4.
+    let rectangle = Surrogate.Rectangle 1.0
+    let triangle = Surrogate.Triangle 1.0
+    let sigmoid = Surrogate.Sigmoid 4.0
+    let atan = Surrogate.Atan 2.0
+    let fastSigmoid = Surrogate.FastSigmoid 10.0
+
+    /// Names as written on the command line, with their default parameter.
+    let all = [ "rectangle", rectangle; "triangle", triangle; "sigmoid", sigmoid; "atan", atan; "fast-sigmoid", fastSigmoid ]
+
+    /// The name and parameter, e.g. ("atan", 2.0).
+    let describe (s: Surrogate) =
+        match s with
+        | Surrogate.Rectangle a -> "rectangle", a
+        | Surrogate.Triangle g -> "triangle", g
+        | Surrogate.Sigmoid a -> "sigmoid", a
+        | Surrogate.Atan a -> "atan", a
+        | Surrogate.FastSigmoid b -> "fast-sigmoid", b
+
+    /// Parses "name" or "name:param", e.g. "sigmoid:4"; an unknown name lists the valid ones.
+    let parse (text: string) : Result<Surrogate, string> =
+        let valid = all |> List.map fst |> String.concat ", "
+        let name, arg =
+            match text.Split(':', 2) with
+            | [| n |] -> n.Trim().ToLowerInvariant(), None
+            | parts -> parts[0].Trim().ToLowerInvariant(), Some(parts[1].Trim())
+        match List.tryFind (fun (n, _) -> n = name) all with
+        | None -> Error $"unknown surrogate '{name}'; valid surrogates: {valid}"
+        | Some(_, dflt) ->
+            let withParam p =
+                match dflt with
+                | Surrogate.Rectangle _ -> Surrogate.Rectangle p
+                | Surrogate.Triangle _ -> Surrogate.Triangle p
+                | Surrogate.Sigmoid _ -> Surrogate.Sigmoid p
+                | Surrogate.Atan _ -> Surrogate.Atan p
+                | Surrogate.FastSigmoid _ -> Surrogate.FastSigmoid p
+            match arg with
+            | None -> Ok dflt
+            | Some a ->
+                match System.Double.TryParse(a, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture) with
+                | true, p when p > 0.0 && System.Double.IsFinite p -> Ok(withParam p)
+                | _ -> Error $"surrogate '{name}' needs a positive number after ':', got '{a}'"
+
+    /// The analytic derivative dΘ/dx used by the backward (the scalar oracle's reference).
+    let derivative (s: Surrogate) (x: float) : float =
+        match s with
+        | Surrogate.Rectangle a -> if abs x < a / 2.0 then 1.0 / a else 0.0
+        | Surrogate.Triangle g -> max 0.0 (g - abs x) / (g * g)
+        | Surrogate.Sigmoid a ->
+            let sg = 1.0 / (1.0 + exp (-a * x))
+            a * sg * (1.0 - sg)
+        | Surrogate.Atan a ->
+            let u = System.Math.PI / 2.0 * a * x
+            (a / 2.0) / (1.0 + u * u)
+        | Surrogate.FastSigmoid b ->
+            let d = b * abs x + 1.0
+            1.0 / (d * d)
+
+    /// Heaviside step with Θ(0) = 1.
+    let heaviside (x: float) = if x >= 0.0 then 1.0 else 0.0
