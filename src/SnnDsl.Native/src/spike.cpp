@@ -1,0 +1,68 @@
+// The spike op: Heaviside forward, surrogate-gradient backward (SPEC section 4), as a libtorch autograd
+// function written with tensor ops only, so the same code runs on CPU and CUDA.
+#include <torch/csrc/autograd/custom_function.h>
+#include <cmath>
+#include "shim.h"
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// dΘ/dx for x = V - threshold.
+at::Tensor surrogate_derivative(const at::Tensor& x, int64_t kind, double p) {
+  switch (kind) {
+    case SNN_SURROGATE_RECTANGLE: return at::lt(x.abs(), p / 2.0).to(x.scalar_type()).mul_(1.0 / p);
+    case SNN_SURROGATE_TRIANGLE: return (p - x.abs()).clamp_min_(0.0).mul_(1.0 / (p * p));
+    case SNN_SURROGATE_SIGMOID: {
+      auto s = at::sigmoid(x * p);
+      return s * (1.0 - s) * p;
+    }
+    case SNN_SURROGATE_ATAN: {
+      auto u = x * (M_PI / 2.0 * p);
+      return (u * u).add_(1.0).reciprocal_().mul_(p / 2.0);
+    }
+    case SNN_SURROGATE_FAST_SIGMOID: {
+      auto d = x.abs().mul_(p).add_(1.0);
+      return (d * d).reciprocal_();
+    }
+    default: throw std::invalid_argument("unknown surrogate code " + std::to_string(kind));
+  }
+}
+
+struct SpikeFunction : public torch::autograd::Function<SpikeFunction> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, int64_t kind, double param) {
+    ctx->save_for_backward({x});
+    ctx->saved_data["kind"] = kind;
+    ctx->saved_data["param"] = param;
+    return at::ge(x, 0).to(x.scalar_type());
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    auto x = ctx->get_saved_variables()[0];
+    auto kind = ctx->saved_data["kind"].toInt();
+    auto param = ctx->saved_data["param"].toDouble();
+    return {grad_outputs[0] * surrogate_derivative(x, kind, param), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+extern "C" {
+
+SNN_API int snn_spike(snn_tensor x, int surrogate, double param, snn_tensor* out) {
+  SNN_GUARD({
+    snn::require_out(out);
+    if (surrogate < SNN_SURROGATE_RECTANGLE || surrogate > SNN_SURROGATE_FAST_SIGMOID)
+      throw std::invalid_argument("unknown surrogate code " + std::to_string(surrogate));
+    if (!(param > 0.0) || !std::isfinite(param))
+      throw std::invalid_argument("surrogate parameter must be positive and finite, got " + std::to_string(param));
+    auto& input = snn::unwrap(x);
+    if (!at::isFloatingType(input.scalar_type()))
+      throw std::invalid_argument(std::string("spike expects a floating-point input, got ") +
+                                  c10::toString(input.scalar_type()));
+    *out = snn::wrap(SpikeFunction::apply(input, static_cast<int64_t>(surrogate), param));
+  })
+}
+
+}  // extern "C"

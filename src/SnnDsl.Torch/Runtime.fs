@@ -1,0 +1,41 @@
+namespace SnnDsl.Torch
+
+open System
+open System.IO
+open System.Reflection
+open System.Runtime.InteropServices
+
+/// Loads the native shim once per process and tunes the allocator.
+module internal Runtime =
+    /// glibc's ceiling for M_MMAP_THRESHOLD on 64-bit (32 MiB): tensors below it are reused from the heap.
+    let mmapThreshold = 32L * 1024L * 1024L
+    /// Do not hand freed heap memory back to the kernel until 1 GiB is free at the top.
+    let trimThreshold = 1024L * 1024L * 1024L
+
+    let private resolve (name: string) (assembly: Assembly) (path: DllImportSearchPath Nullable) : nativeint =
+        if name <> Native.Lib then 0n
+        else
+            // SNNDSL_NATIVE_LIB names the shim explicitly (e.g. one built against a CUDA libtorch).
+            let candidates =
+                [ match Environment.GetEnvironmentVariable "SNNDSL_NATIVE_LIB" with
+                  | null | "" -> ()
+                  | p -> p
+                  let dir = Path.GetDirectoryName assembly.Location
+                  if not (String.IsNullOrEmpty dir) then Path.Combine(dir, "libsnndsl_native.so") ]
+            candidates
+            |> List.tryPick (fun p ->
+                match NativeLibrary.TryLoad p with
+                | true, h -> Some h
+                | _ -> None)
+            |> Option.defaultValue 0n
+
+    let private init =
+        lazy
+            (NativeLibrary.SetDllImportResolver(typeof<TorchException>.Assembly, DllImportResolver resolve)
+             // SNNDSL_MALLOC=default keeps glibc's defaults (for benchmarks that compare both settings).
+             match Environment.GetEnvironmentVariable "SNNDSL_MALLOC" with
+             | "default" -> ()
+             | _ -> Errors.check "init" (Native.snn_init (mmapThreshold, trimThreshold)))
+
+    /// Idempotent; every public entry point that reaches the shim calls it first.
+    let ensure () = init.Force()
