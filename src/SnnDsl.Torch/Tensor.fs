@@ -495,3 +495,12 @@ type Tensor private (handle: TensorHandle) as this =
 
     /// Matrix product with broadcasting (torch.matmul).
     static member Matmul(a: Tensor, b: Tensor) = Tensor.Call("matmul", OutFn(fun p -> snn_matmul (a.H, b.H, &p)))
+
+    // ---------------------------------------------------------------- like-constructors
+
+    /// Zeros with t's shape, dtype and device.
+    static member ZerosLike(t: Tensor) = Tensor.Zeros(t.Shape, t.DType, t.Device)
+    /// Ones with t's shape, dtype and device.
+    static member OnesLike(t: Tensor) = Tensor.Ones(t.Shape, t.DType, t.Device)
+    /// A constant with t's shape, dtype and device.
+    static member FullLike(t: Tensor, value: float) = Tensor.Full(t.Shape, value, t.DType, t.Device)

@@ -1,0 +1,161 @@
+// SnnDsl build script: `dotnet fsi build.fsx <target>`.
+// Targets (each builds what it needs first):
+//   deps    check libtorch, OpenBLAS, cmake, g++; installs them with apt-get when root on Debian
+//   native  build the C++ shim (src/SnnDsl.Native) with CMake into build/native
+//   build   build the whole solution (Release)
+//   test    run every test project and print "N passed, N failed"
+//   bench   run the benchmarks against PyTorch (needs Debian's python3-torch)
+//   demo    the main job on its embedded default data
+// Environment: CMAKE_PREFIX_PATH or Torch_DIR point CMake at another libtorch (e.g. a CUDA build).
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Text.RegularExpressions
+
+let root = __SOURCE_DIRECTORY__
+let args = fsi.CommandLineArgs |> Array.skip 1
+let target = if args.Length = 0 then "help" else args[0]
+let extraArgs = if args.Length > 1 then args[1..] else [||]
+
+let fail (msg: string) =
+    eprintfn "build.fsx: %s" msg
+    exit 1
+
+/// Runs a command, streaming its output; returns the exit code.
+let runCode (file: string) (arguments: string) (echo: string -> unit) =
+    printfn "> %s %s" file arguments
+    let psi = ProcessStartInfo(file, arguments, WorkingDirectory = root, UseShellExecute = false)
+    psi.RedirectStandardOutput <- true
+    psi.RedirectStandardError <- true
+    use p = new Process(StartInfo = psi)
+    p.OutputDataReceived.Add(fun e -> if not (isNull e.Data) then echo e.Data)
+    p.ErrorDataReceived.Add(fun e -> if not (isNull e.Data) then eprintfn "%s" e.Data)
+    p.Start() |> ignore
+    p.BeginOutputReadLine()
+    p.BeginErrorReadLine()
+    p.WaitForExit()
+    p.ExitCode
+
+let run file arguments =
+    let code = runCode file arguments (printfn "%s")
+    if code <> 0 then fail $"'{file} {arguments}' exited with code {code}"
+
+let commandExists (name: string) =
+    (Environment.GetEnvironmentVariable "PATH").Split(':')
+    |> Array.exists (fun d -> File.Exists(Path.Combine(d, name)))
+
+// ---------------------------------------------------------------- deps
+
+let aptPackages = [ "libtorch-dev"; "libopenblas0-pthread"; "cmake"; "g++" ]
+
+let torchFound () =
+    let fromEnv =
+        [ "Torch_DIR"; "CMAKE_PREFIX_PATH" ]
+        |> List.exists (fun v -> not (String.IsNullOrEmpty(Environment.GetEnvironmentVariable v)))
+    fromEnv || File.Exists "/usr/lib/x86_64-linux-gnu/cmake/Torch/TorchConfig.cmake"
+    || File.Exists "/usr/lib/aarch64-linux-gnu/cmake/Torch/TorchConfig.cmake"
+
+let openBlasFound () =
+    [ "/usr/lib/x86_64-linux-gnu/libopenblas.so.0"; "/usr/lib/aarch64-linux-gnu/libopenblas.so.0" ]
+    |> List.exists File.Exists
+
+let missingDeps () =
+    [ if not (torchFound ()) then "libtorch-dev"
+      if not (openBlasFound ()) then "libopenblas0-pthread"
+      if not (commandExists "cmake") then "cmake"
+      if not (commandExists "g++") then "g++" ]
+
+let deps () =
+    match missingDeps () with
+    | [] -> printfn "deps: libtorch, OpenBLAS, cmake and g++ found"
+    | missing ->
+        let isRoot = Environment.UserName = "root"
+        let isDebian = File.Exists "/etc/debian_version"
+        let install = "apt-get install -y " + String.Join(" ", aptPackages)
+        if isRoot && isDebian then
+            printfn "deps: installing %s" (String.Join(", ", missing))
+            run "apt-get" "update -q"
+            runCode "apt-get" ("install -y -q " + String.Join(" ", aptPackages)) ignore
+            |> fun c -> if c <> 0 then fail $"apt-get install failed with code {c}"
+            match missingDeps () with
+            | [] -> ()
+            | still -> fail $"still missing after apt-get: {still}"
+        else
+            fail $"missing {missing}; install them with:\n  sudo apt-get update && sudo {install}"
+
+// ---------------------------------------------------------------- native, build
+
+let native () =
+    deps ()
+    let extra =
+        match Environment.GetEnvironmentVariable "Torch_DIR" with
+        | null | "" -> ""
+        | d -> $" -DTorch_DIR=\"{d}\""
+    run "cmake" ($"-S src/SnnDsl.Native -B build/native -DCMAKE_BUILD_TYPE=Release" + extra)
+    run "cmake" "--build build/native -j 2"
+
+let build () =
+    native ()
+    run "dotnet" "build SnnDsl.sln -c Release -p:SkipNativeBuild=true -nologo -v:q"
+
+// ---------------------------------------------------------------- test
+
+let testProjects () =
+    Directory.GetFiles(Path.Combine(root, "tests"), "*.*proj", SearchOption.AllDirectories)
+    |> Array.filter (fun p -> p.EndsWith ".fsproj" || p.EndsWith ".csproj")
+    |> Array.sort
+
+let test () =
+    build ()
+    let summary = Regex(@"(Passed|Failed)!\s+-\s+Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)")
+    let mutable passed, failed, skipped, broken = 0, 0, 0, []
+    for proj in testProjects () do
+        let name = Path.GetFileNameWithoutExtension proj
+        let mutable counted = false
+        let echo (line: string) =
+            printfn "%s" line
+            let m = summary.Match line
+            if m.Success then
+                counted <- true
+                failed <- failed + int m.Groups[2].Value
+                passed <- passed + int m.Groups[3].Value
+                skipped <- skipped + int m.Groups[4].Value
+        let filter = if extraArgs.Length > 0 then " " + String.Join(" ", extraArgs) else ""
+        let code = runCode "dotnet" $"test \"{proj}\" -c Release --no-build -nologo{filter}" echo
+        if code <> 0 && not counted then broken <- name :: broken
+    if not broken.IsEmpty then
+        eprintfn "test projects that failed to run: %s" (String.Join(", ", List.rev broken))
+        failed <- failed + broken.Length
+    printfn ""
+    if skipped > 0 then printfn "%d passed, %d failed, %d skipped" passed failed skipped
+    else printfn "%d passed, %d failed" passed failed
+    if failed > 0 || passed = 0 then exit 1
+
+// ---------------------------------------------------------------- bench, demo
+
+let bench () =
+    build ()
+    let benchProj = Path.Combine(root, "bench", "SnnDsl.Bench", "SnnDsl.Bench.fsproj")
+    if not (File.Exists benchProj) then fail "bench/SnnDsl.Bench is missing"
+    run "dotnet" ($"run -c Release --no-build --project \"{benchProj}\" -- " + String.Join(" ", extraArgs))
+
+let demo () =
+    build ()
+    let cli = Path.Combine(root, "src", "SnnDsl.Cli", "SnnDsl.Cli.fsproj")
+    if File.Exists cli then
+        let a = if extraArgs.Length > 0 then String.Join(" ", extraArgs) else "demo"
+        run "dotnet" ($"run -c Release --no-build --project \"{cli}\" -- " + a)
+    else
+        run "dotnet" "fsi examples/binding-demo.fsx"
+
+match target with
+| "deps" -> deps ()
+| "native" -> native ()
+| "build" -> build ()
+| "test" -> test ()
+| "bench" -> bench ()
+| "demo" -> demo ()
+| _ ->
+    printfn "usage: dotnet fsi build.fsx deps|native|build|test|bench|demo [args...]"
+    if target <> "help" then exit 2
