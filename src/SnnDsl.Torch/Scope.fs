@@ -38,6 +38,19 @@ and [<Sealed; AllowNullLiteral>] TensorScope() as this =
 
     member internal _.Add(r: ScopedResource) = owned.Add r
 
+    /// Takes r out of whatever scope owns it: the caller now owns it and must Dispose it (model parameters,
+    /// optimiser state and other long-lived tensors created while a scope is open).
+    static member Forget<'R when 'R :> ScopedResource>(r: 'R) : 'R =
+        r.Owner <- null
+        r
+
+    /// `use _ = TensorScope.Suspend ()`: until disposed, new tensors on this thread belong to no scope.
+    static member Suspend() : IDisposable =
+        let saved = TensorScope.current
+        TensorScope.current <- null
+        { new IDisposable with
+            member _.Dispose() = TensorScope.current <- saved }
+
     /// How many resources this scope currently owns.
     member _.Count = owned.Count
 

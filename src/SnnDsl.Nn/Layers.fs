@@ -1,0 +1,130 @@
+namespace SnnDsl.Nn
+
+open System
+open SnnDsl.Torch
+
+/// 2-D convolution over [T, N, C, H, W] (time merged into the batch). Kaiming-normal weights.
+type Conv2d(inChannels: int, outChannels: int, kernel: int, ?stride: int, ?padding: int, ?bias: bool, ?groups: int) as this =
+    inherit Module()
+    let stride = defaultArg stride 1
+    let padding = defaultArg padding (kernel / 2)
+    let groups = defaultArg groups 1
+    let fanIn = inChannels / groups * kernel * kernel
+    let weight = this.RegisterParameter("weight", Tensor.Empty([| outChannels; inChannels / groups; kernel; kernel |]))
+    do Init.kaimingNormal fanIn weight
+    let bias =
+        if defaultArg bias false then
+            let b = this.RegisterParameter("bias", Tensor.Zeros([| outChannels |]))
+            Some b
+        else None
+    let counter = SynapseCounter()
+    member _.Weight = weight
+    member _.Bias = bias
+    member _.Counter = counter
+    override _.Forward(x) =
+        if x.Dim <> 5 then invalidArg "x" $"Conv2d expects [T, N, C, H, W], got shape {x.Shape}"
+        let c = x.Shape[2]
+        if c <> inChannels then invalidArg "x" $"Conv2d({inChannels}->{outChannels}) got {c} input channels"
+        let y = Time.merged (fun m -> Nn.Conv2d(m, weight, ?bias = bias, stride = stride, padding = padding, groups = groups)) x
+        let ys = y.Shape
+        counter.Record(x, int64 fanIn * int64 outChannels * int64 ys[3] * int64 ys[4])
+        y
+    override _.Describe() = $"Conv2d({inChannels}->{outChannels}, k={kernel}, s={stride}, p={padding})"
+    interface ISynaptic with
+        member _.Counter = counter
+
+/// Fully connected layer over [T, N, in] (or any [T, N, ..., in]).
+type Linear(inFeatures: int, outFeatures: int, ?bias: bool) as this =
+    inherit Module()
+    let weight = this.RegisterParameter("weight", Tensor.Empty([| outFeatures; inFeatures |]))
+    do Init.kaimingNormal inFeatures weight
+    let bias =
+        if defaultArg bias true then
+            let b = this.RegisterParameter("bias", Tensor.Empty([| outFeatures |]))
+            Init.fanInUniform inFeatures b
+            Some b
+        else None
+    let counter = SynapseCounter()
+    member _.Weight = weight
+    member _.Bias = bias
+    member _.Counter = counter
+    override _.Forward(x) =
+        let f = x.Shape[x.Dim - 1]
+        if f <> inFeatures then invalidArg "x" $"Linear({inFeatures}->{outFeatures}) got {f} input features (shape {x.Shape})"
+        let y = Nn.Linear(x, weight, ?bias = bias)
+        counter.Record(x, int64 inFeatures * int64 outFeatures)
+        y
+    override _.Describe() = $"Linear({inFeatures}->{outFeatures})"
+    interface ISynaptic with
+        member _.Counter = counter
+
+/// Batch normalisation over channels (dim 2 of [T, N, C, ...]) with statistics over T x N x spatial,
+/// as tdBN-style SNNs use; running statistics are buffers.
+type BatchNorm(channels: int, ?momentum: float, ?eps: float) as this =
+    inherit Module()
+    let momentum = defaultArg momentum 0.1
+    let eps = defaultArg eps 1e-5
+    let weight = this.RegisterParameter("weight", Tensor.Ones([| channels |]))
+    let bias = this.RegisterParameter("bias", Tensor.Zeros([| channels |]))
+    let runningMean = this.RegisterBuffer("running_mean", Tensor.Zeros([| channels |]))
+    let runningVar = this.RegisterBuffer("running_var", Tensor.Ones([| channels |]))
+    member _.Weight = weight
+    member _.Bias = bias
+    member _.RunningMean = runningMean
+    member _.RunningVar = runningVar
+    override this.Forward(x) =
+        if x.Dim < 3 || x.Shape[2] <> channels then
+            invalidArg "x" $"BatchNorm({channels}) expects [T, N, {channels}, ...], got shape {x.Shape}"
+        Time.merged
+            (fun m ->
+                Nn.BatchNorm(m, Some runningMean, Some runningVar, weight, bias, training = this.IsTraining, momentum = momentum, eps = eps))
+            x
+    override _.Describe() = $"BatchNorm({channels})"
+
+/// Max pooling over [T, N, C, H, W].
+type MaxPool2d(kernel: int, ?stride: int, ?padding: int) =
+    inherit Module()
+    let stride = defaultArg stride kernel
+    let padding = defaultArg padding 0
+    override _.Forward(x) = Time.merged (fun m -> Nn.MaxPool2d(m, kernel, stride, padding)) x
+    override _.Describe() = $"MaxPool2d({kernel})"
+
+/// Average pooling over [T, N, C, H, W].
+type AvgPool2d(kernel: int, ?stride: int, ?padding: int) =
+    inherit Module()
+    let stride = defaultArg stride kernel
+    let padding = defaultArg padding 0
+    override _.Forward(x) = Time.merged (fun m -> Nn.AvgPool2d(m, kernel, stride, padding)) x
+    override _.Describe() = $"AvgPool2d({kernel})"
+
+/// Adaptive average pooling to a fixed size over [T, N, C, H, W].
+type AdaptiveAvgPool2d(outHeight: int, outWidth: int) =
+    inherit Module()
+    override _.Forward(x) = Time.merged (fun m -> Nn.AdaptiveAvgPool2d(m, outHeight, outWidth)) x
+    override _.Describe() = $"AdaptiveAvgPool2d({outHeight}x{outWidth})"
+
+/// Dropout, active in training mode only. The mask is drawn per time step.
+type Dropout(p: float) =
+    inherit Module()
+    do if p < 0.0 || p >= 1.0 then invalidArg "p" $"dropout probability must be in [0, 1), got {p}"
+    override this.Forward(x) = Nn.Dropout(x, p, this.IsTraining)
+    override _.Describe() = $"Dropout({p})"
+
+/// Flattens [T, N, ...] to [T, N, features].
+type Flatten() =
+    inherit Module()
+    override _.Forward(x) = x.Flatten(2)
+    override _.Describe() = "Flatten"
+
+/// Runs modules in order.
+type Sequential(modules: Module seq) as this =
+    inherit Module()
+    let layers = modules |> Seq.toArray
+    do layers |> Array.iteri (fun i m -> this.RegisterModule(string i, m) |> ignore)
+    member _.Layers = layers
+    override _.Forward(x) =
+        let mutable h = x
+        for m in layers do
+            h <- m.Forward h
+        h
+    override _.Describe() = "Sequential"

@@ -1,0 +1,52 @@
+namespace SnnDsl.Nn
+
+open SnnDsl.Torch
+
+/// Training objectives over time-first outputs O [T, N, classes] (SPEC section 5).
+[<RequireQualifiedAccess>]
+type Loss =
+    /// Cross entropy of the mean output over time, with optional label smoothing.
+    | MeanOutputCrossEntropy of labelSmoothing: float
+    /// TET (Deng et al. 2022): (1 - lambda) mean_t CE(O_t, y) + lambda mean_t MSE(O_t, phi).
+    | Tet of lambda: float * phi: float * labelSmoothing: float
+    /// MSE between spike counts of the output layer (summed over T) and T x one-hot(y).
+    | CountMse
+
+[<RequireQualifiedAccess>]
+module Loss =
+    let ce = Loss.MeanOutputCrossEntropy 0.0
+    /// TET with the AR-LIF settings (lambda 0.05, phi 1.0).
+    let tet = Loss.Tet(0.05, 1.0, 0.0)
+
+    /// The prediction: mean over time of the outputs, [N, classes].
+    let prediction (outputs: Tensor) = outputs.Mean(0)
+
+    /// The scalar loss of outputs [T, N, classes] against int64 labels [N].
+    let compute (loss: Loss) (outputs: Tensor) (labels: Tensor) : Tensor =
+        if outputs.Dim <> 3 then invalidArg "outputs" $"expected outputs [T, N, classes], got shape {outputs.Shape}"
+        match loss with
+        | Loss.MeanOutputCrossEntropy ls -> Nn.CrossEntropy(outputs.Mean(0), labels, labelSmoothing = ls)
+        | Loss.Tet(lambda, phi, ls) ->
+            let shape = outputs.Shape
+            let steps = shape[0]
+            // mean_t CE(O_t, y) = CE over the T x N rows with labels repeated per step.
+            let flat = outputs.Flatten(0, 1)
+            let repeated = labels.Unsqueeze(0).Expand(steps, shape[1]).Flatten()
+            let ce = Nn.CrossEntropy(flat, repeated, labelSmoothing = ls)
+            if lambda = 0.0 then ce
+            else
+                let target = Tensor.FullLike(outputs, phi)
+                (1.0 - lambda) * ce + lambda * Nn.Mse(outputs, target)
+        | Loss.CountMse ->
+            let shape = outputs.Shape
+            let counts = outputs.Sum(0)
+            let target = Nn.OneHot(labels, shape[2]).To(outputs.DType) * float shape[0]
+            Nn.Mse(counts, target)
+
+    /// Parses ce | tet | mse.
+    let parse (name: string) =
+        match name.Trim().ToLowerInvariant() with
+        | "ce" -> Ok ce
+        | "tet" -> Ok tet
+        | "mse" -> Ok Loss.CountMse
+        | other -> Error $"unknown loss '{other}'; valid losses: ce, tet, mse"

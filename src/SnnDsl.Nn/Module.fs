@@ -1,0 +1,112 @@
+namespace SnnDsl.Nn
+
+open System
+open System.Collections.Generic
+open SnnDsl.Torch
+
+/// A network component. Activations flow time-first, [T, N, ...]: stateless layers run on all T steps at
+/// once by merging T into the batch; spiking layers loop over time. Parameters (trainable leaves) and
+/// buffers (e.g. BatchNorm running statistics) are registered by name and owned by the module, outside any
+/// TensorScope; Dispose releases them.
+[<AbstractClass>]
+type Module() =
+    let parameters = List<string * Tensor>()
+    let buffers = List<string * Tensor>()
+    let children = List<string * Module>()
+    let mutable training = true
+
+    /// Computes the output for an input [T, N, ...].
+    abstract Forward: Tensor -> Tensor
+
+    /// A short description for summaries, e.g. "Conv2d(1->32, k=3)".
+    abstract Describe: unit -> string
+    default this.Describe() = this.GetType().Name
+
+    /// Called when the mode changes (layers with mode-dependent state override it).
+    abstract OnModeChanged: bool -> unit
+    default _.OnModeChanged _ = ()
+
+    /// Registers a trainable tensor (made a leaf that requires grad).
+    member _.RegisterParameter(name: string, t: Tensor) =
+        TensorScope.Forget t |> ignore
+        t.RequiresGrad <- true
+        parameters.Add((name, t))
+        t
+
+    /// Registers a non-trainable state tensor saved with the model.
+    member _.RegisterBuffer(name: string, t: Tensor) =
+        TensorScope.Forget t |> ignore
+        buffers.Add((name, t))
+        t
+
+    /// Registers a sub-module under a name.
+    member _.RegisterModule<'M when 'M :> Module>(name: string, m: 'M) =
+        children.Add((name, m :> Module))
+        m
+
+    /// Direct sub-modules with their names.
+    member _.Children = children :> IReadOnlyList<_>
+
+    /// Every parameter of this module and its descendants, named by path ("0.weight", "block1.conv.weight").
+    member this.NamedParameters() : (string * Tensor) list =
+        [ yield! parameters
+          for name, c in children do
+              for n, t in c.NamedParameters() do
+                  yield (name + "." + n, t) ]
+
+    /// Every buffer of this module and its descendants, named by path.
+    member this.NamedBuffers() : (string * Tensor) list =
+        [ yield! buffers
+          for name, c in children do
+              for n, t in c.NamedBuffers() do
+                  yield (name + "." + n, t) ]
+
+    /// Every module of the tree (this one first), named by path ("" for the root).
+    member this.NamedModules() : (string * Module) list =
+        [ yield ("", this)
+          for name, c in children do
+              for n, m in c.NamedModules() do
+                  yield ((if n = "" then name else name + "." + n), m) ]
+
+    /// The trainable tensors.
+    member this.Parameters() = this.NamedParameters() |> List.map snd
+
+    /// Total number of trainable scalars.
+    member this.ParameterCount() = this.Parameters() |> List.sumBy (fun p -> p.NumElements)
+
+    /// True in training mode (batch statistics, dropout active).
+    member _.IsTraining = training
+
+    /// Switches this module and its descendants to training (true) or evaluation (false) mode.
+    member this.Train(mode: bool) =
+        training <- mode
+        this.OnModeChanged mode
+        for _, c in children do
+            c.Train mode
+
+    /// Evaluation mode.
+    member this.Eval() = this.Train false
+
+    /// Zeroes (drops) every parameter's gradient.
+    member this.ZeroGrad() =
+        for p in this.Parameters() do
+            p.ZeroGrad(setToNone = true)
+
+    /// Releases the native memory of every parameter and buffer of the tree.
+    member this.Dispose() =
+        for _, t in parameters do t.Dispose()
+        for _, t in buffers do t.Dispose()
+        for _, c in children do c.Dispose()
+
+    interface IDisposable with
+        member this.Dispose() = this.Dispose()
+
+/// Helpers for the time-first layout.
+module Time =
+    /// Applies a stateless function to every time step at once: [T, N, ...] -> merge -> f -> [T, N, ...].
+    let merged (f: Tensor -> Tensor) (x: Tensor) =
+        let shape = x.Shape
+        if shape.Length < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {shape}"
+        let y = f (x.Flatten(0, 1))
+        let ys = y.Shape
+        y.Reshape(Array.append [| shape[0]; shape[1] |] ys[1..])

@@ -1,0 +1,117 @@
+namespace SnnDsl.Nn
+
+open System
+open SnnDsl.Torch
+
+/// Optimiser settings.
+[<RequireQualifiedAccess>]
+type OptimizerKind =
+    | Sgd of momentum: float * nesterov: bool
+    | Adam of beta1: float * beta2: float * eps: float
+    /// Adam with decoupled weight decay (Loshchilov and Hutter).
+    | AdamW of beta1: float * beta2: float * eps: float
+
+/// A first-order optimiser over a fixed list of parameters, updating them in place without autograd.
+/// Its state (momentum buffers, moments, step count) can be saved and restored for exact resumption.
+type Optimizer(kind: OptimizerKind, parameters: Tensor list, lr: float, ?weightDecay: float) =
+    let weightDecay = defaultArg weightDecay 0.0
+    let ps = List.toArray parameters
+    // Lazily created per-parameter state: momentum buffer (SGD) or first and second moments (Adam).
+    let first: Tensor[] = Array.zeroCreate ps.Length
+    let second: Tensor[] = Array.zeroCreate ps.Length
+    let mutable steps = 0L
+    do
+        if lr <= 0.0 || Double.IsNaN lr then invalidArg "lr" $"learning rate must be positive, got {lr}"
+        if weightDecay < 0.0 then invalidArg "weightDecay" $"weight decay must be >= 0, got {weightDecay}"
+
+    /// The learning rate of the next step (schedules set it).
+    member val LearningRate = lr with get, set
+    member _.Kind = kind
+    member _.Steps = steps
+
+    /// Drops every parameter's gradient.
+    member _.ZeroGrad() =
+        for p in ps do
+            p.ZeroGrad(setToNone = true)
+
+    /// Applies one update from the accumulated gradients.
+    member this.Step() =
+        use _ = Autograd.noGrad ()
+        // Moment buffers outlive the step's TensorScope.
+        let persist (t: Tensor) = TensorScope.Forget t
+        steps <- steps + 1L
+        let lr = this.LearningRate
+        for i in 0 .. ps.Length - 1 do
+            match ps[i].Grad with
+            | None -> ()
+            | Some g ->
+                use g = g
+                let p = ps[i]
+                match kind with
+                | OptimizerKind.Sgd(momentum, nesterov) ->
+                    use d = if weightDecay <> 0.0 then g + p * weightDecay else g.Alias()
+                    if momentum = 0.0 then p.AddInPlace(d, -lr)
+                    else
+                        if isNull first[i] then first[i] <- persist (d.Clone())
+                        else
+                            first[i].MulInPlace momentum
+                            first[i].AddInPlace d
+                        if nesterov then
+                            use step = d + first[i] * momentum
+                            p.AddInPlace(step, -lr)
+                        else p.AddInPlace(first[i], -lr)
+                | OptimizerKind.Adam(b1, b2, eps)
+                | OptimizerKind.AdamW(b1, b2, eps) ->
+                    let decoupled = match kind with OptimizerKind.AdamW _ -> true | _ -> false
+                    if decoupled && weightDecay <> 0.0 then p.MulInPlace(1.0 - lr * weightDecay)
+                    use d = if not decoupled && weightDecay <> 0.0 then g + p * weightDecay else g.Alias()
+                    if isNull first[i] then
+                        first[i] <- persist (Tensor.ZerosLike p)
+                        second[i] <- persist (Tensor.ZerosLike p)
+                    first[i].MulInPlace b1
+                    first[i].AddInPlace(d, 1.0 - b1)
+                    second[i].MulInPlace b2
+                    second[i].AddcmulInPlace(d, d, 1.0 - b2)
+                    let bc1 = 1.0 - Math.Pow(b1, float steps)
+                    let bc2 = 1.0 - Math.Pow(b2, float steps)
+                    use denom = (second[i] / bc2).Sqrt() + eps
+                    p.AddcdivInPlace(first[i], denom, -lr / bc1)
+
+    /// Scales gradients so their global L2 norm is at most maxNorm; returns the norm before clipping.
+    member _.ClipGradNorm(maxNorm: float) =
+        use _ = Autograd.noGrad ()
+        let grads = ps |> Array.choose (fun p -> p.Grad)
+        try
+            let total = grads |> Array.sumBy (fun g -> (use n = g.Norm() in let v = n.ToScalar() in v * v)) |> sqrt
+            if total > maxNorm then
+                let scale = maxNorm / (total + 1e-6)
+                for g in grads do g.MulInPlace scale
+            total
+        finally
+            for g in grads do g.Dispose()
+
+    /// The optimiser state as named tensors (for checkpoints).
+    member _.State() : (string * Tensor) list =
+        [ for i in 0 .. ps.Length - 1 do
+              if not (isNull first[i]) then yield ($"first.{i}", first[i])
+              if not (isNull second[i]) then yield ($"second.{i}", second[i])
+          yield ("steps", Tensor.Scalar(float steps, DType.Float64)) ]
+
+    /// Restores a state written by State (copies; the given tensors stay the caller's).
+    member _.LoadState(state: (string * Tensor) seq) =
+        for name, t in state do
+            match name.Split('.') with
+            | [| "steps" |] -> steps <- int64 (t.ToScalar())
+            | [| slot; idx |] ->
+                let i = int idx
+                if i < 0 || i >= ps.Length then invalidArg "state" $"optimizer state names parameter {i} of {ps.Length}"
+                let arr = if slot = "first" then first else second
+                if isNull arr[i] then arr[i] <- TensorScope.Forget(Tensor.ZerosLike ps[i])
+                use _ = Autograd.noGrad ()
+                arr[i].CopyFrom t
+            | _ -> invalidArg "state" $"unknown optimizer state entry '{name}'"
+
+    interface IDisposable with
+        member _.Dispose() =
+            for t in Array.append first second do
+                if not (isNull t) then t.Dispose()
