@@ -55,13 +55,13 @@ module Models =
             for i in 0 .. blocks - 1 do
                 layers.Add(Blocks.basicBlock spiking cin cout (if i = 0 then stride else 1))
                 cin <- cout
-        layers.AddRange([ AdaptiveAvgPool2d(1, 1); Flatten(); Linear(512, 256); spiking 256; Linear(256, input.Classes) ])
+        layers.AddRange([ AdaptiveAvgPool2d(1, 1) :> Module; Flatten(); Linear(512, 256); spiking 256; Linear(256, input.Classes) ])
         Sequential(layers)
 
     /// Pre-activation ResNet-18 (AR-LIF, CIFAR): conv3x3(64) stem, blocks [2, 2, 2, 2] of 64..512 channels,
     /// BN + spike, AvgPool(4), FC.
     let resnet18 (spiking: SpikingFactory) (input: InputSpec) : Module =
-        let layers = ResizeArray<Module>([ Conv2d(input.Channels, 64, 3, padding = 1) ])
+        let layers = ResizeArray<Module>([ Conv2d(input.Channels, 64, 3, padding = 1) :> Module ])
         let mutable cin = 64
         for cout, stride in [ 64, 1; 128, 2; 256, 2; 512, 2 ] do
             for i in 0..1 do
@@ -69,7 +69,7 @@ module Models =
                 cin <- cout
         let side = input.Height / 8
         let pool = max 1 (min 4 side)
-        layers.AddRange([ BatchNorm(512); spiking 512; AvgPool2d(pool); Flatten() ])
+        layers.AddRange([ BatchNorm(512) :> Module; spiking 512; AvgPool2d(pool); Flatten() ])
         let outSide = side / pool
         layers.Add(Linear(512 * outSide * outSide, input.Classes))
         Sequential(layers)
