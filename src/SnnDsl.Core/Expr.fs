@@ -1,0 +1,144 @@
+namespace SnnDsl.Core
+
+open SnnDsl.Torch
+
+/// Elementwise one-argument operations of the expression language.
+[<RequireQualifiedAccess>]
+type UnaryOp =
+    | Neg
+    | Tanh
+    | Sigmoid
+    | Exp
+    | Log
+    | Relu
+    | Abs
+
+/// Elementwise two-argument operations of the expression language.
+[<RequireQualifiedAccess>]
+type BinaryOp =
+    | Add
+    | Sub
+    | Mul
+    | Div
+    | Min
+    | Max
+
+/// One neuron's per-element recurrence as plain data, so the same tree can be interpreted on scalars,
+/// run on tensors and compiled (with a derived backward) into a fused kernel.
+/// NoComparison: the generic `min`/`max` would otherwise silently compare trees instead of values.
+[<StructuralEquality; NoComparison>]
+type Expr =
+    /// The input current X_t of this step.
+    | Input
+    /// The value a state variable held at the end of the previous step.
+    | State of name: string
+    /// The effective (squashed) value of a parameter.
+    | Param of name: string
+    | Const of value: float
+    /// An earlier named binding of the same step.
+    | Ref of name: string
+    | Unary of op: UnaryOp * arg: Expr
+    | Binary of op: BinaryOp * left: Expr * right: Expr
+    /// Heaviside Θ(arg) forward (1 for arg >= 0), the surrogate's derivative backward.
+    | Spike of surrogate: Surrogate * arg: Expr
+    /// The value passes unchanged; the gradient stops.
+    | Detach of arg: Expr
+
+    static member (+)(a: Expr, b: Expr) = Binary(BinaryOp.Add, a, b)
+    static member (+)(a: Expr, b: float) = Binary(BinaryOp.Add, a, Const b)
+    static member (+)(a: float, b: Expr) = Binary(BinaryOp.Add, Const a, b)
+    static member (-)(a: Expr, b: Expr) = Binary(BinaryOp.Sub, a, b)
+    static member (-)(a: Expr, b: float) = Binary(BinaryOp.Sub, a, Const b)
+    static member (-)(a: float, b: Expr) = Binary(BinaryOp.Sub, Const a, b)
+    static member (*)(a: Expr, b: Expr) = Binary(BinaryOp.Mul, a, b)
+    static member (*)(a: Expr, b: float) = Binary(BinaryOp.Mul, a, Const b)
+    static member (*)(a: float, b: Expr) = Binary(BinaryOp.Mul, Const a, b)
+    static member (/)(a: Expr, b: Expr) = Binary(BinaryOp.Div, a, b)
+    static member (/)(a: Expr, b: float) = Binary(BinaryOp.Div, a, Const b)
+    static member (/)(a: float, b: Expr) = Binary(BinaryOp.Div, Const a, b)
+    static member (~-)(a: Expr) = Unary(UnaryOp.Neg, a)
+    // These let the standard F# functions tanh/exp/log/abs build Expr nodes directly.
+    static member Tanh(a: Expr) = Unary(UnaryOp.Tanh, a)
+    static member Exp(a: Expr) = Unary(UnaryOp.Exp, a)
+    static member Log(a: Expr) = Unary(UnaryOp.Log, a)
+    static member Abs(a: Expr) = Unary(UnaryOp.Abs, a)
+
+/// Constructors and traversals of expressions.
+[<RequireQualifiedAccess>]
+module Expr =
+    /// tanh(e).
+    let tanh e = Unary(UnaryOp.Tanh, e)
+    /// The logistic σ(e) = 1 / (1 + exp(-e)).
+    let sigmoid e = Unary(UnaryOp.Sigmoid, e)
+    /// exp(e).
+    let exp e = Unary(UnaryOp.Exp, e)
+    /// Natural logarithm of e.
+    let log e = Unary(UnaryOp.Log, e)
+    /// max(e, 0).
+    let relu e = Unary(UnaryOp.Relu, e)
+    /// |e|.
+    let abs e = Unary(UnaryOp.Abs, e)
+    /// Elementwise minimum of two expressions.
+    let min a b = Binary(BinaryOp.Min, a, b)
+    /// Elementwise maximum of two expressions.
+    let max a b = Binary(BinaryOp.Max, a, b)
+    /// Θ(e) forward with the given surrogate derivative backward.
+    let spike surrogate e = Spike(surrogate, e)
+    /// Stops the gradient through e.
+    let detach e = Detach e
+
+    /// The direct sub-expressions of a node.
+    let children e =
+        match e with
+        | Input | State _ | Param _ | Const _ | Ref _ -> []
+        | Unary(_, a) | Spike(_, a) | Detach a -> [ a ]
+        | Binary(_, a, b) -> [ a; b ]
+
+    /// Folds f over every node, parents before children.
+    let rec fold (f: 'acc -> Expr -> 'acc) (acc: 'acc) (e: Expr) : 'acc =
+        children e |> List.fold (fold f) (f acc e)
+
+    /// The names used by State nodes.
+    let stateNames e =
+        fold (fun s n -> match n with State name -> Set.add name s | _ -> s) Set.empty e
+
+    /// The names used by Param nodes.
+    let paramNames e =
+        fold (fun s n -> match n with Param name -> Set.add name s | _ -> s) Set.empty e
+
+    /// The names used by Ref nodes.
+    let refNames e =
+        fold (fun s n -> match n with Ref name -> Set.add name s | _ -> s) Set.empty e
+
+    /// True when the tree contains a Spike node (and so is not differentiable in the classical sense).
+    let hasSpike e =
+        fold (fun found n -> found || (match n with Spike _ -> true | _ -> false)) false e
+
+    /// Replaces the surrogate of every Spike node.
+    let rec withSurrogate (surrogate: Surrogate) (e: Expr) : Expr =
+        match e with
+        | Input | State _ | Param _ | Const _ | Ref _ -> e
+        | Unary(op, a) -> Unary(op, withSurrogate surrogate a)
+        | Binary(op, a, b) -> Binary(op, withSurrogate surrogate a, withSurrogate surrogate b)
+        | Spike(_, a) -> Spike(surrogate, withSurrogate surrogate a)
+        | Detach a -> Detach(withSurrogate surrogate a)
+
+/// Paper-like shorthand for writing rules; open it where neurons are defined.
+/// Its min/max work on Expr only and shadow the generic ones.
+module Notation =
+    /// The input current X_t.
+    let X = Input
+    /// The membrane potential of the previous step, V_{t-1}.
+    let V = State "V"
+    /// The logistic σ(e).
+    let sigmoid e = Expr.sigmoid e
+    /// max(e, 0).
+    let relu e = Expr.relu e
+    /// Elementwise minimum of two expressions.
+    let min a b = Expr.min a b
+    /// Elementwise maximum of two expressions.
+    let max a b = Expr.max a b
+    /// Θ(e) forward with the given surrogate derivative backward.
+    let spike surrogate e = Expr.spike surrogate e
+    /// Stops the gradient through e.
+    let detach e = Expr.detach e
