@@ -1,0 +1,73 @@
+namespace SnnDsl.Nn
+
+open System
+open SnnDsl.Torch
+open SnnDsl.Core
+
+/// A spiking layer driven by any DSL neuron over [T, N, ...]. The neuron's learnable parameters become
+/// trainable parameters of the model (one scalar per layer, one per channel or one per neuron, as the
+/// definition says), named "<layer>.<param>". State lives only inside a forward call: every batch starts
+/// from the neuron's initial state, so there is nothing to reset between batches.
+type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[]) as this =
+    inherit Module()
+    let neuron = Neuron.check neuron
+    let raw =
+        [ for p in neuron.Params do
+              if p.Learnable then
+                  let shape =
+                      match p.Granularity with
+                      | Granularity.PerLayer -> [||]
+                      | Granularity.PerChannel -> [| channels |]
+                      | Granularity.PerNeuron ->
+                          match perNeuronShape with
+                          | Some s -> s
+                          | None -> invalidArg "perNeuronShape" $"neuron '{neuron.Name}' has per-neuron parameter '{p.Name}': give the layer's per-sample shape"
+                  yield p.Name, this.RegisterParameter(p.Name, Tensor.Full(shape, p.Init)) ]
+        |> Map.ofList
+    // Firing statistics: summed on the device, read only when asked (no sync per step).
+    let mutable spikeSum: Tensor = null
+    let mutable elementCount = 0L
+
+    member _.Neuron = neuron
+    member _.Channels = channels
+
+    /// Whether forward calls accumulate the firing rate (off during timing-critical training if wished).
+    member val RecordFiring = true with get, set
+
+    override this.Forward(x) =
+        let spikes, _ = TensorNeuron.run neuron raw None x
+        if this.RecordFiring then
+            use _ = Autograd.noGrad ()
+            use s = spikes.Sum()
+            if isNull spikeSum then spikeSum <- TensorScope.Forget(s.Detach())
+            else spikeSum.AddInPlace s
+            elementCount <- elementCount + spikes.NumElements
+        spikes
+
+    /// Mean spikes per neuron per time step since the last reset (0 when nothing was recorded).
+    member _.FiringRate =
+        if elementCount = 0L || isNull spikeSum then 0.0 else spikeSum.ToScalar() / float elementCount
+
+    /// Clears the firing statistics.
+    member _.ResetFiring() =
+        if not (isNull spikeSum) then spikeSum.Dispose()
+        spikeSum <- null
+        elementCount <- 0L
+
+    /// Every learnable neuron parameter's effective value: squash(raw), averaged for per-channel ones.
+    member _.EffectiveParameters() : (string * float) list =
+        use _ = Autograd.noGrad ()
+        [ for p in neuron.Params do
+              match raw.TryFind p.Name with
+              | Some t ->
+                  use m = t.Mean()
+                  // Squash each element before averaging.
+                  let v =
+                      match p.Squash with
+                      | Squash.None -> m.ToScalar()
+                      | Squash.Tanh -> (use s = t.Tanh() in use mm = s.Mean() in mm.ToScalar())
+                      | Squash.Sigmoid -> (use s = t.Sigmoid() in use mm = s.Mean() in mm.ToScalar())
+                  yield p.Name, v
+              | None -> () ]
+
+    override _.Describe() = $"Spiking({neuron.Name}, {channels})"
