@@ -33,7 +33,24 @@ module TensorNeuron =
         | UnaryOp.Relu -> t.Relu()
         | UnaryOp.Abs -> t.Abs()
 
+    // Identities with exact results for finite values (inputs are checked finite where they enter):
+    // they drop e.g. the `0 * S` of a hard reset to 0, a full-size multiply per step.
+    let private fold (op: BinaryOp) (a: TValue) (b: TValue) : TValue option =
+        match op, a, b with
+        | BinaryOp.Add, TValue.Number 0.0, v
+        | BinaryOp.Add, v, TValue.Number 0.0
+        | BinaryOp.Sub, v, TValue.Number 0.0
+        | BinaryOp.Mul, TValue.Number 1.0, v
+        | BinaryOp.Mul, v, TValue.Number 1.0
+        | BinaryOp.Div, v, TValue.Number 1.0 -> Some v
+        | BinaryOp.Mul, TValue.Number 0.0, TValue.Tensor _
+        | BinaryOp.Mul, TValue.Tensor _, TValue.Number 0.0 -> Some(TValue.Number 0.0)
+        | _ -> None
+
     let private binary (op: BinaryOp) (a: TValue) (b: TValue) : TValue =
+        match fold op a b with
+        | Some v -> v
+        | None ->
         match a, b with
         | TValue.Number x, TValue.Number y -> TValue.Number(Scalar.binary op x y)
         | TValue.Tensor x, TValue.Tensor y ->
