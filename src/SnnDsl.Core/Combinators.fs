@@ -11,11 +11,14 @@ module Charge =
     /// Leaky form: H = beta * V + X.
     let leaky (beta: Expr) = beta * v + Input
 
+    // V - 0 is V exactly, so a zero rest potential is left out of the tree (and of its description).
+    let private leak (vRest: Expr) = if vRest = Const 0.0 then Input - v else Input - (v - vRest)
+
     /// Decay-input form: H = V + (X - (V - vRest)) / tau.
-    let decayInput (tau: Expr) (vRest: Expr) = v + (Input - (v - vRest)) / tau
+    let decayInput (tau: Expr) (vRest: Expr) = v + leak vRest / tau
 
     /// Decay-input form written with the rate k = 1/tau (PLIF's σ(w)): H = V + (X - (V - vRest)) * k.
-    let decayInputRate (rate: Expr) (vRest: Expr) = v + (Input - (v - vRest)) * rate
+    let decayInputRate (rate: Expr) (vRest: Expr) = v + leak vRest * rate
 
     /// DA-LIF's dual decay: H = beta * V + alpha * X.
     let dualAdaptive (alpha: Expr) (beta: Expr) = beta * v + alpha * Input

@@ -16,7 +16,7 @@ let private allBinary = [ BinaryOp.Add; BinaryOp.Sub; BinaryOp.Mul; BinaryOp.Div
 let ``every unary op's tangent equals its central finite difference away from kinks`` () =
     let cases = Gen.zip (Gen.elements allUnary) (floatIn -3.0 3.0 |> Gen.filter (fun x -> abs x > 1e-3))
     Law.check cases (fun (op, x) ->
-        let x = if op = UnaryOp.Log then abs x else x // log only of positives
+        let x = if op = UnaryOp.Log then abs x + 0.1 else x // log only of positives, away from its steep end
         let fd = (Scalar.unary op (x + h) - Scalar.unary op (x - h)) / (2.0 * h)
         let d = Dual.unary op { Value = x; Tangent = 1.0 }
         d.Value = Scalar.unary op x && Law.near 1e-6 d.Tangent fd)
