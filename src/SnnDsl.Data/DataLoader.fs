@@ -1,0 +1,154 @@
+namespace SnnDsl.Data
+
+open System
+open System.Collections.Concurrent
+open System.Threading
+open SnnDsl.Torch
+
+/// Walks a dataset in batches. The order of epoch e is a pure function of (Seed, e), and each sample's
+/// augmentation a pure function of (Seed, e, its position in the epoch), so a run resumed at (epoch,
+/// batch) sees exactly the batches an uninterrupted run would. Batches are assembled (augmentation and
+/// copying into one float32 buffer) on a background thread, Prefetch batches ahead; tensors are created
+/// on the consumer's thread.
+[<Sealed>]
+type DataLoader(dataset: Dataset, options: LoaderOptions) =
+    do
+        if options.BatchSize <= 0 then invalidArg "options" $"BatchSize must be positive, got {options.BatchSize}"
+        if options.Prefetch <= 0 then invalidArg "options" $"Prefetch must be positive, got {options.Prefetch}"
+        match options.Limit with
+        | Some l when l < 0 -> invalidArg "options" $"Limit must not be negative, got {l}"
+        | _ -> ()
+
+    let total = dataset.Count
+    /// The samples in use: all, or Limit of them evenly spaced (class-sorted test sets stay balanced).
+    let subset =
+        match options.Limit with
+        | Some l when l < total -> Array.init l (fun k -> int (int64 k * int64 total / int64 l))
+        | _ -> Array.init total id
+    let n = subset.Length
+    let batchSize = options.BatchSize
+    let batches = if options.DropLast then n / batchSize else (n + batchSize - 1) / batchSize
+    let shape = dataset.SampleShape
+    let sampleSize = dataset.SampleSize
+    let temporal = dataset.IsTemporal
+    // Augmentation treats a [T, C, H, W] event sample as T * C planes.
+    let planes =
+        if temporal then shape[0] * shape[1], shape[2], shape[3] else shape[0], shape[1], shape[2]
+    let frameSize = if temporal then sampleSize / shape[0] else sampleSize
+    let pool = ConcurrentBag<float32[]>()
+
+    let checkBatch (epoch: int) (index: int) =
+        if epoch < 0 then raise (ArgumentOutOfRangeException("epoch", $"epoch {epoch} is negative"))
+        if index < 0 || index > batches then
+            raise (ArgumentOutOfRangeException("startBatch", $"batch {index} is outside 0..{batches} of an epoch"))
+
+    /// The dataset being walked.
+    member _.Dataset = dataset
+    /// The options.
+    member _.Options = options
+    /// Samples visited per epoch (after Limit).
+    member _.SampleCount = n
+    /// Batches per epoch.
+    member _.BatchesPerEpoch = batches
+
+    /// The dataset indices in the order epoch visits them (a pure function of Seed and epoch).
+    member _.Order(epoch: int) : int[] =
+        let order = Array.copy subset
+        if options.Shuffle then Rng.Create(options.Seed, 0x5EEDL, int64 epoch).Shuffle order
+        order
+
+    /// Number of samples in batch index of an epoch.
+    member _.BatchCount(index: int) = min batchSize (n - index * batchSize)
+
+    /// The shape of x for a batch of count samples: [N, C, H, W], or [T, N, C, H, W] for event data.
+    member _.BatchShape(count: int) =
+        if temporal then Array.append [| shape[0]; count |] shape[1..] else Array.append [| count |] shape
+
+    /// Assembles batch index of epoch given that epoch's order, into data (at least count * SampleSize).
+    member internal l.Fill(order: int[], epoch: int, index: int, data: float32[], sample: float32[], scratch: float32[]) =
+        let count = l.BatchCount index
+        let labels = Array.zeroCreate<int64> count
+        let indices = Array.zeroCreate<int> count
+        for j in 0 .. count - 1 do
+            let pos = index * batchSize + j
+            let idx = order[pos]
+            indices[j] <- idx
+            labels[j] <- int64 (dataset.Label idx)
+            // Static samples go straight to their slot; event samples through `sample`, then time-first.
+            let dst = if temporal then Span<float32>(sample) else Span<float32>(data, j * sampleSize, sampleSize)
+            dataset.CopyPixels(idx, dst)
+            match options.Augmentation with
+            | Some aug ->
+                let rng = Rng.Create(options.Seed, 0xA116L, int64 epoch, int64 pos)
+                Augment.geometric aug rng planes dst (Span<float32>(scratch))
+                dataset.Normalize dst
+                Augment.erase aug rng planes dst
+            | None -> dataset.Normalize dst
+            if temporal then
+                for t in 0 .. shape[0] - 1 do
+                    Array.Copy(sample, t * frameSize, data, (t * count + j) * frameSize, frameSize)
+        { Epoch = epoch; Index = index; Count = count; Shape = l.BatchShape count
+          Data = data; Labels = labels; Indices = indices }
+
+    /// Assembles one batch synchronously on the calling thread.
+    member l.PrepareBatch(epoch: int, index: int) : HostBatch =
+        checkBatch epoch index
+        if index = batches then raise (ArgumentOutOfRangeException("index", $"an epoch has batches 0..{batches - 1}"))
+        let count = l.BatchCount index
+        l.Fill(l.Order epoch, epoch, index, Array.zeroCreate (count * sampleSize),
+               Array.zeroCreate sampleSize, Array.zeroCreate sampleSize)
+
+    member private l.Stream(epoch: int, startBatch: int, token: CancellationToken, recycle: bool) : seq<HostBatch> =
+        checkBatch epoch startBatch
+        seq {
+            let order = l.Order epoch
+            let sample = Array.zeroCreate<float32> sampleSize
+            let scratch = Array.zeroCreate<float32> sampleSize
+            let produce k =
+                let index = startBatch + k
+                let need = l.BatchCount index * sampleSize
+                let data =
+                    let mutable buf = null
+                    if recycle && pool.TryTake(&buf) && buf.Length >= need then buf
+                    else Array.zeroCreate<float32> (if recycle then batchSize * sampleSize else need)
+                l.Fill(order, epoch, index, data, sample, scratch)
+            use prefetcher = new Prefetcher<HostBatch>(batches - startBatch, produce, options.Prefetch, token)
+            let mutable next = prefetcher.Next()
+            while next.IsSome do
+                yield next.Value
+                next <- prefetcher.Next()
+        }
+
+    /// The batches of epoch from startBatch on, assembled in the background, in host memory (fresh arrays
+    /// that the caller may keep).
+    member l.HostBatches(epoch: int, ?startBatch: int, ?cancellationToken: CancellationToken) : seq<HostBatch> =
+        l.Stream(epoch, defaultArg startBatch 0, defaultArg cancellationToken CancellationToken.None, false)
+
+    /// x and y of a host batch as tensors created on the calling thread (owned by its open TensorScope).
+    member _.ToTensors(batch: HostBatch) : Batch =
+        let dev = defaultArg options.Device Device.Cpu
+        let x = Tensor.FromSpan(ReadOnlySpan<float32>(batch.Data, 0, batch.Count * sampleSize), batch.Shape, dev)
+        let y = Tensor.FromSpan(ReadOnlySpan<int64>(batch.Labels), [| batch.Count |], dev)
+        { Epoch = batch.Epoch; Index = batch.Index; X = x; Y = y; Indices = batch.Indices }
+
+    /// The batches of epoch from startBatch on as tensors. x and y are created on the consumer's thread
+    /// when the enumerator advances, so the TensorScope open around the loop owns them; dispose each Batch
+    /// (`use b = b`) to free them at once, or use ForEach, which scopes each batch.
+    member l.Batches(epoch: int, ?startBatch: int, ?cancellationToken: CancellationToken) : seq<Batch> =
+        let host = l.Stream(epoch, defaultArg startBatch 0, defaultArg cancellationToken CancellationToken.None, true)
+        seq {
+            for hb in host do
+                let b = l.ToTensors hb
+                pool.Add hb.Data // FromSpan copied it: the worker may reuse the buffer
+                yield b
+        }
+
+    /// Runs body on each batch of epoch from startBatch on, each inside its own TensorScope (every tensor
+    /// the body creates and does not Keep is freed after it).
+    member l.ForEach(epoch: int, body: Batch -> unit, ?startBatch: int, ?cancellationToken: CancellationToken) =
+        let host = l.Stream(epoch, defaultArg startBatch 0, defaultArg cancellationToken CancellationToken.None, true)
+        for hb in host do
+            use _scope = new TensorScope()
+            let b = l.ToTensors hb
+            pool.Add hb.Data
+            body b

@@ -1,0 +1,134 @@
+namespace SnnDsl.Data
+
+open System
+open System.IO
+
+/// Options of the registry's loaders; each dataset reads the fields that concern it.
+type DatasetOptions =
+    { /// Normalise CIFAR pixels with the usual per-channel mean/std (MNIST-style sets stay in [0,1]).
+      Normalize: bool
+      /// Number of frames T of event datasets.
+      Frames: int
+      /// How events are divided among the frames.
+      SplitBy: SplitBy
+      /// Samples of the synthetic training split.
+      SyntheticTrain: int
+      /// Samples of the synthetic test split.
+      SyntheticTest: int
+      /// Seed of the synthetic dataset (the two splits derive different seeds from it).
+      SyntheticSeed: int64 }
+
+    /// Normalised CIFAR, T = 10 frames split by number, 2,000 / 500 synthetic samples.
+    static member Default =
+        { Normalize = true
+          Frames = 10
+          SplitBy = SplitBy.Number
+          SyntheticTrain = Synthetic.DefaultTrainCount
+          SyntheticTest = Synthetic.DefaultTestCount
+          SyntheticSeed = Synthetic.DefaultSeed }
+
+/// The registry of datasets by name: synthetic, mnist, fashion-mnist, cifar10, cifar100, nmnist.
+[<RequireQualifiedAccess>]
+module Datasets =
+    /// The valid dataset names.
+    let names = [ "synthetic"; "mnist"; "fashion-mnist"; "cifar10"; "cifar100"; "nmnist" ]
+
+    let private split train = if train then "train" else "test"
+
+    let private digitNames = Array.init 10 string
+
+    let private fashionNames =
+        [| "T-shirt/top"; "Trouser"; "Pullover"; "Dress"; "Coat"; "Sandal"; "Shirt"; "Sneaker"; "Bag"; "Ankle boot" |]
+
+    let private cifar10Names =
+        [| "airplane"; "automobile"; "bird"; "cat"; "deer"; "dog"; "frog"; "horse"; "ship"; "truck" |]
+
+    let private cifar100Names =
+        ("apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy bridge bus butterfly camel "
+         + "can castle caterpillar cattle chair chimpanzee clock cloud cockroach couch crab crocodile cup dinosaur "
+         + "dolphin elephant flatfish forest fox girl hamster house kangaroo keyboard lamp lawn_mower leopard lion "
+         + "lizard lobster man maple_tree motorcycle mountain mouse mushroom oak_tree orange orchid otter palm_tree "
+         + "pear pickup_truck pine_tree plain plate poppy porcupine possum rabbit raccoon ray road rocket rose sea "
+         + "seal shark shrew skunk skyscraper snail snake spider squirrel streetcar sunflower sweet_pepper table "
+         + "tank telephone television tiger tractor train trout tulip turtle wardrobe whale willow_tree wolf woman worm")
+            .Split(' ')
+
+    /// Class names from a text file of one name per line when present and complete, else the defaults.
+    let private namesFrom (dir: string) (file: string) (defaults: string[]) =
+        let p = Path.Combine(dir, file)
+        if File.Exists p then
+            let lines = File.ReadAllLines p |> Array.map _.Trim() |> Array.filter (fun l -> l <> "")
+            if lines.Length = defaults.Length then lines else defaults
+        else defaults
+
+    /// An idx dataset (MNIST layout) from its four files.
+    let private idx (name: string) (subfolders: string list) (classNames: string[]) (dataDir: string) (train: bool) =
+        let prefix = if train then "train" else "t10k"
+        let imagesName, labelsName = $"{prefix}-images-idx3-ubyte", $"{prefix}-labels-idx1-ubyte"
+        let dir = DataDirectory.resolve name dataDir subfolders [ imagesName; labelsName ]
+        let imagesPath = DataDirectory.file dir imagesName
+        let labelsPath = DataDirectory.file dir labelsName
+        // The two files are independent: read them side by side.
+        let labelsTask = Threading.Tasks.Task.Run(fun () -> Idx.readLabels labelsPath)
+        let images = Idx.readImages imagesPath
+        let labels = labelsTask.GetAwaiter().GetResult()
+        if images.Count <> labels.Length then
+            raise (DataFileException(labelsPath, $"holds {labels.Length} labels but {imagesPath} holds {images.Count} images"))
+        Idx.checkLabels labelsPath classNames.Length labels
+        ImageDataset($"{name}/{split train}", classNames, [| 1; images.Rows; images.Columns |], images.Pixels, labels, None)
+        :> Dataset
+
+    let private cifar (variant: Cifar.Variant) (options: DatasetOptions) (dataDir: string) (train: bool) =
+        let name, subfolders, files, namesFile, defaults, norm =
+            match variant with
+            | Cifar.Cifar10 ->
+                let files = if train then [ for i in 1..5 -> $"data_batch_{i}.bin" ] else [ "test_batch.bin" ]
+                "cifar10", [ "cifar10"; "cifar-10-batches-bin" ], files, "batches.meta.txt", cifar10Names, Normalization.Cifar10
+            | Cifar.Cifar100 ->
+                let files = [ (if train then "train.bin" else "test.bin") ]
+                "cifar100", [ "cifar100"; "cifar-100-binary" ], files, "fine_label_names.txt", cifar100Names, Normalization.Cifar100
+        let dir = DataDirectory.resolve name dataDir subfolders files
+        let paths = files |> List.map (DataDirectory.file dir)
+        let parts = paths |> List.toArray |> Array.Parallel.map (Cifar.read variant)
+        let records =
+            { Count = parts |> Array.sumBy _.Count
+              Pixels = parts |> Array.map _.Pixels |> Array.concat
+              Labels = parts |> Array.map _.Labels |> Array.concat }
+        let classNames = namesFrom dir namesFile defaults
+        ImageDataset($"{name}/{split train}", classNames, [| 3; 32; 32 |], records.Pixels, records.Labels,
+                     (if options.Normalize then Some norm else None))
+        :> Dataset
+
+    let private nmnist (options: DatasetOptions) (dataDir: string) (train: bool) =
+        let labelsName = if train then "train1K.txt" else "test100.txt"
+        let dir = DataDirectory.resolve "nmnist" dataDir [ "nmnist-small"; "nmnist" ] [ labelsName ]
+        let labelsPath = Path.Combine(dir, labelsName)
+        let entries = NMnist.readLabels 10 labelsPath
+        let events =
+            entries
+            |> Array.Parallel.map (fun (sample, _) ->
+                match DataDirectory.tryFile dir $"{sample}.bs2" |> Option.orElse (DataDirectory.tryFile dir $"{sample}.bin") with
+                | Some p -> NMnist.readEvents p
+                | None ->
+                    raise (DataFileException(Path.Combine(dir, $"{sample}.bs2"), $"file not found (sample {sample} is listed in {labelsPath})")))
+        EventDataset($"nmnist/{split train}", digitNames, events, Array.map snd entries, options.Frames, options.SplitBy)
+        :> Dataset
+
+    /// Loads a dataset by name (case-insensitive) from dataDir (the dataset's folder, or a folder holding
+    /// it under its conventional name, e.g. <dataDir>/mnist); "synthetic" needs no files.
+    let loadWith (options: DatasetOptions) (name: string) (dataDir: string) (train: bool) : Dataset =
+        match (if isNull name then "" else name.Trim().ToLowerInvariant()) with
+        | "synthetic" ->
+            if train then Synthetic.train options.SyntheticTrain options.SyntheticSeed
+            else Synthetic.test options.SyntheticTest options.SyntheticSeed
+        | "mnist" -> idx "mnist" [ "mnist"; "MNIST/raw" ] digitNames dataDir train
+        | "fashion-mnist" -> idx "fashion-mnist" [ "fashion-mnist"; "FashionMNIST/raw" ] fashionNames dataDir train
+        | "cifar10" -> cifar Cifar.Cifar10 options dataDir train
+        | "cifar100" -> cifar Cifar.Cifar100 options dataDir train
+        | "nmnist" -> nmnist options dataDir train
+        | _ ->
+            let valid = String.Join(", ", names)
+            raise (ArgumentException($"unknown dataset '{name}'; valid names: {valid}", "name"))
+
+    /// Loads a dataset by name with the default options.
+    let load (name: string) (dataDir: string) (train: bool) : Dataset = loadWith DatasetOptions.Default name dataDir train
