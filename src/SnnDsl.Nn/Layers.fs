@@ -10,11 +10,11 @@ type Conv2d(inChannels: int, outChannels: int, kernel: int, ?stride: int, ?paddi
     let padding = defaultArg padding (kernel / 2)
     let groups = defaultArg groups 1
     let fanIn = inChannels / groups * kernel * kernel
-    let weight = this.RegisterParameter("weight", Tensor.Empty([| outChannels; inChannels / groups; kernel; kernel |]))
+    let weight = this.RegisterParameter("weight", Tensor.Empty([| outChannels; inChannels / groups; kernel; kernel |], device = Module.ConstructionDevice))
     do Init.kaimingNormal fanIn weight
     let bias =
         if defaultArg bias false then
-            let b = this.RegisterParameter("bias", Tensor.Zeros([| outChannels |]))
+            let b = this.RegisterParameter("bias", Tensor.Zeros([| outChannels |], device = Module.ConstructionDevice))
             Some b
         else None
     let counter = SynapseCounter()
@@ -36,11 +36,11 @@ type Conv2d(inChannels: int, outChannels: int, kernel: int, ?stride: int, ?paddi
 /// Fully connected layer over [T, N, in] (or any [T, N, ..., in]).
 type Linear(inFeatures: int, outFeatures: int, ?bias: bool) as this =
     inherit Module()
-    let weight = this.RegisterParameter("weight", Tensor.Empty([| outFeatures; inFeatures |]))
+    let weight = this.RegisterParameter("weight", Tensor.Empty([| outFeatures; inFeatures |], device = Module.ConstructionDevice))
     do Init.kaimingNormal inFeatures weight
     let bias =
         if defaultArg bias true then
-            let b = this.RegisterParameter("bias", Tensor.Empty([| outFeatures |]))
+            let b = this.RegisterParameter("bias", Tensor.Empty([| outFeatures |], device = Module.ConstructionDevice))
             Init.fanInUniform inFeatures b
             Some b
         else None
@@ -64,10 +64,10 @@ type BatchNorm(channels: int, ?momentum: float, ?eps: float) as this =
     inherit Module()
     let momentum = defaultArg momentum 0.1
     let eps = defaultArg eps 1e-5
-    let weight = this.RegisterParameter("weight", Tensor.Ones([| channels |]))
-    let bias = this.RegisterParameter("bias", Tensor.Zeros([| channels |]))
-    let runningMean = this.RegisterBuffer("running_mean", Tensor.Zeros([| channels |]))
-    let runningVar = this.RegisterBuffer("running_var", Tensor.Ones([| channels |]))
+    let weight = this.RegisterParameter("weight", Tensor.Ones([| channels |], device = Module.ConstructionDevice))
+    let bias = this.RegisterParameter("bias", Tensor.Zeros([| channels |], device = Module.ConstructionDevice))
+    let runningMean = this.RegisterBuffer("running_mean", Tensor.Zeros([| channels |], device = Module.ConstructionDevice))
+    let runningVar = this.RegisterBuffer("running_var", Tensor.Ones([| channels |], device = Module.ConstructionDevice))
     member _.Weight = weight
     member _.Bias = bias
     member _.RunningMean = runningMean

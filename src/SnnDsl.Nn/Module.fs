@@ -15,6 +15,19 @@ type Module() =
     let children = List<string * Module>()
     let mutable training = true
 
+    [<ThreadStatic; DefaultValue>]
+    static val mutable private constructionDevice: Device option
+
+    /// The device on which layers constructed on this thread place their tensors (CPU by default).
+    static member ConstructionDevice = defaultArg Module.constructionDevice Device.Cpu
+
+    /// `use _ = Module.CreateOn device`: layers built until disposal put their parameters on device.
+    static member CreateOn(device: Device) : IDisposable =
+        let saved = Module.constructionDevice
+        Module.constructionDevice <- Some device
+        { new IDisposable with
+            member _.Dispose() = Module.constructionDevice <- saved }
+
     /// Computes the output for an input [T, N, ...].
     abstract Forward: Tensor -> Tensor
 

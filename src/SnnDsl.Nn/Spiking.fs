@@ -22,7 +22,7 @@ type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[]) as this
                           match perNeuronShape with
                           | Some s -> s
                           | None -> invalidArg "perNeuronShape" $"neuron '{neuron.Name}' has per-neuron parameter '{p.Name}': give the layer's per-sample shape"
-                  yield p.Name, this.RegisterParameter(p.Name, Tensor.Full(shape, p.Init)) ]
+                  yield p.Name, this.RegisterParameter(p.Name, Tensor.Full(shape, p.Init, device = Module.ConstructionDevice)) ]
         |> Map.ofList
     // Firing statistics: summed on the device, read only when asked (no sync per step).
     let mutable spikeSum: Tensor = null

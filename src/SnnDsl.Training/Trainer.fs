@@ -1,0 +1,190 @@
+namespace SnnDsl.Training
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Threading
+open SnnDsl.Torch
+open SnnDsl.Nn
+open SnnDsl.Data
+
+/// What a training run reports while it works (the CLI draws progress bars from these).
+type TrainEvent =
+    | Started of session: Session * position: RunPosition
+    | BatchDone of epoch: int * index: int * batches: int * loss: float * accuracy: float * samplesPerSecond: float
+    | Evaluating of epoch: int * batches: int
+    | EvalBatchDone of epoch: int * index: int
+    | EpochDone of EpochMetrics
+    | CheckpointWritten of path: string
+
+/// Test-set results.
+type Evaluation =
+    { Loss: float
+      Accuracy: float
+      FiringRates: (string * float) list
+      NeuronParams: (string * (string * float) list) list
+      Energy: Energy }
+
+[<RequireQualifiedAccess>]
+module Trainer =
+    let private spikingLayers (model: Module) =
+        model.NamedModules()
+        |> List.choose (fun (name, m) ->
+            match m with
+            | :? SpikingLayer as s -> Some(name, s)
+            | _ -> None)
+
+    /// The libtorch generator's seed for one batch: a pure function of (seed, epoch, batch), so dropout
+    /// and any other randomness of a resumed run repeat the uninterrupted run's.
+    let batchSeed (seed: int64) (epoch: int) (index: int) =
+        let mutable h = uint64 seed * 0x9E3779B97F4A7C15UL
+        h <- (h ^^^ uint64 epoch) * 0xBF58476D1CE4E5B9UL
+        h <- (h ^^^ uint64 index) * 0x94D049BB133111EBUL
+        h ^^^ (h >>> 31)
+
+    /// Evaluates on the test loader: loss, accuracy, firing rate of every spiking layer, neuron parameters
+    /// and energy per sample.
+    let evaluate (session: Session) (epoch: int) (observe: TrainEvent -> unit) (ct: CancellationToken) : Evaluation =
+        let model = session.Model
+        let layers = spikingLayers model
+        model.Eval()
+        for _, l in layers do
+            l.ResetFiring()
+            l.RecordFiring <- true
+        Energy.startCounting model true
+        let mutable lossSum, correct, seen = 0.0, 0L, 0L
+        try
+            use _ = Autograd.noGrad ()
+            observe (Evaluating(epoch, session.Test.BatchesPerEpoch))
+            for batch in session.Test.Batches(0, cancellationToken = ct) do
+                use scope = new TensorScope()
+                use batch = batch
+                let outputs = model.Forward(Session.encode session batch.X)
+                use loss = Loss.compute session.Loss outputs batch.Y
+                let hits = (Loss.prediction outputs).Argmax(1).Eq(batch.Y).Sum().ToScalar()
+                lossSum <- lossSum + loss.ToScalar() * float batch.Count
+                correct <- correct + int64 hits
+                seen <- seen + int64 batch.Count
+                observe (EvalBatchDone(epoch, batch.Index))
+            { Loss = (if seen = 0L then nan else lossSum / float seen)
+              Accuracy = (if seen = 0L then nan else float correct / float seen)
+              FiringRates = layers |> List.map (fun (n, l) -> n, l.FiringRate)
+              NeuronParams = layers |> List.map (fun (n, l) -> n, l.EffectiveParameters())
+              Energy = Energy.measure model }
+        finally
+            Energy.startCounting model false
+            for _, l in layers do
+                l.RecordFiring <- false
+            model.Train true
+
+    let private schedule (config: TrainConfig) =
+        match config.Schedule with
+        | "cosine" -> Schedule.Cosine 0.0
+        | "step" -> Schedule.Step(max 1 (config.Epochs / 3), 0.1)
+        | _ -> Schedule.Constant
+
+    /// Trains for the configured epochs from `start` (a fresh run or a restored checkpoint), writing
+    /// metrics.jsonl and checkpoints into the output directory. Returns the metrics of the epochs run.
+    let train (session: Session) (start: RunPosition) (observe: TrainEvent -> unit) (ct: CancellationToken) =
+        let config = session.Config
+        let model = session.Model
+        let out = config.OutDir
+        Directory.CreateDirectory out |> ignore
+        let checkpointPath = Path.Combine(out, Checkpoint.fileName)
+        let batches = session.Train.BatchesPerEpoch
+        if batches = 0 then raise (Session.ConfigError "the training set has no batches (check --limit-train and --batch-size)")
+        let layers = spikingLayers model
+        for _, l in layers do
+            l.RecordFiring <- false
+        model.Train true
+        observe (Started(session, start))
+        let mutable position = start
+        let results = ResizeArray<EpochMetrics>()
+        let save () =
+            Checkpoint.save checkpointPath config position model session.Optimizer
+            observe (CheckpointWritten checkpointPath)
+        for epoch in start.Epoch .. config.Epochs - 1 do
+            let clock = Stopwatch.StartNew()
+            let firstBatch = if epoch = start.Epoch then start.NextBatch else 0
+            if epoch <> start.Epoch then
+                position <- { position with Epoch = epoch; NextBatch = 0; LossSum = 0.0; Correct = 0L; Seen = 0L; Seconds = 0.0 }
+            let baseSeconds = position.Seconds
+            for batch in session.Train.Batches(epoch, startBatch = firstBatch, cancellationToken = ct) do
+                use scope = new TensorScope()
+                use batch = batch
+                Torch.manualSeed (batchSeed config.Seed epoch batch.Index)
+                let lr =
+                    Schedule.rate (schedule config) config.LearningRate config.WarmupEpochs config.Epochs
+                        (float epoch + float batch.Index / float batches)
+                session.Optimizer.LearningRate <- lr
+                let outputs = model.Forward(Session.encode session batch.X)
+                let loss = Loss.compute session.Loss outputs batch.Y
+                session.Optimizer.ZeroGrad()
+                loss.Backward()
+                if config.ClipGradNorm > 0.0 then session.Optimizer.ClipGradNorm config.ClipGradNorm |> ignore
+                session.Optimizer.Step()
+                let lossValue = loss.ToScalar()
+                if not (Double.IsFinite lossValue) then
+                    raise (InvalidOperationException($"the training loss became {lossValue} at epoch {epoch + 1}, batch {batch.Index + 1}; lower --lr or enable --clip"))
+                let hits = (Loss.prediction outputs).Argmax(1).Eq(batch.Y).Sum().ToScalar()
+                position <-
+                    { position with
+                        NextBatch = batch.Index + 1
+                        GlobalStep = position.GlobalStep + 1L
+                        LossSum = position.LossSum + lossValue * float batch.Count
+                        Correct = position.Correct + int64 hits
+                        Seen = position.Seen + int64 batch.Count
+                        Seconds = baseSeconds + clock.Elapsed.TotalSeconds }
+                let rate = float (position.Seen) / max 1e-9 (position.Seconds)
+                observe (BatchDone(epoch + 1, batch.Index + 1, batches, lossValue, float hits / float batch.Count, rate))
+                if config.CheckpointEvery > 0 && (batch.Index + 1) % config.CheckpointEvery = 0 && batch.Index + 1 < batches then
+                    save ()
+            let trainSeconds = position.Seconds
+            let evaluation = evaluate session (epoch + 1) observe ct
+            let metrics =
+                { Epoch = epoch + 1
+                  TrainLoss = position.LossSum / float (max 1L position.Seen)
+                  TrainAcc = float position.Correct / float (max 1L position.Seen)
+                  TestLoss = evaluation.Loss
+                  TestAcc = evaluation.Accuracy
+                  Seconds = trainSeconds
+                  LearningRate = session.Optimizer.LearningRate
+                  FiringRates = evaluation.FiringRates
+                  NeuronParams = evaluation.NeuronParams
+                  Energy = evaluation.Energy }
+            Metrics.append out metrics
+            position <- { position with Epoch = epoch + 1; NextBatch = 0; LossSum = 0.0; Correct = 0L; Seen = 0L; Seconds = 0.0 }
+            save ()
+            results.Add metrics
+            observe (EpochDone metrics)
+        results |> List.ofSeq
+
+    let private fresh = { Epoch = 0; NextBatch = 0; GlobalStep = 0L; LossSum = 0.0; Correct = 0L; Seen = 0L; Seconds = 0.0 }
+
+    /// Starts a new run (refusing to overwrite a run directory that already has a checkpoint) or resumes
+    /// the one in config.OutDir from its checkpoint, with the configuration saved there.
+    let run (config: TrainConfig) (resume: bool) (observe: TrainEvent -> unit) (ct: CancellationToken) =
+        let checkpointPath = Path.Combine(config.OutDir, Checkpoint.fileName)
+        if resume then
+            if not (File.Exists checkpointPath) then
+                raise (Session.ConfigError $"--resume: no checkpoint at {checkpointPath}")
+            let saved, position = Checkpoint.readHeader checkpointPath
+            let saved = { saved with OutDir = config.OutDir; Epochs = max saved.Epochs config.Epochs }
+            use session = Session.create saved
+            Checkpoint.restore checkpointPath session.Model (Some session.Optimizer)
+            Metrics.truncate config.OutDir (position.Epoch + 1)
+            train session position observe ct
+        else
+            if File.Exists checkpointPath then
+                raise (Session.ConfigError $"{config.OutDir} already holds a run (checkpoint.snnt); use --resume to continue it or choose another --out")
+            use session = Session.create config
+            let metricsPath = Path.Combine(config.OutDir, Metrics.fileName)
+            if File.Exists metricsPath then File.Delete metricsPath
+            train session fresh observe ct
+
+    /// Rebuilds the model of a checkpoint and evaluates it on its test set.
+    let evaluateCheckpoint (path: string) (overrides: TrainConfig -> TrainConfig) (observe: TrainEvent -> unit) (ct: CancellationToken) =
+        let saved, _ = Checkpoint.readHeader path
+        use session = Session.create (overrides saved)
+        Checkpoint.restore path session.Model None
+        evaluate session 0 observe ct
