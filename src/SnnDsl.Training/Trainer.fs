@@ -27,12 +27,14 @@ type Evaluation =
 
 [<RequireQualifiedAccess>]
 module Trainer =
-    let private spikingLayers (model: Module) =
+    /// The spiking layers in forward order, named "spike<k> (<module path>)" for metrics and reports.
+    let spikingLayers (model: Module) =
         model.NamedModules()
-        |> List.choose (fun (name, m) ->
+        |> List.choose (fun (path, m) ->
             match m with
-            | :? SpikingLayer as s -> Some(name, s)
+            | :? SpikingLayer as s -> Some(path, s)
             | _ -> None)
+        |> List.mapi (fun i (path, s) -> $"spike{i + 1} ({path})", s)
 
     /// The libtorch generator's seed for one batch: a pure function of (seed, epoch, batch), so dropout
     /// and any other randomness of a resumed run repeat the uninterrupted run's.
