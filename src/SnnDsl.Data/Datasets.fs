@@ -35,13 +35,6 @@ module Datasets =
 
     let private split train = if train then "train" else "test"
 
-    /// Array.Parallel.map that raises the first failure itself rather than an AggregateException.
-    let private parallelMap (f: 'a -> 'b) (items: 'a[]) =
-        try Array.Parallel.map f items
-        with :? AggregateException as e ->
-            Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw()
-            Unchecked.defaultof<_>
-
     let private digitNames = Array.init 10 string
 
     let private fashionNames =
@@ -98,7 +91,7 @@ module Datasets =
         let files = if train then trainFiles else testFiles
         let dir = DataDirectory.resolve name dataDir subfolders true (trainFiles @ testFiles) files
         let paths = files |> List.map (DataDirectory.file dir)
-        let parts = paths |> List.toArray |> parallelMap (Cifar.read variant)
+        let parts = paths |> List.toArray |> Parallel.map (Cifar.read variant)
         let records =
             { Count = parts |> Array.sumBy _.Count
               Pixels = parts |> Array.map _.Pixels |> Array.concat
@@ -116,7 +109,7 @@ module Datasets =
         let entries = NMnist.readLabels 10 labelsPath
         let events =
             entries
-            |> parallelMap (fun (sample, _) ->
+            |> Parallel.map (fun (sample, _) ->
                 match DataDirectory.tryFile dir $"{sample}.bs2" |> Option.orElse (DataDirectory.tryFile dir $"{sample}.bin") with
                 | Some p -> NMnist.readEvents p
                 | None ->

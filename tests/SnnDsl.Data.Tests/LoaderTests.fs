@@ -93,6 +93,13 @@ let ``a run resumed at (epoch, batch) reproduces the uninterrupted one`` () =
     Assert.Equal<float32[]>(full[6].Data, make().PrepareBatch(3, 6).Data)
 
 [<Fact>]
+let ``batches do not depend on the number of assembling threads`` () =
+    let make workers =
+        DataLoader(IndexDataset(45, channels = 3, side = 8), { LoaderOptions.Train(8, 4L, Augmentation.StandardCutout) with Workers = workers })
+    let run (l: DataLoader) = l.HostBatches 1 |> Seq.map (fun b -> b.Indices, b.Data[.. b.Count * 192 - 1]) |> Array.ofSeq
+    Assert.Equal<(int[] * float32[])[]>(run (make 1), run (make 3))
+
+[<Fact>]
 let ``a limit keeps evenly spaced samples`` () =
     let l = DataLoader(IndexDataset 100, { opts 7 with Limit = Some 10; Shuffle = true })
     Assert.Equal((10, 2), (l.SampleCount, l.BatchesPerEpoch))
@@ -102,7 +109,7 @@ let ``a limit keeps evenly spaced samples`` () =
 [<Fact>]
 let ``a worker exception surfaces on the consumer with its message after the earlier batches`` () =
     let ds = IndexDataset(40, hook = fun i -> if i = 25 then failwith "sample 25 is unreadable")
-    let l = DataLoader(ds, opts 10)
+    let l = DataLoader(ds, { opts 10 with Workers = 2 })
     let got = Collections.Generic.List<int>()
     let e = Assert.Throws<DataLoaderException>(fun () -> for b in l.HostBatches 0 do got.Add b.Index)
     Assert.Contains("sample 25 is unreadable", e.Message)
