@@ -19,10 +19,13 @@ type LoaderOptions =
       Augmentation: Augmentation option
       /// Batches assembled ahead of the consumer (the bound of the prefetch queue).
       Prefetch: int
+      /// Threads that assemble the samples of one batch (1 = the worker thread alone).
+      Workers: int
       /// Device of the tensors (CPU when None).
       Device: Device option }
 
-    /// Batch 32, no shuffle, keep the last batch, no limit, no augmentation, 3 batches ahead, CPU.
+    /// Batch 32, no shuffle, keep the last batch, no limit, no augmentation, 3 batches ahead, one
+    /// assembling thread per 4 cores (at least 1, at most 4), CPU.
     static member Default =
         { BatchSize = 32
           Shuffle = false
@@ -31,6 +34,7 @@ type LoaderOptions =
           Limit = None
           Augmentation = None
           Prefetch = 3
+          Workers = Math.Clamp(Environment.ProcessorCount / 4, 1, 4)
           Device = None }
 
     /// Training defaults: shuffled with seed, augmentation as given.

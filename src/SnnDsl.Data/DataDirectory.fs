@@ -9,17 +9,18 @@ module internal DataDirectory =
     let tryFile (dir: string) (name: string) =
         [ Path.Combine(dir, name); Path.Combine(dir, name + ".gz") ] |> List.tryFind File.Exists
 
-    /// The directory that holds every required file (names listed without ".gz"; either form is
-    /// accepted), or a DataDirectoryException naming the directory and the expected files.
-    let resolve (dataset: string) (dataDir: string) (subfolders: string list) (required: string list) =
+    /// The directory that holds every required file (with gzipped, a ".gz" copy of each is accepted),
+    /// or a DataDirectoryException naming the directory and listing all the dataset's files.
+    let resolve (dataset: string) (dataDir: string) (subfolders: string list) (gzipped: bool) (all: string list) (required: string list) =
         let full = Path.GetFullPath dataDir
-        let expected = required |> List.map (fun n -> n + "[.gz]")
+        let expected = if gzipped then all |> List.map (fun n -> n + "[.gz]") else all
+        let exists dir n = if gzipped then (tryFile dir n).IsSome else File.Exists(Path.Combine(dir, n))
         if not (Directory.Exists full) then
             raise (DataDirectoryException(full, dataset, expected, "directory not found"))
         let candidates =
             (subfolders |> List.map (fun s -> Path.Combine(full, s))) @ [ full ]
             |> List.filter Directory.Exists
-        let missing dir = required |> List.filter (fun n -> (tryFile dir n).IsNone)
+        let missing dir = required |> List.filter (fun n -> not (exists dir n))
         match candidates |> List.tryFind (fun d -> List.isEmpty (missing d)) with
         | Some dir -> dir
         | None ->

@@ -15,6 +15,7 @@ type DataLoader(dataset: Dataset, options: LoaderOptions) =
     do
         if options.BatchSize <= 0 then invalidArg "options" $"BatchSize must be positive, got {options.BatchSize}"
         if options.Prefetch <= 0 then invalidArg "options" $"Prefetch must be positive, got {options.Prefetch}"
+        if options.Workers <= 0 then invalidArg "options" $"Workers must be positive, got {options.Workers}"
         match options.Limit with
         | Some l when l < 0 -> invalidArg "options" $"Limit must not be negative, got {l}"
         | _ -> ()
@@ -64,29 +65,35 @@ type DataLoader(dataset: Dataset, options: LoaderOptions) =
     member _.BatchShape(count: int) =
         if temporal then Array.append [| shape[0]; count |] shape[1..] else Array.append [| count |] shape
 
+    /// Scratch buffers (sample, crop) for each assembling thread.
+    member internal _.Scratch() =
+        Array.init (max 1 options.Workers) (fun _ -> Array.zeroCreate<float32> sampleSize, Array.zeroCreate<float32> sampleSize)
+
     /// Assembles batch index of epoch given that epoch's order, into data (at least count * SampleSize).
-    member internal l.Fill(order: int[], epoch: int, index: int, data: float32[], sample: float32[], scratch: float32[]) =
+    member internal l.Fill(order: int[], epoch: int, index: int, data: float32[], scratch: (float32[] * float32[])[]) =
         let count = l.BatchCount index
         let labels = Array.zeroCreate<int64> count
         let indices = Array.zeroCreate<int> count
-        for j in 0 .. count - 1 do
-            let pos = index * batchSize + j
-            let idx = order[pos]
-            indices[j] <- idx
-            labels[j] <- int64 (dataset.Label idx)
-            // Static samples go straight to their slot; event samples through `sample`, then time-first.
-            let dst = if temporal then Span<float32>(sample) else Span<float32>(data, j * sampleSize, sampleSize)
-            dataset.CopyPixels(idx, dst)
-            match options.Augmentation with
-            | Some aug ->
-                let rng = Rng.Create(options.Seed, 0xA116L, int64 epoch, int64 pos)
-                Augment.geometric aug rng planes dst (Span<float32>(scratch))
-                dataset.Normalize dst
-                Augment.erase aug rng planes dst
-            | None -> dataset.Normalize dst
-            if temporal then
-                for t in 0 .. shape[0] - 1 do
-                    Array.Copy(sample, t * frameSize, data, (t * count + j) * frameSize, frameSize)
+        Parallel.forChunks scratch.Length count (fun chunk lo hi ->
+            let sample, cropBuffer = scratch[chunk]
+            for j in lo .. hi - 1 do
+                let pos = index * batchSize + j
+                let idx = order[pos]
+                indices[j] <- idx
+                labels[j] <- int64 (dataset.Label idx)
+                // Static samples go straight to their slot; event samples through `sample`, then time-first.
+                let dst = if temporal then Span<float32>(sample) else Span<float32>(data, j * sampleSize, sampleSize)
+                dataset.CopyPixels(idx, dst)
+                match options.Augmentation with
+                | Some aug ->
+                    let rng = Rng.Create(options.Seed, 0xA116L, int64 epoch, int64 pos)
+                    Augment.geometric aug rng planes dst (Span<float32>(cropBuffer))
+                    dataset.Normalize dst
+                    Augment.erase aug rng planes dst
+                | None -> dataset.Normalize dst
+                if temporal then
+                    for t in 0 .. shape[0] - 1 do
+                        Array.Copy(sample, t * frameSize, data, (t * count + j) * frameSize, frameSize))
         { Epoch = epoch; Index = index; Count = count; Shape = l.BatchShape count
           Data = data; Labels = labels; Indices = indices }
 
@@ -95,15 +102,13 @@ type DataLoader(dataset: Dataset, options: LoaderOptions) =
         checkBatch epoch index
         if index = batches then raise (ArgumentOutOfRangeException("index", $"an epoch has batches 0..{batches - 1}"))
         let count = l.BatchCount index
-        l.Fill(l.Order epoch, epoch, index, Array.zeroCreate (count * sampleSize),
-               Array.zeroCreate sampleSize, Array.zeroCreate sampleSize)
+        l.Fill(l.Order epoch, epoch, index, Array.zeroCreate (count * sampleSize), l.Scratch())
 
     member private l.Stream(epoch: int, startBatch: int, token: CancellationToken, recycle: bool) : seq<HostBatch> =
         checkBatch epoch startBatch
         seq {
             let order = l.Order epoch
-            let sample = Array.zeroCreate<float32> sampleSize
-            let scratch = Array.zeroCreate<float32> sampleSize
+            let scratch = l.Scratch()
             let produce k =
                 let index = startBatch + k
                 let need = l.BatchCount index * sampleSize
@@ -111,7 +116,7 @@ type DataLoader(dataset: Dataset, options: LoaderOptions) =
                     let mutable buf = null
                     if recycle && pool.TryTake(&buf) && buf.Length >= need then buf
                     else Array.zeroCreate<float32> (if recycle then batchSize * sampleSize else need)
-                l.Fill(order, epoch, index, data, sample, scratch)
+                l.Fill(order, epoch, index, data, scratch)
             use prefetcher = new Prefetcher<HostBatch>(batches - startBatch, produce, options.Prefetch, token)
             let mutable next = prefetcher.Next()
             while next.IsSome do

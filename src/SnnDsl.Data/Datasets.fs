@@ -65,7 +65,8 @@ module Datasets =
     let private idx (name: string) (subfolders: string list) (classNames: string[]) (dataDir: string) (train: bool) =
         let prefix = if train then "train" else "t10k"
         let imagesName, labelsName = $"{prefix}-images-idx3-ubyte", $"{prefix}-labels-idx1-ubyte"
-        let dir = DataDirectory.resolve name dataDir subfolders [ imagesName; labelsName ]
+        let all = [ for p in [ "train"; "t10k" ] do for f in [ "images-idx3"; "labels-idx1" ] -> $"{p}-{f}-ubyte" ]
+        let dir = DataDirectory.resolve name dataDir subfolders true all [ imagesName; labelsName ]
         let imagesPath = DataDirectory.file dir imagesName
         let labelsPath = DataDirectory.file dir labelsName
         // The two files are independent: read them side by side.
@@ -79,17 +80,18 @@ module Datasets =
         :> Dataset
 
     let private cifar (variant: Cifar.Variant) (options: DatasetOptions) (dataDir: string) (train: bool) =
-        let name, subfolders, files, namesFile, defaults, norm =
+        let name, subfolders, trainFiles, testFiles, namesFile, defaults, norm =
             match variant with
             | Cifar.Cifar10 ->
-                let files = if train then [ for i in 1..5 -> $"data_batch_{i}.bin" ] else [ "test_batch.bin" ]
-                "cifar10", [ "cifar10"; "cifar-10-batches-bin" ], files, "batches.meta.txt", cifar10Names, Normalization.Cifar10
+                "cifar10", [ "cifar10"; "cifar-10-batches-bin" ], [ for i in 1..5 -> $"data_batch_{i}.bin" ], [ "test_batch.bin" ],
+                "batches.meta.txt", cifar10Names, Normalization.Cifar10
             | Cifar.Cifar100 ->
-                let files = [ (if train then "train.bin" else "test.bin") ]
-                "cifar100", [ "cifar100"; "cifar-100-binary" ], files, "fine_label_names.txt", cifar100Names, Normalization.Cifar100
-        let dir = DataDirectory.resolve name dataDir subfolders files
+                "cifar100", [ "cifar100"; "cifar-100-binary" ], [ "train.bin" ], [ "test.bin" ],
+                "fine_label_names.txt", cifar100Names, Normalization.Cifar100
+        let files = if train then trainFiles else testFiles
+        let dir = DataDirectory.resolve name dataDir subfolders true (trainFiles @ testFiles) files
         let paths = files |> List.map (DataDirectory.file dir)
-        let parts = paths |> List.toArray |> Array.Parallel.map (Cifar.read variant)
+        let parts = paths |> List.toArray |> Parallel.map (Cifar.read variant)
         let records =
             { Count = parts |> Array.sumBy _.Count
               Pixels = parts |> Array.map _.Pixels |> Array.concat
@@ -101,12 +103,13 @@ module Datasets =
 
     let private nmnist (options: DatasetOptions) (dataDir: string) (train: bool) =
         let labelsName = if train then "train1K.txt" else "test100.txt"
-        let dir = DataDirectory.resolve "nmnist" dataDir [ "nmnist-small"; "nmnist" ] [ labelsName ]
+        let all = [ "train1K.txt"; "test100.txt"; "<sample>.bs2[.gz] for each sample they list" ]
+        let dir = DataDirectory.resolve "nmnist" dataDir [ "nmnist-small"; "nmnist" ] false all [ labelsName ]
         let labelsPath = Path.Combine(dir, labelsName)
         let entries = NMnist.readLabels 10 labelsPath
         let events =
             entries
-            |> Array.Parallel.map (fun (sample, _) ->
+            |> Parallel.map (fun (sample, _) ->
                 match DataDirectory.tryFile dir $"{sample}.bs2" |> Option.orElse (DataDirectory.tryFile dir $"{sample}.bin") with
                 | Some p -> NMnist.readEvents p
                 | None ->

@@ -43,10 +43,21 @@ module Frames =
         if dst.Length <> frames * frameSize then
             invalidArg "dst" $"{frames} frames need {frames * frameSize} floats but dst holds {dst.Length}"
         dst.Clear()
-        let frameOf = frameOf splitBy frames events
         let side = NMnist.SensorSize
-        for k in 0 .. events.Count - 1 do
-            let pos = frameOf k * frameSize + int events.P[k] * side * side + int events.Y[k] * side + int events.X[k]
+        let xs, ys, ps = events.X, events.Y, events.P
+        let plane = side * side
+        let frameOfEvent =
+            match splitBy with
+            | SplitBy.Number -> Unchecked.defaultof<_>
+            | SplitBy.Time -> frameOf splitBy frames events
+        let n = events.Count
+        let di = n / frames
+        for k in 0 .. n - 1 do
+            let f =
+                match splitBy with
+                | SplitBy.Number -> if di = 0 then frames - 1 else min (frames - 1) (k / di)
+                | SplitBy.Time -> frameOfEvent k
+            let pos = f * frameSize + int ps[k] * plane + int ys[k] * side + int xs[k]
             dst[pos] <- dst[pos] + 1.0f
 
     /// The frames as a new array of shape [T, 2, 34, 34] (row-major).

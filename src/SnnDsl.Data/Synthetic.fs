@@ -73,7 +73,7 @@ module Synthetic =
         let half = rng.Uniform(0.7, 1.4) // half stroke width in pixels
         let ink = rng.Uniform(0.55, 1.0)
         let cosA, sinA = cos angle, sin angle
-        let strokes = shapes label
+        let strokes = shapes label |> Array.ofList
         // A faint random stroke somewhere in about half of the images.
         let distractor =
             if rng.Chance 0.5 then
@@ -90,7 +90,9 @@ module Synthetic =
                 let dx, dy = float x - cx, float y - cy
                 let lx = (cosA * dx + sinA * dy) / scale
                 let ly = (-sinA * dx + cosA * dy) / scale
-                let d = strokes |> List.fold (fun m s -> min m (distance lx ly s)) Double.MaxValue
+                let mutable d = Double.MaxValue
+                for s in strokes do
+                    d <- min d (distance lx ly s)
                 let mutable v = ink * Math.Clamp(half + 0.5 - d * scale, 0.0, 1.0)
                 match distractor with
                 | Some(seg, level) ->

@@ -1,0 +1,79 @@
+/// Integration tests on the shared real datasets (../shared/data from the repository root).
+module SnnDsl.Data.Tests.RealDataTests
+
+open System.Diagnostics
+open System.IO
+open Xunit
+open SnnDsl.Data
+open SnnDsl.Data.Tests.TestFiles
+
+let private load name train = Datasets.load name realDataDir.Value train
+
+[<RealDataFact>]
+let ``MNIST has 60000 and 10000 images with the canonical label histograms`` () =
+    let sw = Stopwatch.StartNew()
+    let train = load "mnist" true
+    let seconds = sw.Elapsed.TotalSeconds
+    Assert.True(seconds < 2.0, $"loading MNIST train took {seconds:F2} s")
+    let test = load "mnist" false
+    Assert.Equal((60000, 10000), (train.Count, test.Count))
+    Assert.Equal<int[]>([| 5923; 6742; 5958; 6131; 5842; 5421; 5918; 6265; 5851; 5949 |], train.ClassCounts)
+    Assert.Equal<int[]>([| 980; 1135; 1032; 1010; 982; 892; 958; 1028; 974; 1009 |], test.ClassCounts)
+    Assert.Equal<int[]>([| 5; 0; 4; 1; 9 |], Array.init 5 train.Label) // the famous first digits
+    let s = train.Sample 0
+    Assert.All(s, fun v -> Assert.InRange(v, 0.0f, 1.0f))
+    Assert.Equal(1.0f, Array.max s)
+
+[<RealDataFact>]
+let ``Fashion-MNIST has 60000 and 10000 images, 6000 and 1000 per class`` () =
+    let train = load "fashion-mnist" true
+    let test = load "fashion-mnist" false
+    Assert.Equal((60000, 10000), (train.Count, test.Count))
+    Assert.Equal<int[]>(Array.create 10 6000, train.ClassCounts)
+    Assert.Equal<int[]>(Array.create 10 1000, test.ClassCounts)
+    Assert.Equal(9, train.Label 0) // the first training image is an ankle boot
+
+[<RealDataFact>]
+let ``CIFAR-10 has 50000 and 10000 images with 1000 test images per class`` () =
+    let train = load "cifar10" true
+    let test = load "cifar10" false
+    Assert.Equal((50000, 10000), (train.Count, test.Count))
+    Assert.Equal<int[]>(Array.create 10 5000, train.ClassCounts)
+    Assert.Equal<int[]>(Array.create 10 1000, test.ClassCounts)
+    Assert.Equal<string[]>([| "airplane"; "automobile"; "bird"; "cat"; "deer"; "dog"; "frog"; "horse"; "ship"; "truck" |],
+                           train.ClassNames)
+    Assert.Equal<int[]>([| 6; 9; 9; 4; 1 |], Array.init 5 train.Label) // canonical order of data_batch_1
+    // Normalised with the usual statistics: the channel means of a few thousand images are near 0.
+    let means = Array.zeroCreate<float> 3
+    for i in 0..49..49999 do
+        let s = train.Sample i
+        for c in 0..2 do means[c] <- means[c] + (Array.averageBy float s[c * 1024 .. c * 1024 + 1023]) / 1021.0
+    Assert.All(means, fun m -> Assert.InRange(m, -0.1, 0.1))
+
+[<RealDataFact>]
+let ``a class-sorted test set stays balanced under a loader limit`` () =
+    let test = load "cifar10" false
+    let l = DataLoader(test, { LoaderOptions.Test 100 with Limit = Some 500 })
+    let hist = Array.zeroCreate<int> 10
+    for b in l.HostBatches 0 do
+        for y in b.Labels do hist[int y] <- hist[int y] + 1
+    Assert.Equal<int[]>(Array.create 10 50, hist)
+
+[<RealDataFact>]
+let ``N-MNIST subset has 1000 and 100 samples labelled as in its label files`` () =
+    let dir = Path.Combine(realDataDir.Value, "nmnist-small")
+    for train, file, count in [ true, "train1K.txt", 1000; false, "test100.txt", 100 ] do
+        let d = load "nmnist" train
+        let labels = NMnist.readLabels 10 (Path.Combine(dir, file))
+        Assert.Equal(count, d.Count)
+        Assert.Equal<int[]>(Array.map snd labels, d.Labels)
+        Assert.Equal<int[]>([| 10; 2; 34; 34 |], d.SampleShape)
+    let train = load "nmnist" true :?> EventDataset
+    for i in 0 .. train.Count - 1 do
+        let e = train.Events i
+        Assert.InRange(e.Count, 1069, 7152)
+        Assert.True(Seq.forall (fun k -> e.T[k] <= e.T[k + 1]) (seq { 0 .. e.Count - 2 }), $"sample {i}: timestamps not sorted")
+    let e0 = train.Events 0
+    Assert.Equal(float32 e0.Count, Array.sum (train.Sample 0))
+    let byTime = Frames.toArray SplitBy.Time 10 e0
+    Assert.Equal(float32 e0.Count, Array.sum byTime)

@@ -1,0 +1,90 @@
+/// Helpers that write small data files in the real formats, and locate the shared real datasets.
+module SnnDsl.Data.Tests.TestFiles
+
+open System
+open System.IO
+open System.IO.Compression
+open Xunit
+
+/// A fresh temporary directory, deleted on Dispose.
+type TempDir() =
+    let path = Path.Combine(Path.GetTempPath(), "snndsl-data-" + Guid.NewGuid().ToString("N"))
+    do Directory.CreateDirectory path |> ignore
+    member _.Path = path
+    /// The full path of name inside the directory.
+    member _.File(name: string) = Path.Combine(path, name)
+    interface IDisposable with
+        member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
+
+let gzip (bytes: byte[]) =
+    use ms = new MemoryStream()
+    (use gz = new GZipStream(ms, CompressionLevel.Fastest)
+     gz.Write(bytes, 0, bytes.Length))
+    ms.ToArray()
+
+/// Writes bytes to path, gzipped when gz.
+let write (path: string) (gz: bool) (bytes: byte[]) =
+    File.WriteAllBytes(path, (if gz then gzip bytes else bytes))
+
+let private be (v: int) = [| byte (v >>> 24); byte (v >>> 16); byte (v >>> 8); byte v |]
+
+/// An idx3 file of n images of rows x cols (pixel k of image i = (i * 7 + k) mod 256).
+let idxImages (n: int) (rows: int) (cols: int) =
+    Array.concat [ be 2051; be n; be rows; be cols
+                   Array.init (n * rows * cols) (fun j -> byte (((j / (rows * cols)) * 7 + j % (rows * cols)) % 256)) ]
+
+/// An idx1 file of the given labels.
+let idxLabels (labels: byte[]) = Array.concat [ be 2049; be labels.Length; labels ]
+
+/// CIFAR records: labelBytes label bytes then 3,072 pixels (pixel k of record i = (i + k) mod 256).
+let cifarRecords (labels: byte[][]) =
+    labels
+    |> Array.mapi (fun i l -> Array.append l (Array.init 3072 (fun k -> byte ((i + k) % 256))))
+    |> Array.concat
+
+/// One N-MNIST event: x, y, polarity, 23-bit timestamp.
+let event (x: int) (y: int) (p: int) (t: int) =
+    [| byte x; byte y; byte ((p <<< 7) ||| ((t >>> 16) &&& 0x7F)); byte (t >>> 8); byte t |]
+
+/// Events (x, y, p, t) encoded as an N-MNIST file.
+let events (evs: (int * int * int * int) list) =
+    evs |> List.map (fun (x, y, p, t) -> event x y p t) |> Array.concat
+
+/// Writes a small MNIST-layout directory: n train / m test images of 28x28, labels i mod 10.
+let writeMnist (dir: string) (gz: bool) (n: int) (m: int) =
+    let ext = if gz then ".gz" else ""
+    write (Path.Combine(dir, "train-images-idx3-ubyte" + ext)) gz (idxImages n 28 28)
+    write (Path.Combine(dir, "train-labels-idx1-ubyte" + ext)) gz (idxLabels (Array.init n (fun i -> byte (i % 10))))
+    write (Path.Combine(dir, "t10k-images-idx3-ubyte" + ext)) gz (idxImages m 28 28)
+    write (Path.Combine(dir, "t10k-labels-idx1-ubyte" + ext)) gz (idxLabels (Array.init m (fun i -> byte (i % 10))))
+
+/// The repository root: the nearest ancestor of the test assembly holding SnnDsl.sln.
+let repoRoot =
+    lazy
+        (let rec up (d: DirectoryInfo) =
+            if isNull d then failwith "SnnDsl.sln not found above the test assembly"
+            elif File.Exists(Path.Combine(d.FullName, "SnnDsl.sln")) then d.FullName
+            else up d.Parent
+         up (DirectoryInfo AppContext.BaseDirectory))
+
+/// The shared real datasets: ../shared/data relative to the repository root (SNNDSL_DATA overrides).
+let realDataDir =
+    lazy
+        (match Environment.GetEnvironmentVariable "SNNDSL_DATA" with
+         | null | "" -> Path.GetFullPath(Path.Combine(repoRoot.Value, "..", "shared", "data"))
+         | d -> d)
+
+/// A fact that reads the shared real datasets; skipped (with the reason) where they are absent.
+type RealDataFact() =
+    inherit FactAttribute()
+    do
+        if not (Directory.Exists realDataDir.Value) then
+            base.Skip <- $"the shared datasets are not at {realDataDir.Value}"
+
+/// Asserts that f raises 'E and returns it.
+let raisesWith<'E when 'E :> exn> (f: unit -> obj) : 'E = Assert.Throws<'E>(Func<obj>(f))
+
+/// Asserts that text contains every fragment.
+let containsAll (text: string) (fragments: string list) =
+    for f in fragments do
+        Assert.True(text.Contains(f: string), $"expected \"{f}\" in: {text}")
