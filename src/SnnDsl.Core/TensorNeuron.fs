@@ -47,22 +47,30 @@ module TensorNeuron =
         | BinaryOp.Mul, TValue.Tensor _, TValue.Number 0.0 -> Some(TValue.Number 0.0)
         | _ -> None
 
+    // min/max pick the LEFT operand on ties, value and gradient, as the oracle does (libtorch's
+    // minimum/maximum would split a tie's gradient between both operands): where(a <= b, a, b).
+    let private pick (op: BinaryOp) (a: Tensor) (b: Tensor) =
+        let keepLeft = if op = BinaryOp.Min then a.Le(b) else a.Ge(b)
+        Tensor.Where(keepLeft, a, b)
+
+    let private tensorOp (op: BinaryOp) (x: Tensor) (y: Tensor) =
+        match op with
+        | BinaryOp.Add -> x + y
+        | BinaryOp.Sub -> x - y
+        | BinaryOp.Mul -> x * y
+        | BinaryOp.Div -> x / y
+        | BinaryOp.Min | BinaryOp.Max -> pick op x y
+
+    // A number beside a tensor, as a 0-d tensor of the same dtype and device (for where).
+    let private scalarLike (t: Tensor) (v: float) = Tensor.Scalar(v, t.DType, t.Device)
+
     let private binary (op: BinaryOp) (a: TValue) (b: TValue) : TValue =
         match fold op a b with
         | Some v -> v
         | None ->
         match a, b with
         | TValue.Number x, TValue.Number y -> TValue.Number(Scalar.binary op x y)
-        | TValue.Tensor x, TValue.Tensor y ->
-            TValue.Tensor(
-                match op with
-                | BinaryOp.Add -> x + y
-                | BinaryOp.Sub -> x - y
-                | BinaryOp.Mul -> x * y
-                | BinaryOp.Div -> x / y
-                | BinaryOp.Min -> Tensor.Minimum(x, y)
-                | BinaryOp.Max -> Tensor.Maximum(x, y)
-            )
+        | TValue.Tensor x, TValue.Tensor y -> TValue.Tensor(tensorOp op x y)
         | TValue.Tensor x, TValue.Number y ->
             TValue.Tensor(
                 match op with
@@ -70,8 +78,7 @@ module TensorNeuron =
                 | BinaryOp.Sub -> x - y
                 | BinaryOp.Mul -> x * y
                 | BinaryOp.Div -> x / y
-                | BinaryOp.Min -> Tensor.Minimum(x, y)
-                | BinaryOp.Max -> Tensor.Maximum(x, y)
+                | BinaryOp.Min | BinaryOp.Max -> pick op x (scalarLike x y)
             )
         | TValue.Number x, TValue.Tensor y ->
             TValue.Tensor(
@@ -80,8 +87,7 @@ module TensorNeuron =
                 | BinaryOp.Sub -> x - y
                 | BinaryOp.Mul -> x * y
                 | BinaryOp.Div -> x / y
-                | BinaryOp.Min -> Tensor.Minimum(y, x)
-                | BinaryOp.Max -> Tensor.Maximum(y, x)
+                | BinaryOp.Min | BinaryOp.Max -> pick op (scalarLike y x) y
             )
 
     let rec private eval (pars: Map<string, TValue>) (state: NeuronState) (env: Map<string, TValue>) (x: Tensor) e : TValue =
@@ -106,10 +112,13 @@ module TensorNeuron =
             | TValue.Number v -> TValue.Number v
             | TValue.Tensor t -> TValue.Tensor(t.Detach())
 
-    /// A value as a tensor shaped like `like` (numbers are broadcast).
+    /// A value as a tensor shaped like `like`: numbers are filled in, and tensors that depend on parameters
+    /// only (shaped [], [C, 1, ...] or [...]) are broadcast (an expanded view, so gradients still sum).
     let materialize (like: Tensor) (v: TValue) =
         match v with
-        | TValue.Tensor t -> t
+        | TValue.Tensor t ->
+            let shape = like.Shape
+            if t.Shape = shape then t else t.Expand(shape)
         | TValue.Number n -> Tensor.FullLike(like, n)
 
     /// The shape a parameter of the given granularity has for per-step inputs of shape [N, ...] (batch dim

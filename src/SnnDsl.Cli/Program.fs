@@ -1,0 +1,64 @@
+/// The `snn` entry point: the subcommands, dispatch, and the mapping of errors to messages and exit codes.
+/// A new subcommand is a file with its Argu arguments and a `run`, plus one case here.
+module SnnDsl.Cli.Program
+
+open System
+open System.IO
+open Argu
+open SnnDsl.Cli.NeuronsCommand
+open SnnDsl.Cli.SimulateCommand
+
+/// The subcommands of `snn`.
+[<RequireQualifiedAccess>]
+type SnnArgs =
+    | [<CliPrefix(CliPrefix.None)>] Neurons of ParseResults<NeuronsArgs>
+    | [<CliPrefix(CliPrefix.None)>] Simulate of ParseResults<SimulateArgs>
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Neurons _ -> "list the built-in neurons: equations, parameters, states"
+            | Simulate _ -> "run a built-in neuron over an input CSV; write its trace, gradients and plot"
+
+/// The argument parser (also the source of the usage text).
+let parser = ArgumentParser.Create<SnnArgs>(programName = "snn")
+
+// The command-line syntax of the subcommand named in argv (of `snn` itself when none is), for error messages.
+let private syntaxFor (argv: string[]) : string * string =
+    let named (p: ArgumentParser) =
+        p.ParentInfo |> Option.exists (fun c -> c.CommandLineNames.Value |> List.exists (fun n -> Array.contains n argv))
+    // Continuation lines are indented for a "USAGE: " prefix.
+    let indent (syntax: string) = syntax.TrimEnd().Replace("\n", "\n       ")
+    match parser.GetSubCommandParsers() |> List.tryFind named with
+    | Some p -> indent (p.PrintCommandLineSyntax()), "snn " + List.head p.ParentInfo.Value.CommandLineNames.Value
+    | None -> indent (parser.PrintCommandLineSyntax()), "snn"
+
+/// Runs `snn` with the given arguments, writing to `out` and `err`; returns the exit code (see ExitCode).
+/// Every error is one message on `err`.
+let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
+    let fail (code: int) (message: string) =
+        err.WriteLine(message.TrimEnd())
+        code
+    try
+        let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
+        match results.GetAllResults() with
+        | [ SnnArgs.Neurons args ] -> NeuronsCommand.run args out
+        | [ SnnArgs.Simulate args ] -> SimulateCommand.run args out
+        | _ ->
+            let syntax, _ = syntaxFor argv
+            fail ExitCode.UsageError $"snn: give one subcommand.\nUSAGE: {syntax}\nRun 'snn --help' for the subcommands."
+    with
+    | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText ->
+        out.Write(e.Message)
+        ExitCode.Ok
+    | :? ArguParseException as e ->
+        // Argu's first line is the error; the rest is a full option listing, which --help gives instead.
+        let error = (e.Message.Split('\n')[0]).Trim().Replace("ERROR: ", "")
+        let syntax, command = syntaxFor argv
+        fail ExitCode.UsageError $"snn: {error}\nUSAGE: {syntax}\nRun '{command} --help' for the options."
+    | UsageError message -> fail ExitCode.UsageError $"snn: {message}"
+    | DataError message -> fail ExitCode.DataError $"snn: {message}"
+    | e -> fail ExitCode.InternalError $"snn: internal error: {e.GetType().Name}: {e.Message}"
+
+[<EntryPoint>]
+let main argv = run argv Console.Out Console.Error

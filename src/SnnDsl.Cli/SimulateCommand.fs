@@ -1,0 +1,89 @@
+/// `snn simulate`: runs a built-in neuron over an input CSV through the tensor interpreter (float64) and
+/// writes the trace, and optionally the spike-count gradients and a plot.
+module SnnDsl.Cli.SimulateCommand
+
+open System
+open System.Globalization
+open System.IO
+open Argu
+open SnnDsl.Core
+open SnnDsl.Torch
+
+/// The arguments of `snn simulate`.
+[<RequireQualifiedAccess>]
+type SimulateArgs =
+    | [<Mandatory; Unique>] Neuron of name: string
+    | Param of ``name=value``: string
+    | [<Unique>] Surrogate of ``name[:param]``: string
+    | [<Mandatory; Unique>] Input of ``x.csv``: string
+    | [<Mandatory; Unique>] Out of ``trace.csv``: string
+    | [<Unique>] Grads of ``grads.json``: string
+    | [<Unique>] Plot of ``trace.svg``: string
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | Neuron _ -> "the built-in neuron to run (list them with `snn neurons`)"
+            | Param _ -> "set a parameter's raw value, learnable or fixed; repeatable"
+            | Surrogate _ -> "the surrogate gradient: rectangle:1, triangle:1, sigmoid:4, atan:2 or fast-sigmoid:10 (default: the neuron's)"
+            | Input _ -> "inputs: one row per time step, one column per neuron; an optional header row is skipped"
+            | Out _ -> "write the trace as CSV: t,neuron,x,s,v and one column per further state"
+            | Grads _ -> "write d(sum of spikes)/d(each learnable raw parameter) and d/d(each input) as JSON"
+            | Plot _ -> "write an SVG of the membrane, threshold and spikes of up to 8 neurons, and a raster of all"
+
+/// "NAME=VALUE" as a name and a finite number.
+let parseAssignment (text: string) : string * float =
+    match text.IndexOf '=' with
+    | i when i > 0 ->
+        let name, value = text[.. i - 1].Trim(), text[i + 1 ..].Trim()
+        match Double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture) with
+        | true, v when Double.IsFinite v -> name, v
+        | _ -> Fail.usage $"--param {text}: '{value}' is not a finite number"
+    | _ -> Fail.usage $"--param expects NAME=VALUE (e.g. --param decay=0.25), got '{text}'"
+
+/// The neuron the arguments describe: the built-in, with the --param values and the --surrogate.
+let neuronOf (args: ParseResults<SimulateArgs>) : Neuron =
+    let n = Builtins.find (args.GetResult SimulateArgs.Neuron) |> Fail.orUsage
+    let n =
+        args.GetResults SimulateArgs.Param
+        |> List.fold (fun n text -> let name, v = parseAssignment text in Neuron.withParam name v n |> Fail.orUsage) n
+    match args.TryGetResult SimulateArgs.Surrogate with
+    | None -> n
+    | Some text ->
+        match SnnDsl.Torch.Surrogate.parse text with
+        | Ok s -> Neuron.withSurrogate s n
+        | Error e -> Fail.usage $"{e} (write NAME or NAME:PARAM, e.g. sigmoid:4)"
+
+/// Runs the command; every output is computed before any file is written, then all are written atomically.
+let run (args: ParseResults<SimulateArgs>) (out: TextWriter) : int =
+    let neuron = neuronOf args
+    let inputPath = args.GetResult SimulateArgs.Input
+    let outputs =
+        [ "trace", Some(args.GetResult SimulateArgs.Out)
+          "gradients", args.TryGetResult SimulateArgs.Grads
+          "plot", args.TryGetResult SimulateArgs.Plot ]
+        |> List.choose (fun (what, p) -> p |> Option.map (fun p -> what, p))
+    let fullPath (p: string) = Path.GetFullPath p
+    match outputs |> List.countBy (snd >> fullPath) |> List.tryFind (fun (_, k) -> k > 1) with
+    | Some(p, _) -> Fail.usage $"two outputs would both be written to '{p}'; give --out, --grads and --plot different paths"
+    | None -> ()
+    let inputs = Csv.readInputs inputPath
+    for what, path in outputs do
+        AtomicFile.checkWritable what path
+    let sim = Simulation.run neuron inputs (args.Contains SimulateArgs.Grads)
+    let files =
+        [ yield args.GetResult SimulateArgs.Out, Csv.trace sim
+          match args.TryGetResult SimulateArgs.Grads, sim.Gradients with
+          | Some path, Some g -> yield path, Json.gradients sim g
+          | _ -> ()
+          match args.TryGetResult SimulateArgs.Plot with
+          | Some path -> yield path, TracePlot.render sim
+          | None -> () ]
+    AtomicFile.writeAll files
+    let T, N = Simulation.size sim
+    let spikes = Seq.cast<float> sim.Spikes |> Seq.sum
+    let count k word = if k = 1 then $"1 {word}" else $"{k} {word}s"
+    let written = files |> List.map fst |> String.concat ", "
+    let steps, neurons, spikes = count T "step", count N "neuron", count (int spikes) "spike"
+    out.WriteLine($"{neuron.Name}: {steps}, {neurons}, {spikes}; wrote {written}")
+    ExitCode.Ok

@@ -1,0 +1,67 @@
+/// Running `snn` in-process, in a temporary directory, and reading what it wrote.
+module SnnDsl.Cli.Tests.Cli
+
+open System
+open System.Globalization
+open System.IO
+
+/// What one run of `snn` returned and printed.
+type Outcome = { Code: int; Out: string; Err: string }
+
+/// A fresh directory, deleted on Dispose.
+type TempDir() =
+    let path = Path.Combine(Path.GetTempPath(), "snn-cli-tests-" + Guid.NewGuid().ToString("N"))
+    do Directory.CreateDirectory path |> ignore
+    /// The directory.
+    member _.Path = path
+    /// A path inside the directory.
+    member _.File(name: string) = Path.Combine(path, name)
+    /// Writes a file inside the directory and returns its path.
+    member this.Write(name: string, text: string) =
+        let p = this.File name
+        File.WriteAllText(p, text)
+        p
+    /// The names of the files in the directory, sorted.
+    member _.Files() = Directory.GetFiles path |> Array.map Path.GetFileName |> Array.sort |> List.ofArray
+    interface IDisposable with
+        member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
+
+/// Runs `snn` with these arguments through its entry function.
+let snn (args: string list) : Outcome =
+    use out = new StringWriter()
+    use err = new StringWriter()
+    let code = SnnDsl.Cli.Program.run (Array.ofList args) out err
+    { Code = code; Out = out.ToString(); Err = err.ToString() }
+
+/// Inputs [T, N] as CSV text, with an optional header.
+let inputCsv (header: bool) (x: float[,]) =
+    [ if header then yield String.Join(",", [ for j in 0 .. Array2D.length2 x - 1 -> $"n{j}" ])
+      for t in 0 .. Array2D.length1 x - 1 do
+          yield String.Join(",", [ for j in 0 .. Array2D.length2 x - 1 -> x[t, j].ToString("R", CultureInfo.InvariantCulture) ]) ]
+    |> String.concat "\n"
+
+/// The output CSV: its header and its rows as numbers.
+let readTrace (path: string) : string[] * float[][] =
+    let lines = File.ReadAllLines path
+    let header = lines[0].Split(',')
+    header, lines[1..] |> Array.map (fun l -> l.Split(',') |> Array.map (fun f -> Double.Parse(f, CultureInfo.InvariantCulture)))
+
+/// One column of the trace as [T, N] (rows are t = 1.., neuron = 0.. in that order).
+let column (header: string[], rows: float[][]) (name: string) : float[,] =
+    let c = Array.IndexOf(header, name)
+    if c < 0 then failwith $"no column '{name}' in %A{header}"
+    let T = rows |> Array.map (fun r -> int r[0]) |> Array.max
+    let N = (rows |> Array.map (fun r -> int r[1]) |> Array.max) + 1
+    let a = Array2D.zeroCreate T N
+    for r in rows do a[int r[0] - 1, int r[1]] <- r[c]
+    a
+
+/// Fails unless |expected - actual| <= tol * max(1, |expected|) everywhere.
+let expectNear (what: string) (tol: float) (expected: float[,]) (actual: float[,]) =
+    Xunit.Assert.Equal(Array2D.length1 expected, Array2D.length1 actual)
+    Xunit.Assert.Equal(Array2D.length2 expected, Array2D.length2 actual)
+    for t in 0 .. Array2D.length1 expected - 1 do
+        for j in 0 .. Array2D.length2 expected - 1 do
+            let e, a = expected[t, j], actual[t, j]
+            if not (abs (e - a) <= tol * max 1.0 (abs e)) then
+                failwith $"{what} at t = {t + 1}, neuron {j}: expected %.17g{e}, got %.17g{a}"
