@@ -5,7 +5,7 @@
 //   build   build the whole solution (Release)
 //   test    run every test project and print "N passed, N failed"
 //   bench   run the benchmarks against PyTorch (needs Debian's python3-torch)
-//   demo    the main job on its embedded default data
+//   demo    the main job: `snn train` on the embedded synthetic dataset (writes runs/demo)
 // Environment: CMAKE_PREFIX_PATH or Torch_DIR point CMake at another libtorch (e.g. a CUDA build).
 
 open System
@@ -140,14 +140,14 @@ let bench () =
     if not (File.Exists benchProj) then fail "bench/SnnDsl.Bench is missing"
     run "dotnet" ($"run -c Release --no-build --project \"{benchProj}\" -- " + String.Join(" ", extraArgs))
 
+/// The main job: `snn train` with its defaults (small conv net, DA-LIF, embedded synthetic data) into
+/// runs/demo (replaced on each run); extra arguments go to `snn train`.
 let demo () =
     build ()
-    let cli = Path.Combine(root, "src", "SnnDsl.Cli", "SnnDsl.Cli.fsproj")
-    if File.Exists cli then
-        let a = if extraArgs.Length > 0 then String.Join(" ", extraArgs) else "demo"
-        run "dotnet" ($"run -c Release --no-build --project \"{cli}\" -- " + a)
-    else
-        run "dotnet" "fsi examples/binding-demo.fsx"
+    let out = Path.Combine(root, "runs", "demo")
+    if Directory.Exists out then Directory.Delete(out, true)
+    let snn = Path.Combine(root, "src", "SnnDsl.Cli", "bin", "Release", "net10.0", "snn.dll")
+    run "dotnet" ($"\"{snn}\" train --out \"{out}\" " + String.Join(" ", extraArgs))
 
 match target with
 | "deps" -> deps ()

@@ -7,18 +7,27 @@ open System.IO
 open Argu
 open SnnDsl.Cli.NeuronsCommand
 open SnnDsl.Cli.SimulateCommand
+open SnnDsl.Cli.TrainCommand
+open SnnDsl.Cli.EvalCommand
+open SnnDsl.Cli.ReportCommand
 
 /// The subcommands of `snn`.
 [<RequireQualifiedAccess>]
 type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Neurons of ParseResults<NeuronsArgs>
     | [<CliPrefix(CliPrefix.None)>] Simulate of ParseResults<SimulateArgs>
+    | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
+    | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArgs>
+    | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
 
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | Neurons _ -> "list the built-in neurons: equations, parameters, states"
             | Simulate _ -> "run a built-in neuron over an input CSV; write its trace, gradients and plot"
+            | Train _ -> "train a spiking network (default: small conv net, DA-LIF, embedded synthetic data)"
+            | Eval _ -> "evaluate a checkpoint on its test set"
+            | Report _ -> "write an HTML report comparing training runs"
 
 /// The argument parser (also the source of the usage text).
 let parser = ArgumentParser.Create<SnnArgs>(programName = "snn")
@@ -44,6 +53,9 @@ let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
         match results.GetAllResults() with
         | [ SnnArgs.Neurons args ] -> NeuronsCommand.run args out
         | [ SnnArgs.Simulate args ] -> SimulateCommand.run args out
+        | [ SnnArgs.Train args ] -> TrainCommand.run args out
+        | [ SnnArgs.Eval args ] -> EvalCommand.run args out
+        | [ SnnArgs.Report args ] -> ReportCommand.run args out
         | _ ->
             let syntax, _ = syntaxFor argv
             fail ExitCode.UsageError $"snn: give one subcommand.\nUSAGE: {syntax}\nRun 'snn --help' for the subcommands."
@@ -58,6 +70,11 @@ let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
         fail ExitCode.UsageError $"snn: {error}\nUSAGE: {syntax}\nRun '{command} --help' for the options."
     | UsageError message -> fail ExitCode.UsageError $"snn: {message}"
     | DataError message -> fail ExitCode.DataError $"snn: {message}"
+    | :? SnnDsl.Data.DataFileException as e -> fail ExitCode.DataError $"snn: {e.Message}"
+    | :? SnnDsl.Data.DataDirectoryException as e -> fail ExitCode.DataError $"snn: {e.Message}"
+    | :? SnnDsl.Data.DataLoaderException as e -> fail ExitCode.DataError $"snn: {e.Message}"
+    | :? IOException as e -> fail ExitCode.DataError $"snn: {e.Message}"
+    | :? OperationCanceledException -> fail ExitCode.DataError "snn: stopped; the last checkpoint is kept (continue with --resume)"
     | e -> fail ExitCode.InternalError $"snn: internal error: {e.GetType().Name}: {e.Message}"
 
 [<EntryPoint>]
