@@ -95,14 +95,18 @@ module TensorFile =
                 let shape = Array.init (int (r.ReadByte())) (fun _ -> int (r.ReadInt64()))
                 let n = r.ReadInt64()
                 let expected = (shape |> Array.fold (fun a d -> a * int64 d) 1L) * int64 dtype.ElementSize
-                if n <> expected then corrupt $"tensor '{name}' has {n} bytes for shape {shape} ({expected} expected)"
+                if n <> expected then
+                    let dims = String.Join(", ", shape)
+                    corrupt $"tensor '{name}' has {n} bytes for shape [{dims}] ({expected} expected)"
                 let bytes = r.ReadBytes(int n)
+                if int64 bytes.Length <> n then raise (EndOfStreamException())
                 loaded.Add((name, Tensor.FromBytes(ReadOnlySpan bytes, shape, dtype, device)))
-        with
-        | :? EndOfStreamException -> 
+        with e ->
             for _, t in loaded do t.Dispose()
-            corrupt "unexpected end of data"
-        | _ ->
-            for _, t in loaded do t.Dispose()
-            reraise ()
+            match e with
+            | :? EndOfStreamException -> corrupt "unexpected end of data"
+            // an unknown dtype code or an impossible shape: damage the checksum did not catch
+            | :? ArgumentException
+            | :? TorchException -> raise (InvalidDataException($"corrupt tensor file {path}: {e.Message}", e))
+            | _ -> reraise ()
         loaded.ToArray()

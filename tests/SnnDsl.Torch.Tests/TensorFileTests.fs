@@ -194,6 +194,16 @@ let ``a file with a valid checksum but a damaged structure raises an exception n
     badDtype[15] <- 99uy
     File.WriteAllBytes(path, withValidChecksum badDtype)
     assertCorrupt path "dtype"
+    // a byte count that does not match the shape: dtype(1) ndim(1) size(8) follow, then the count
+    let badCount = Array.copy body
+    BitConverter.GetBytes(4L).CopyTo(badCount, 25)
+    File.WriteAllBytes(path, withValidChecksum badCount)
+    assertCorrupt path "tensor 'w' has 4 bytes for shape [32] (128 expected)"
+    // an impossible (negative) size
+    let negative = Array.copy body
+    BitConverter.GetBytes(-32L).CopyTo(negative, 17)
+    File.WriteAllBytes(path, withValidChecksum negative)
+    assertCorrupt path "corrupt"
     // a body that ends in the middle of the second tensor
     File.WriteAllBytes(path, withValidChecksum body[.. body.Length - 5])
     assertCorrupt path "end of data"
