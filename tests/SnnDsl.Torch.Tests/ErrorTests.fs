@@ -140,14 +140,14 @@ let ``backward of something that needs no gradient, or of a non-scalar without a
     assertMessageContains "scalar" (throwsTorch "backward" (fun () -> (x * 2.0).Backward()))
 
 /// The shim keeps its last error per thread: two threads failing at the same time each read their own.
+/// (Exceptions thrown by the hook, not by libtorch ops: a libtorch c10::Error records a C++ backtrace, which
+/// costs tens of milliseconds.)
 [<Fact>]
 let ``errors are reported on the thread that caused them`` () =
-    let worker (fail: unit -> unit) (fragment: string) () =
-        use scope = new TensorScope()
+    let worker (kind: int) (fragment: string) () =
         for _ in 1..2000 do
-            let e = Assert.Throws<TorchException>(fun () -> fail ())
+            let e = Assert.Throws<TorchException>(fun () -> Torch.debugThrow kind)
             assertMessageContains fragment e
-    let matmul () = Tensor.Matmul(Tensor.Ones [| 2; 3 |], Tensor.Ones [| 2; 3 |]) |> ignore
-    let a = Threading.Tasks.Task.Run(fun () -> worker matmul "2x3" ())
-    let b = Threading.Tasks.Task.Run(fun () -> worker (fun () -> Torch.debugThrow 0) "runtime_error" ())
+    let a = Threading.Tasks.Task.Run(fun () -> worker 0 "std::runtime_error" ())
+    let b = Threading.Tasks.Task.Run(fun () -> worker 2 "not derived from std::exception" ())
     Threading.Tasks.Task.WaitAll(a, b)
