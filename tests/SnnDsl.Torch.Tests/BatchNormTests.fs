@@ -51,8 +51,7 @@ let genBnCase =
               Eps = eps }
     }
 
-let mean (xs: float[]) = Array.average xs
-let biasedVar (xs: float[]) = let m = mean xs in (xs |> Array.sumBy (fun x -> (x - m) ** 2.0)) / float xs.Length
+let biasedVar (xs: float[]) = let m = Array.average xs in (xs |> Array.sumBy (fun x -> (x - m) ** 2.0)) / float xs.Length
 let unbiasedVar (xs: float[]) = biasedVar xs * float xs.Length / float (xs.Length - 1)
 
 [<Fact>]
@@ -61,7 +60,7 @@ let ``training mode normalises with batch statistics and updates the running one
         use scope = new TensorScope()
         let channels = c.Weight.Length
         let stats = Array.init channels (channel c.X)
-        let bm, bv = Array.map mean stats, Array.map biasedVar stats
+        let bm, bv = Array.map Array.average stats, Array.map biasedVar stats
         let expected = normalise c.X bm bv c.Weight c.Bias c.Eps
         let rm, rv = Tensor.FromArray c.RunningMean, Tensor.FromArray c.RunningVar
         let y =
@@ -92,7 +91,7 @@ let ``without weight, bias or running statistics training mode is plain standard
         let channels = c.Weight.Length
         let stats = Array.init channels (channel c.X)
         let ones, zeros = Array.create channels 1.0, Array.zeroCreate channels
-        let expected = normalise c.X (Array.map mean stats) (Array.map biasedVar stats) ones zeros 1e-5
+        let expected = normalise c.X (Array.map Array.average stats) (Array.map biasedVar stats) ones zeros 1e-5
         assertTensor 1e-10 expected.Shape expected.Data (Nn.BatchNorm(Nd.toTensor c.X, None, None)))
 
 [<Fact>]
@@ -102,7 +101,7 @@ let ``the defaults are training mode, momentum 0.1 and eps 1e-5`` () =
     let stats = Array.init 2 (channel x)
     let rm, rv = Tensor.Zeros([| 2 |], DType.Float64), Tensor.Ones([| 2 |], DType.Float64)
     let y = Nn.BatchNorm(Nd.toTensor x, Some rm, Some rv)
-    let expected = normalise x (Array.map mean stats) (Array.map biasedVar stats) [| 1.0; 1.0 |] [| 0.0; 0.0 |] 1e-5
+    let expected = normalise x (Array.map Array.average stats) (Array.map biasedVar stats) [| 1.0; 1.0 |] [| 0.0; 0.0 |] 1e-5
     assertTensor 1e-10 [| 4; 2 |] expected.Data y
-    assertClose 1e-12 0.0 (stats |> Array.map (fun s -> 0.1 * mean s)) (values rm)
+    assertClose 1e-12 0.0 (stats |> Array.map (fun s -> 0.1 * Array.average s)) (values rm)
     assertClose 1e-12 0.0 (stats |> Array.map (fun s -> 0.9 + 0.1 * unbiasedVar s)) (values rv)

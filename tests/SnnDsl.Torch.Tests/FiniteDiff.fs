@@ -59,3 +59,14 @@ let checkWith (rtol: float) (atol: float) (f: Tensor[] -> Tensor) (inputs: Nd li
 
 /// The default tolerance: 1e-6 relative, with a 1e-7 floor for gradients near zero.
 let check (f: Tensor[] -> Tensor) (inputs: Nd list) = checkWith 1e-6 1e-7 f inputs
+
+/// Uniform inputs in [lo, hi).
+let nd (r: Random) (shape: int[]) lo hi = { Shape = shape; Data = uniform r (Nd.size shape) lo hi }
+
+/// Inputs with 0.1 <= |x| < 1.6, away from the kinks at zero.
+let ndAway (r: Random) (shape: int[]) = { Shape = shape; Data = awayFromZero r (Nd.size shape) 0.1 1.5 }
+
+/// Runs `check` on the inputs `draw` makes from each of three seeds.
+let gradCheck (f: Tensor[] -> Tensor) (draw: Random -> Nd list) =
+    for seed in [ 1; 2; 3 ] do
+        check f (draw (Random seed))

@@ -6,16 +6,7 @@ open System
 open Xunit
 open SnnDsl.Torch
 open SnnDsl.Torch.Tests.Helpers
-
-let seeds = [ 1; 2; 3 ]
-
-let nd (r: Random) (shape: int[]) lo hi = { Shape = shape; Data = uniform r (Nd.size shape) lo hi }
-let ndAway (r: Random) (shape: int[]) = { Shape = shape; Data = awayFromZero r (Nd.size shape) 0.1 1.5 }
-
-/// Checks f on inputs drawn for each seed.
-let gradCheck (f: Tensor[] -> Tensor) (draw: Random -> Nd list) =
-    for s in seeds do
-        FiniteDiff.check f (draw (Random s))
+open SnnDsl.Torch.Tests.FiniteDiff
 
 [<Fact>]
 let ``the checker rejects a gradient that is not the derivative`` () =

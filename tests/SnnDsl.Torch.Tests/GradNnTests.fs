@@ -6,7 +6,7 @@ open System
 open Xunit
 open SnnDsl.Torch
 open SnnDsl.Torch.Tests.Helpers
-open SnnDsl.Torch.Tests.GradElementwiseTests
+open SnnDsl.Torch.Tests.FiniteDiff
 
 [<Fact>]
 let ``matmul: matrix, batched with broadcasting, and vector forms`` () =

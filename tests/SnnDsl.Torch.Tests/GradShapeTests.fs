@@ -6,7 +6,7 @@ open System
 open Xunit
 open SnnDsl.Torch
 open SnnDsl.Torch.Tests.Helpers
-open SnnDsl.Torch.Tests.GradElementwiseTests
+open SnnDsl.Torch.Tests.FiniteDiff
 
 let draw1 (r: Random) = [ nd r [| 2; 3; 4 |] -1.0 1.0 ]
 

@@ -40,6 +40,12 @@ let distinct (r: Random) (n: int) (gap: float) =
     Array.sortInPlaceBy (fun _ -> r.Next()) v
     v
 
+/// A full collection that also runs the finalizers of unreachable tensors.
+let collectGarbage () =
+    GC.Collect()
+    GC.WaitForPendingFinalizers()
+    GC.Collect()
+
 // ------------------------------------------------------------------ reading tensors
 
 /// .NET's own (correctly rounded) conversion of a double to IEEE half precision.

@@ -9,9 +9,7 @@ open SnnDsl.Torch.Tests.Helpers
 
 /// Resident set size of this process in bytes (VmRSS of /proc/self/status), after a full collection.
 let residentBytes () =
-    GC.Collect()
-    GC.WaitForPendingFinalizers()
-    GC.Collect()
+    collectGarbage ()
     let line = File.ReadAllLines "/proc/self/status" |> Array.find (fun l -> l.StartsWith "VmRSS:")
     // "VmRSS:    123456 kB"
     let kb = line.Substring(6).Trim().Split(' ')[0] |> int64

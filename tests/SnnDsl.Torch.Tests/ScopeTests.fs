@@ -10,9 +10,7 @@ open SnnDsl.Torch.Tests.Helpers
 
 /// The live count once every unreachable tensor has been finalised.
 let settledLiveTensors () =
-    GC.Collect()
-    GC.WaitForPendingFinalizers()
-    GC.Collect()
+    collectGarbage ()
     Torch.liveTensors ()
 
 [<Fact>]
@@ -114,8 +112,7 @@ let ``tensors created outside any scope live until disposed`` () =
     do
         use scope = new TensorScope()
         (t + t).Sum() |> ignore
-    GC.Collect()
-    GC.WaitForPendingFinalizers()
+    collectGarbage ()
     Assert.False t.IsDisposed
     assertExact [| 2.0; 2.0; 2.0 |] (values t)
     Assert.Equal(start + 1L, Torch.liveTensors ())
