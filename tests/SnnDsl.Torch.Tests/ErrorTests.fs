@@ -90,6 +90,8 @@ let ``bad dims and shapes raise TorchException with libtorch's explanation`` () 
     assertMessageContains "view" (throwsTorch "view" (fun () -> t.Transpose(0, 1).View(6)))
     assertMessageContains "step must be positive" (throwsTorch "slice" (fun () -> t.Slice(0, 0, 2, 0)))
     assertMessageContains "split size must be positive" (throwsTorch "split" (fun () -> t.Split 0))
+    assertMessageContains "chunk count must be positive" (throwsTorch "chunk" (fun () -> t.Chunk 0))
+    assertMessageContains "at least one of min and max" (throwsTorch "clamp" (fun () -> t.Clamp()))
 
 [<Fact>]
 let ``conv2d of an input that is not 4-d names the expected rank and the shape`` () =

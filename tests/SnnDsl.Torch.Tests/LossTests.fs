@@ -117,3 +117,13 @@ let ``one_hot puts a single 1 at each index`` () =
         assertShape [| n; classes |] t
         let expected = Array.init (n * classes) (fun k -> if int64 (k % classes) = idx[k / classes] then 1L else 0L)
         Assert.Equal<int64>(expected, t.ToArray<int64>()))
+
+[<Fact>]
+let ``label smoothing outside [0, 1] and targets out of range are rejected`` () =
+    use scope = new TensorScope()
+    let logits, target = Tensor.Zeros [| 2; 3 |], Tensor.FromArray [| 0L; 2L |]
+    for bad in [ -0.1; 1.5; nan ] do
+        let e = Assert.Throws<TorchException>(fun () -> Nn.CrossEntropy(logits, target, bad) |> ignore)
+        assertMessageContains "label smoothing" e
+    let e = Assert.Throws<TorchException>(fun () -> Nn.CrossEntropy(logits, Tensor.FromArray [| 0L; 3L |]) |> ignore)
+    assertMessageContains "out of bounds" e
