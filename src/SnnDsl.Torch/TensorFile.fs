@@ -53,11 +53,16 @@ module TensorFile =
         w.Write formatVersion
         w.Write(uint32 items.Length)
         for name, t in items do
+            // the format stores a name's length in 16 bits and the rank in 8 bits
             let nameBytes = Encoding.UTF8.GetBytes(name: string)
+            if nameBytes.Length > int UInt16.MaxValue then
+                invalidArg "tensors" $"tensor name '{name.Substring(0, 32)}...' is {nameBytes.Length} bytes long in UTF-8; at most 65535 fit"
+            let shape = t.Shape
+            if shape.Length > int Byte.MaxValue then
+                invalidArg "tensors" $"tensor '{name}' has {shape.Length} dims; at most 255 fit"
             w.Write(uint16 nameBytes.Length)
             w.Write nameBytes
             w.Write(byte t.DType.Code)
-            let shape = t.Shape
             w.Write(byte shape.Length)
             for d in shape do
                 w.Write(int64 d)

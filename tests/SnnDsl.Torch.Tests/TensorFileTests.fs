@@ -212,3 +212,32 @@ let ``a file with a valid checksum but a damaged structure raises an exception n
     version[4] <- 2uy
     File.WriteAllBytes(path, withValidChecksum version)
     assertCorrupt path "version"
+
+[<Fact>]
+let ``names of any script round-trip`` () =
+    use dir = new TempDir()
+    use scope = new TensorScope()
+    let path = dir.File "u.snnt"
+    let names = [ "权重"; "bias/β"; ""; "layer.0.weight" ]
+    TensorFile.save path [ for n in names -> n, Tensor.Ones [| 1 |] ]
+    Assert.Equal<string list>(names, TensorFile.load path Device.Cpu |> Array.map fst |> List.ofArray)
+
+/// The format stores a name's length in 16 bits and the rank in 8: what does not fit is refused when saving,
+/// rather than written as a file that cannot be read back.
+[<Fact>]
+let ``a name longer than 65535 bytes or a rank above 255 is refused when saving`` () =
+    use dir = new TempDir()
+    use scope = new TensorScope()
+    let path = dir.File "big.snnt"
+    let e = Assert.Throws<ArgumentException>(fun () -> TensorFile.save path [ String('n', 70_000), Tensor.Ones [| 1 |] ])
+    assertMessageContains "65535" e
+    let deep = Tensor.Ones(Array.create 256 1)
+    let e = Assert.Throws<ArgumentException>(fun () -> TensorFile.save path [ "deep", deep ])
+    assertMessageContains "255" e
+    Assert.Empty dir.Entries
+    // the largest of each still round-trips
+    let longest = String('n', 65_535)
+    TensorFile.save path [ longest, Tensor.Ones(Array.create 255 1) ]
+    let loaded = TensorFile.load path Device.Cpu
+    Assert.Equal(longest, fst loaded[0])
+    Assert.Equal(255, (snd loaded[0]).Dim)
