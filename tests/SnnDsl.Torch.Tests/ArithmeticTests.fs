@@ -120,3 +120,24 @@ let ``integer arithmetic stays integer and exact`` () =
     let promoted = i32 * 0.5
     Assert.Equal(DType.Float32, promoted.DType)
     Assert.Equal<float32>([| 1.5f; -2.0f; 2.5f |], promoted.ToArray<float32>())
+
+/// A float scalar with an integer tensor computes in the default float dtype with the scalar's exact value,
+/// whichever side the scalar is on.
+[<Fact>]
+let ``a fractional scalar is not truncated against an integer tensor`` () =
+    use scope = new TensorScope()
+    let xs = [| -3; -2; -1; 1; 2; 5 |]
+    let t = Tensor.FromArray xs
+    let check (name: string) (expected: float[]) (actual: Tensor) =
+        Assert.True((actual.DType = DType.Float32), $"{name}: {actual.DType}")
+        try
+            assertClose 1e-7 0.0 expected (values actual)
+        with e ->
+            failwith $"{name}: {e.Message}"
+    check "2.5 / t" (xs |> Array.map (fun x -> 2.5 / float x)) (2.5 / t)
+    check "t / 2.5" (xs |> Array.map (fun x -> float x / 2.5)) (t / 2.5)
+    check "2.5 - t" (xs |> Array.map (fun x -> 2.5 - float x)) (2.5 - t)
+    check "0.5 + t" (xs |> Array.map (fun x -> 0.5 + float x)) (0.5 + t)
+    check "0.5 * t" (xs |> Array.map (fun x -> 0.5 * float x)) (0.5 * t)
+    check "maximum(t, 0.5)" (xs |> Array.map (fun x -> max (float x) 0.5)) (Tensor.Maximum(t, 0.5))
+    check "minimum(t, -1.5)" (xs |> Array.map (fun x -> min (float x) -1.5)) (Tensor.Minimum(t, -1.5))

@@ -93,3 +93,19 @@ let ``clamp of an integer tensor by float bounds promotes to float32`` () =
     let t = Tensor.FromArray([| -5L; 0L; 3L; 9L |]).Clamp(-1.0, 4.0)
     Assert.Equal(DType.Float32, t.DType)
     Assert.Equal<float32>([| -1.0f; 0.0f; 3.0f; 4.0f |], t.ToArray<float32>())
+
+/// A float scalar keeps its value against an integer tensor (as a Python scalar does in torch): x < 2.5 holds
+/// for x = 2, and no integer equals 2.5.
+[<Fact>]
+let ``an integer tensor is compared with a fractional scalar's exact value`` () =
+    use scope = new TensorScope()
+    let xs = [| -3L .. 3L |]
+    let t = Tensor.FromArray xs
+    for s in [ 2.5; -2.5; 0.5; 2.0 ] do
+        let v = float
+        Assert.Equal<bool>(xs |> Array.map (fun x -> v x = s), t.Eq(s).ToArray<bool>())
+        Assert.Equal<bool>(xs |> Array.map (fun x -> v x <> s), t.Ne(s).ToArray<bool>())
+        Assert.Equal<bool>(xs |> Array.map (fun x -> v x < s), t.Lt(s).ToArray<bool>())
+        Assert.Equal<bool>(xs |> Array.map (fun x -> v x <= s), t.Le(s).ToArray<bool>())
+        Assert.Equal<bool>(xs |> Array.map (fun x -> v x > s), t.Gt(s).ToArray<bool>())
+        Assert.Equal<bool>(xs |> Array.map (fun x -> v x >= s), t.Ge(s).ToArray<bool>())
