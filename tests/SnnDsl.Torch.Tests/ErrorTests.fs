@@ -153,3 +153,25 @@ let ``errors are reported on the thread that caused them`` () =
     let a = Threading.Tasks.Task.Run(fun () -> worker 0 "std::runtime_error" ())
     let b = Threading.Tasks.Task.Run(fun () -> worker 2 "not derived from std::exception" ())
     Threading.Tasks.Task.WaitAll(a, b)
+
+[<Fact>]
+let ``requires_grad is refused on integer tensors and on non-leaves`` () =
+    use scope = new TensorScope()
+    let i = Tensor.FromArray [| 1L; 2L |]
+    assertMessageContains "floating point" (throwsTorch "requires_grad" (fun () -> i.RequiresGrad <- true))
+    let x = Tensor.Ones [| 2 |]
+    x.RequiresGrad <- true
+    assertMessageContains "leaf" (throwsTorch "requires_grad" (fun () -> (x * 2.0).RequiresGrad <- false))
+
+[<Fact>]
+let ``failing calls create no tensor handles`` () =
+    use scope = new TensorScope()
+    let t = Tensor.Ones [| 2; 3 |]
+    let live = Torch.liveTensors ()
+    for _ in 1..20 do
+        Assert.Throws<TorchException>(fun () -> t.Slice(0, 0, 1, 0) |> ignore) |> ignore
+        Assert.Throws<TorchException>(fun () -> t.Split 0 |> ignore) |> ignore
+        Assert.Throws<TorchException>(fun () -> Nn.Dropout(t, 2.0, true) |> ignore) |> ignore
+        Assert.Throws<TorchException>(fun () -> Torch.debugThrow 3) |> ignore
+    Assert.Equal(live, Torch.liveTensors ())
+    Assert.Equal(1, scope.Count)
