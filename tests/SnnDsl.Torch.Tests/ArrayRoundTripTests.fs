@@ -107,3 +107,16 @@ let ``ToScalar reads the single element of every dtype`` () =
     Assert.Equal(1.0, Tensor.FromArray([| true |]).ToScalar())
     Assert.Equal(0.0, Tensor.FromArray([| false |]).ToScalar())
     Assert.Equal(0.5, Tensor.FromArray([| 0.5f |]).To(DType.BFloat16).ToScalar())
+
+[<Fact>]
+let ``ToString prints the elements and the type, whole`` () =
+    use scope = new TensorScope()
+    let text = Tensor.FromArray([| 1.5; -2.25 |]).ToString()
+    Assert.Contains("1.5000", text)
+    Assert.Contains("-2.2500", text)
+    Assert.Contains("Double", text)
+    Assert.DoesNotContain("\000", text)
+    // long outputs are not cut at some buffer size
+    let long = Tensor.Arange(0.0, 3000.0, dtype = DType.Int64).ToString()
+    Assert.Contains("2999", long)
+    Assert.Contains("Long", long)
