@@ -53,11 +53,16 @@ module TensorFile =
         w.Write formatVersion
         w.Write(uint32 items.Length)
         for name, t in items do
+            // the format stores a name's length in 16 bits and the rank in 8 bits
             let nameBytes = Encoding.UTF8.GetBytes(name: string)
+            if nameBytes.Length > int UInt16.MaxValue then
+                invalidArg "tensors" $"tensor name '{name.Substring(0, 32)}...' is {nameBytes.Length} bytes long in UTF-8; at most 65535 fit"
+            let shape = t.Shape
+            if shape.Length > int Byte.MaxValue then
+                invalidArg "tensors" $"tensor '{name}' has {shape.Length} dims; at most 255 fit"
             w.Write(uint16 nameBytes.Length)
             w.Write nameBytes
             w.Write(byte t.DType.Code)
-            let shape = t.Shape
             w.Write(byte shape.Length)
             for d in shape do
                 w.Write(int64 d)
@@ -95,14 +100,18 @@ module TensorFile =
                 let shape = Array.init (int (r.ReadByte())) (fun _ -> int (r.ReadInt64()))
                 let n = r.ReadInt64()
                 let expected = (shape |> Array.fold (fun a d -> a * int64 d) 1L) * int64 dtype.ElementSize
-                if n <> expected then corrupt $"tensor '{name}' has {n} bytes for shape {shape} ({expected} expected)"
+                if n <> expected then
+                    let dims = String.Join(", ", shape)
+                    corrupt $"tensor '{name}' has {n} bytes for shape [{dims}] ({expected} expected)"
                 let bytes = r.ReadBytes(int n)
+                if int64 bytes.Length <> n then raise (EndOfStreamException())
                 loaded.Add((name, Tensor.FromBytes(ReadOnlySpan bytes, shape, dtype, device)))
-        with
-        | :? EndOfStreamException -> 
+        with e ->
             for _, t in loaded do t.Dispose()
-            corrupt "unexpected end of data"
-        | _ ->
-            for _, t in loaded do t.Dispose()
-            reraise ()
+            match e with
+            | :? EndOfStreamException -> corrupt "unexpected end of data"
+            // an unknown dtype code or an impossible shape: damage the checksum did not catch
+            | :? ArgumentException
+            | :? TorchException -> raise (InvalidDataException($"corrupt tensor file {path}: {e.Message}", e))
+            | _ -> reraise ()
         loaded.ToArray()

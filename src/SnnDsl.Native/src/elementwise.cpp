@@ -1,4 +1,5 @@
 // Elementwise arithmetic, math and comparisons, plus the in-place updates optimisers need.
+#include <ATen/ScalarOps.h>
 #include "shim.h"
 
 using snn::unwrap;
@@ -28,11 +29,11 @@ at::Tensor binary(int op, const at::Tensor& a, const at::Tensor& b) {
   }
 }
 
-// A scalar operand as a 0-dim tensor of the other operand's dtype and device, so that every binary op
-// (maximum, atan2, ...) takes scalars without a dedicated overload.
-at::Tensor scalar_like(double s, const at::Tensor& like) {
-  return at::scalar_tensor(s, at::TensorOptions().dtype(like.scalar_type()).device(like.device()));
-}
+// A scalar operand as a "wrapped number" (a 0-dim CPU double tensor marked the way libtorch marks Python
+// scalars), so that every binary op (maximum, atan2, comparisons, ...) takes scalars without a dedicated
+// overload and type promotion treats it as a scalar: it never widens a float tensor's dtype, and it is not
+// truncated against an integer tensor (int_tensor < 2.5 compares with 2.5, 2.5 / int_tensor is float).
+at::Tensor scalar_operand(double s) { return at::native::wrapped_scalar_tensor(at::Scalar(s)); }
 
 at::Tensor binary_scalar(int op, const at::Tensor& a, double s) {
   switch (op) {
@@ -41,7 +42,7 @@ at::Tensor binary_scalar(int op, const at::Tensor& a, double s) {
     case SNN_MUL: return at::mul(a, s);
     case SNN_DIV: return at::div(a, s);
     case SNN_POW: return at::pow(a, s);
-    default: return binary(op, a, scalar_like(s, a));
+    default: return binary(op, a, scalar_operand(s));
   }
 }
 
@@ -94,7 +95,7 @@ SNN_API int snn_binary_scalar_rev(int op, double s, snn_tensor a, snn_tensor* ou
       case SNN_ADD: *out = snn::wrap(at::add(x, s)); break;
       case SNN_MUL: *out = snn::wrap(at::mul(x, s)); break;
       case SNN_SUB: *out = snn::wrap(at::rsub(x, s)); break;
-      default: *out = snn::wrap(binary(op, scalar_like(s, x), x)); break;
+      default: *out = snn::wrap(binary(op, scalar_operand(s), x)); break;
     }
   })
 }

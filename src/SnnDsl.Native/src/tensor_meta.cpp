@@ -39,7 +39,16 @@ SNN_API int snn_tensor_requires_grad(snn_tensor t, int* out) {
 }
 
 SNN_API int snn_tensor_set_requires_grad(snn_tensor t, int requires_grad) {
-  SNN_GUARD(snn::unwrap(t).set_requires_grad(requires_grad != 0))
+  SNN_GUARD({
+    auto& x = snn::unwrap(t);
+    // libtorch's C++ API silently ignores the flag on a computed tensor (it keeps requiring grad through its
+    // grad_fn); PyTorch refuses, and so do we.
+    if (!x.is_leaf())
+      throw std::invalid_argument(
+          "requires_grad can only be changed on leaf tensors, not on the result of a recorded operation; "
+          "use Detach() for a tensor outside the graph");
+    x.set_requires_grad(requires_grad != 0);
+  })
 }
 
 SNN_API int snn_tensor_is_leaf(snn_tensor t, int* out) {
