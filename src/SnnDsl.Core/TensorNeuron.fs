@@ -78,7 +78,9 @@ module TensorNeuron =
                 | BinaryOp.Sub -> x - y
                 | BinaryOp.Mul -> x * y
                 | BinaryOp.Div -> x / y
-                | BinaryOp.Min | BinaryOp.Max -> pick op x (scalarLike x y)
+                // One kernel; clamp's gradient at a tie goes to x, the left operand, as required.
+                | BinaryOp.Min -> x.Clamp(max = y)
+                | BinaryOp.Max -> x.Clamp(min = y)
             )
         | TValue.Number x, TValue.Tensor y ->
             TValue.Tensor(
