@@ -100,5 +100,5 @@ let ``two outputs on the same path are refused`` () =
 let ``a missing or unknown argument is a usage error with the usage text`` () =
     snn [ "simulate"; "--neuron"; "lif"; "--out"; "o.csv" ] |> fails ExitCode.UsageError [ "snn: missing argument '--input'"; "USAGE: snn simulate"; "Run 'snn simulate --help' for the options" ]
     snn [ "simulate"; "--neuron"; "lif"; "--input"; "x.csv"; "--out"; "o.csv"; "--frobnicate" ] |> fails ExitCode.UsageError [ "unrecognized argument: '--frobnicate'" ]
-    snn [ "train" ] |> fails ExitCode.UsageError [ "unrecognized argument: 'train'" ]
+    snn [ "fly" ] |> fails ExitCode.UsageError [ "unrecognized argument: 'fly'" ]
     snn [] |> fails ExitCode.UsageError [ "give one subcommand"; "USAGE: snn" ]
