@@ -1,0 +1,237 @@
+/// Entry point: `dotnet run -c Release --project bench/SnnDsl.Bench -- <command> [options]` (docs/benchmarks.md).
+module SnnDsl.Bench.Program
+
+open System
+open System.Runtime.InteropServices
+open System.Text.Json
+open SnnDsl.Torch
+open SnnDsl.Bench.Workloads
+open SnnDsl.Bench.Driver
+
+let usage =
+    """SnnDsl.Bench: step times of the libtorch binding against PyTorch eager (same libtorch, same process setup).
+
+commands
+  conv-spike     conv2d [32,64,32,32]*[64,64,3,3] + spike, forward and backward
+  lif            T-step LIF layer over x [T,32,64,32,32], forward and backward (--T 4,16)
+  blas-threads   does Torch.setThreads reach OpenBLAS? (pool size read back, matmul timed at 1 and 2 threads)
+  all            conv-spike at threads 1,2; lif at T 4,16; blas-threads
+
+options (conv-spike, lif, all)
+  --threads N[,N..]   intra-op threads (Torch.setThreads / torch.set_num_threads)   default 1 (all: 1,2)
+  --iters N           timed steps per worker                                       default conv 20, lif 10
+  --warmup N          untimed steps per worker before timing                        default conv 3, lif 2
+  --rounds N          interleaved rounds the timed steps are split into             default conv 10, lif 5
+  --malloc M          both | tuned | default (glibc's own settings)                default both
+  --T N[,N..]         lif time steps                                                default 4,16
+  --json              print the results as one JSON object
+  --binding-only      time the binding in this process only (no PyTorch, no subprocesses)
+  --python PATH       interpreter with torch 1.13                                   default /usr/bin/python3
+  --reference PATH    the PyTorch script                            default bench/reference/conv_spike.py
+options (blas-threads)
+  --size N            square matmul size                                            default 2048
+  --rounds N          interleaved rounds                                            default 5"""
+
+type Args(argv: string[]) =
+    let flags = Collections.Generic.HashSet<string>()
+    let values = Collections.Generic.Dictionary<string, string>()
+    do
+        let mutable i = 0
+        while i < argv.Length do
+            let a = argv[i]
+            match a with
+            | "--json" | "--binding-only" | "--help" | "-h" -> flags.Add a |> ignore
+            | _ when a.StartsWith "--" && i + 1 < argv.Length ->
+                values[a] <- argv[i + 1]
+                i <- i + 1
+            | _ ->
+                eprintfn "error: unexpected argument '%s'\n\n%s" a usage
+                exit 2
+            i <- i + 1
+    member _.Flag f = flags.Contains f
+    member _.Int(name, dflt: int) =
+        match values.TryGetValue name with
+        | true, v ->
+            match Int32.TryParse v with
+            | true, n when n > 0 -> n
+            | _ ->
+                eprintfn "error: %s expects a positive integer, got '%s'" name v
+                exit 2
+        | _ -> dflt
+    member this.Ints(name, dflt: int list) =
+        match values.TryGetValue name with
+        | true, v ->
+            v.Split(',', StringSplitOptions.RemoveEmptyEntries)
+            |> Array.map (fun s ->
+                match Int32.TryParse s with
+                | true, n when n > 0 -> n
+                | _ ->
+                    eprintfn "error: %s expects positive integers separated by commas, got '%s'" name v
+                    exit 2)
+            |> List.ofArray
+        | _ -> dflt
+    member _.Str(name, dflt: string) =
+        match values.TryGetValue name with
+        | true, v -> v
+        | _ -> dflt
+
+// ---------------------------------------------------------------- OpenBLAS check
+
+[<DllImport("libopenblas.so.0", EntryPoint = "openblas_get_num_threads")>]
+extern int openblas_get_num_threads()
+
+/// OpenBLAS's pool size as OpenBLAS reports it, or None when no OpenBLAS is loaded.
+let blasThreads () =
+    try Some(openblas_get_num_threads ())
+    with :? DllNotFoundException | :? EntryPointNotFoundException -> None
+
+let blasCheck (size: int) (rounds: int) (json: bool) =
+    Torch.manualSeed 0UL
+    let a = Tensor.Randn [| size; size |]
+    let b = Tensor.Randn [| size; size |]
+    let timeMatmul () =
+        use scope = new TensorScope()
+        let t0 = Diagnostics.Stopwatch.GetTimestamp()
+        Tensor.Matmul(a, b) |> ignore
+        Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds
+    let initial = blasThreads () // libtorch (and with it OpenBLAS) is loaded by now; nothing set yet
+    let pools = Collections.Generic.Dictionary<int, int option>()
+    let times = Collections.Generic.Dictionary<int, ResizeArray<float>>()
+    for th in [ 1; 2 ] do
+        Torch.setThreads th
+        pools[th] <- blasThreads ()
+        times[th] <- ResizeArray()
+        timeMatmul () |> ignore // warm-up
+    for _ in 1..rounds do
+        for th in [ 1; 2 ] do
+            Torch.setThreads th
+            times[th].Add(timeMatmul ())
+    a.Dispose()
+    b.Dispose()
+    let m1, m2 = Stats.median times[1], Stats.median times[2]
+    let show = function Some n -> string n | None -> "OpenBLAS not loaded"
+    if json then
+        let o =
+            {| size = size
+               openblas_threads_initial = initial
+               openblas_threads_after_set1 = pools[1]
+               openblas_threads_after_set2 = pools[2]
+               matmul_ms_1 = m1
+               matmul_ms_2 = m2
+               speedup = m1 / m2 |}
+        printfn "%s" (JsonSerializer.Serialize o)
+    else
+        printfn "blas-threads: openblas_get_num_threads() = %s at start; after Torch.setThreads 1: %s; after Torch.setThreads 2: %s"
+            (show initial) (show pools[1]) (show pools[2])
+        printfn "blas-threads: matmul [%d,%d]x[%d,%d]: %.1f ms at 1 thread, %.1f ms at 2 threads (speedup %.2fx, median of %d)"
+            size size size size m1 m2 (m1 / m2) rounds
+    pools[1] = Some 1 && pools[2] = Some 2
+
+// ---------------------------------------------------------------- commands
+
+let workloadOf (name: string) (t: int) =
+    match name with
+    | "conv-spike" -> ConvSpike
+    | "lif" -> Lif t
+    | other ->
+        eprintfn "error: unknown workload '%s' (conv-spike or lif)" other
+        exit 2
+
+let settings (a: Args) (iters, warmup, rounds) =
+    let python = a.Str("--python", "/usr/bin/python3")
+    let reference =
+        match a.Str("--reference", "") with
+        | "" ->
+            match findInRepo "bench/reference/conv_spike.py" with
+            | Some p -> p
+            | None ->
+                eprintfn "error: bench/reference/conv_spike.py not found above %s or %s; pass --reference PATH"
+                    AppContext.BaseDirectory Environment.CurrentDirectory
+                exit 2
+        | p -> p
+    let mallocs =
+        match a.Str("--malloc", "both") with
+        | "both" -> [ "tuned"; "default" ]
+        | "tuned" -> [ "tuned" ]
+        | "default" -> [ "default" ]
+        | m ->
+            eprintfn "error: --malloc expects both, tuned or default, got '%s'" m
+            exit 2
+    { Python = python
+      Reference = reference
+      Iters = a.Int("--iters", iters)
+      Warmup = a.Int("--warmup", warmup)
+      Rounds = a.Int("--rounds", rounds)
+      Mallocs = mallocs }
+
+/// (workload, threads list, defaults) jobs of a command.
+let jobs (cmd: string) (a: Args) =
+    let conv = (20, 3, 10)
+    let lif = (10, 2, 5)
+    match cmd with
+    | "conv-spike" -> [ for th in a.Ints("--threads", [ 1 ]) -> ConvSpike, th, conv ]
+    | "lif" -> [ for t in a.Ints("--T", [ 4; 16 ]) do for th in a.Ints("--threads", [ 1 ]) -> Lif t, th, lif ]
+    | _ ->
+        [ for th in a.Ints("--threads", [ 1; 2 ]) -> ConvSpike, th, conv ]
+        @ [ for t in a.Ints("--T", [ 4; 16 ]) -> Lif t, 1, lif ]
+
+let compare (cmd: string) (a: Args) =
+    let json = a.Flag "--json"
+    let js = jobs cmd a
+    if a.Flag "--binding-only" then
+        match a.Str("--malloc", "both") with
+        | "tuned" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", null)
+        | "default" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", "default")
+        | _ -> ()
+        for w, th, (iters, warmup, _) in js do
+            Worker.standalone w th (a.Int("--iters", iters)) (a.Int("--warmup", warmup)) json
+        0
+    else
+        let s0 = settings a (20, 3, 10)
+        let pyVersion = checkPython s0.Python
+        let progress (m: string) = if not json then eprintfn "  .. %s" m
+        if not json then
+            printfn "binding: %s via SnnDsl.Torch; pytorch: torch %s (%s); %d logical CPUs"
+                (Torch.version ()) pyVersion s0.Python Environment.ProcessorCount
+        let rows =
+            [ for w, th, dflt in js do
+                  let s = settings a dflt
+                  if not json then
+                      printfn "%s, threads %d: %d timed steps per worker in %d interleaved rounds, %d warm-up steps"
+                          w.Name th s.Iters s.Rounds s.Warmup
+                  yield! measure s w th progress ]
+        let blasOk =
+            if cmd = "all" then
+                if not json then printfn ""
+                Some(blasCheck 2048 5 json)
+            else None
+        if json then
+            let o =
+                {| binding = Torch.version ()
+                   pytorch = pyVersion
+                   cpus = Environment.ProcessorCount
+                   rows = rows |}
+            printfn "%s" (JsonSerializer.Serialize o)
+        else
+            printTable rows
+        match blasOk with
+        | Some false -> 1
+        | _ -> 0
+
+[<EntryPoint>]
+let main argv =
+    if argv.Length = 0 || argv[0] = "--help" || argv[0] = "-h" then
+        printfn "%s" usage
+        if argv.Length = 0 then 2 else 0
+    else
+        let cmd = argv[0]
+        let a = Args(argv[1..])
+        match cmd with
+        | "conv-spike" | "lif" | "all" -> compare cmd a
+        | "blas-threads" -> if blasCheck (a.Int("--size", 2048)) (a.Int("--rounds", 5)) (a.Flag "--json") then 0 else 1
+        | "serve" ->
+            Worker.serve (workloadOf (a.Str("--workload", "conv-spike")) (a.Int("--T", 4))) (a.Int("--threads", 1)) (a.Int("--warmup", 3))
+            0
+        | _ ->
+            eprintfn "error: unknown command '%s'\n\n%s" cmd usage
+            2
