@@ -37,7 +37,14 @@ type Row =
       Ratio: float
       /// median over rounds of (binding median / PyTorch median within the round)
       PairedRatio: float
+      /// median process CPU time per step (ms), each side, and their ratio
+      BindingCpuMs: float
+      PyTorchCpuMs: float
+      CpuRatio: float
       Steps: int
+      /// minor page faults per step (all threads of the worker process)
+      BindingFaults: float
+      PyTorchFaults: float
       BindingLoss: float
       PyTorchLoss: float }
 
@@ -81,20 +88,24 @@ type private WorkerProc =
       Proc: Process
       Loss: float
       Times: ResizeArray<float>
-      Rounds: ResizeArray<float> }
+      Cpu: ResizeArray<float>
+      Rounds: ResizeArray<float>
+      mutable Faults: int64 }
 
 let private selfCommand () =
     let exe = Environment.ProcessPath
     let dll = Reflection.Assembly.GetEntryAssembly().Location
     if Path.GetFileNameWithoutExtension exe = "dotnet" then exe, [ dll ] else exe, []
 
-let private workloadArgs (w: Workload) =
+let private workloadArgs (side: Side) (w: Workload) =
     match w with
     | ConvSpike -> [ "--workload"; "conv-spike" ]
-    | Lif t -> [ "--workload"; "lif"; "--T"; string t ]
+    // Python frees each intermediate when its last reference goes: it has no separate early variant.
+    | Lif(t, true) when side = Binding -> [ "--workload"; "lif-dispose-early"; "--T"; string t ]
+    | Lif(t, _) -> [ "--workload"; "lif"; "--T"; string t ]
 
 let private start (s: Settings) (side: Side) (malloc: string) (w: Workload) (threads: int) =
-    let common = workloadArgs w @ [ "--threads"; string threads; "--warmup"; string s.Warmup ]
+    let common = workloadArgs side w @ [ "--threads"; string threads; "--warmup"; string s.Warmup ]
     let file, args =
         match side with
         | Binding ->
@@ -115,7 +126,7 @@ let private start (s: Settings) (side: Side) (malloc: string) (w: Workload) (thr
         fail $"the {side.Name} worker ({malloc}) exited with code {p.ExitCode} before it was ready: {file} {String.Join(' ', args)}"
     | line when line.StartsWith "ready" ->
         let loss = Double.Parse(line.Substring(6), CultureInfo.InvariantCulture)
-        { Side = side; Alloc = malloc; Proc = p; Loss = loss; Times = ResizeArray(); Rounds = ResizeArray() }
+        { Side = side; Alloc = malloc; Proc = p; Loss = loss; Times = ResizeArray(); Cpu = ResizeArray(); Rounds = ResizeArray(); Faults = 0L }
     | line -> fail $"the {side.Name} worker said '{line}' instead of 'ready'"
 
 let private runBatch (wp: WorkerProc) (k: int) =
@@ -126,8 +137,11 @@ let private runBatch (wp: WorkerProc) (k: int) =
         wp.Proc.WaitForExit()
         fail $"the {wp.Side.Name} worker ({wp.Alloc}) died (exit code {wp.Proc.ExitCode})"
     | line ->
-        let times = JsonSerializer.Deserialize<float[]> line
+        let doc = JsonDocument.Parse line
+        let times = [| for e in doc.RootElement.GetProperty("ms").EnumerateArray() -> e.GetDouble() |]
+        wp.Faults <- wp.Faults + doc.RootElement.GetProperty("faults").GetInt64()
         wp.Times.AddRange times
+        wp.Cpu.AddRange [ for e in doc.RootElement.GetProperty("cpu_ms").EnumerateArray() -> e.GetDouble() ]
         wp.Rounds.Add(Stats.median times)
 
 let private stop (wp: WorkerProc) =
@@ -169,31 +183,42 @@ let measure (s: Settings) (w: Workload) (threads: int) (progress: string -> unit
             PyTorchP75 = Stats.quantile 0.75 p.Times
             Ratio = bm / pm
             PairedRatio = Stats.median (Seq.map2 (fun (x: float) y -> x / y) b.Rounds p.Rounds)
+            BindingCpuMs = Stats.median b.Cpu
+            PyTorchCpuMs = Stats.median p.Cpu
+            CpuRatio = Stats.median b.Cpu / Stats.median p.Cpu
             Steps = b.Times.Count
+            BindingFaults = float b.Faults / float b.Times.Count
+            PyTorchFaults = float p.Faults / float p.Times.Count
             BindingLoss = b.Loss
             PyTorchLoss = p.Loss } ]
 
 /// Prints the comparison table and the allocator effect (default / tuned) of each side.
 let printTable (rows: Row list) =
     printfn ""
-    printfn "%-12s %7s %-7s %24s %24s %7s %7s" "workload" "threads" "malloc" "binding ms/step" "pytorch ms/step" "ratio" "paired"
+    printfn "%-10s %3s %-7s %22s %22s %6s %6s %16s %6s %13s"
+        "workload" "thr" "malloc" "binding ms/step" "pytorch ms/step" "ratio" "paired" "cpu ms b/p" "cpu" "faults b/p"
     for r in rows do
-        let cell m lo hi = sprintf "%.1f [%.1f-%.1f]" m lo hi
-        printfn "%-12s %7d %-7s %24s %24s %7.3f %7.3f" r.Workload r.Threads r.Malloc
+        let cell m lo hi = sprintf "%.1f [%.0f-%.0f]" m lo hi
+        printfn "%-10s %3d %-7s %22s %22s %6.3f %6.3f %16s %6.3f %13s" r.Workload r.Threads r.Malloc
             (cell r.BindingMs r.BindingP25 r.BindingP75) (cell r.PyTorchMs r.PyTorchP25 r.PyTorchP75) r.Ratio r.PairedRatio
-    printfn "(median [p25-p75] of all timed steps; ratio = binding/pytorch medians; paired = median of per-round ratios)"
+            (sprintf "%.1f/%.1f" r.BindingCpuMs r.PyTorchCpuMs) r.CpuRatio (sprintf "%.0f/%.0f" r.BindingFaults r.PyTorchFaults)
+    printfn "ms/step: median [p25-p75] wall time of all timed steps; ratio: binding/pytorch medians; paired: median"
+    printfn "of the per-round ratios; cpu: process CPU ms/step (all threads) and its ratio; faults: minor page faults"
+    printfn "per step of each worker process."
     let effect =
         rows
         |> List.groupBy (fun r -> r.Workload, r.Threads)
         |> List.choose (fun ((wl, th), rs) ->
             match List.tryFind (fun (r: Row) -> r.Malloc = "tuned") rs, List.tryFind (fun (r: Row) -> r.Malloc = "default") rs with
-            | Some t, Some d -> Some(wl, th, d.BindingMs / t.BindingMs, d.PyTorchMs / t.PyTorchMs)
+            | Some t, Some d ->
+                Some(wl, th, d.BindingMs / t.BindingMs, d.PyTorchMs / t.PyTorchMs, d.BindingCpuMs / t.BindingCpuMs,
+                     d.PyTorchCpuMs / t.PyTorchCpuMs)
             | _ -> None)
     if not effect.IsEmpty then
         printfn ""
-        printfn "allocator effect, glibc default / tuned (>1: tuning helps):"
-        for wl, th, b, p in effect do
-            printfn "  %-12s threads %d: binding %.2fx, pytorch %.2fx" wl th b p
+        printfn "allocator effect, glibc default / tuned medians (>1: the tuning helps):"
+        for wl, th, b, p, bc, pc in effect do
+            printfn "  %-10s threads %d: wall binding %.2fx, pytorch %.2fx; cpu binding %.2fx, pytorch %.2fx" wl th b p bc pc
     for r in rows do
         let rel = abs (r.BindingLoss - r.PyTorchLoss) / max 1.0 (abs r.PyTorchLoss)
         if rel > 1e-4 then

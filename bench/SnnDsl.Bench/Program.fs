@@ -24,8 +24,11 @@ options (conv-spike, lif, all)
   --rounds N          interleaved rounds the timed steps are split into             default conv 10, lif 5
   --malloc M          both | tuned | default (glibc's own settings)                default both
   --T N[,N..]         lif time steps                                                default 4,16
+  --dispose-early     lif: the binding disposes each intermediate when done with it (as Python's
+                      refcounting frees it) instead of at the end of the step's TensorScope
   --json              print the results as one JSON object
   --binding-only      time the binding in this process only (no PyTorch, no subprocesses)
+  --trace-heap        with --binding-only: per step time, faults and glibc heap statistics (no warm-up)
   --python PATH       interpreter with torch 1.13                                   default /usr/bin/python3
   --reference PATH    the PyTorch script                            default bench/reference/conv_spike.py
 options (blas-threads)
@@ -40,7 +43,7 @@ type Args(argv: string[]) =
         while i < argv.Length do
             let a = argv[i]
             match a with
-            | "--json" | "--binding-only" | "--help" | "-h" -> flags.Add a |> ignore
+            | "--json" | "--binding-only" | "--dispose-early" | "--trace-heap" | "--help" | "-h" -> flags.Add a |> ignore
             | _ when a.StartsWith "--" && i + 1 < argv.Length ->
                 values[a] <- argv[i + 1]
                 i <- i + 1
@@ -132,7 +135,8 @@ let blasCheck (size: int) (rounds: int) (json: bool) =
 let workloadOf (name: string) (t: int) =
     match name with
     | "conv-spike" -> ConvSpike
-    | "lif" -> Lif t
+    | "lif" -> Lif(t, false)
+    | "lif-dispose-early" -> Lif(t, true)
     | other ->
         eprintfn "error: unknown workload '%s' (conv-spike or lif)" other
         exit 2
@@ -170,10 +174,13 @@ let jobs (cmd: string) (a: Args) =
     let lif = (10, 2, 5)
     match cmd with
     | "conv-spike" -> [ for th in a.Ints("--threads", [ 1 ]) -> ConvSpike, th, conv ]
-    | "lif" -> [ for t in a.Ints("--T", [ 4; 16 ]) do for th in a.Ints("--threads", [ 1 ]) -> Lif t, th, lif ]
+    | "lif" ->
+        let early = a.Flag "--dispose-early"
+        [ for t in a.Ints("--T", [ 4; 16 ]) do
+              for th in a.Ints("--threads", [ 1 ]) -> Lif(t, early), th, lif ]
     | _ ->
         [ for th in a.Ints("--threads", [ 1; 2 ]) -> ConvSpike, th, conv ]
-        @ [ for t in a.Ints("--T", [ 4; 16 ]) -> Lif t, 1, lif ]
+        @ [ for t in a.Ints("--T", [ 4; 16 ]) -> Lif(t, false), 1, lif ]
 
 let compare (cmd: string) (a: Args) =
     let json = a.Flag "--json"
@@ -184,7 +191,8 @@ let compare (cmd: string) (a: Args) =
         | "default" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", "default")
         | _ -> ()
         for w, th, (iters, warmup, _) in js do
-            Worker.standalone w th (a.Int("--iters", iters)) (a.Int("--warmup", warmup)) json
+            if a.Flag "--trace-heap" then Worker.traceHeap w th (a.Int("--iters", iters))
+            else Worker.standalone w th (a.Int("--iters", iters)) (a.Int("--warmup", warmup)) json
         0
     else
         let s0 = settings a (20, 3, 10)

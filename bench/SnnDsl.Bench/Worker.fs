@@ -19,7 +19,10 @@ let standalone (w: Workload) (threads: int) (iters: int) (warmup: int) (json: bo
     let p = prepare w
     let loss = p.Step true
     timeSteps p warmup |> ignore
-    let times = timeSteps p iters
+    let f0 = minorFaults ()
+    let tm = timeSteps p iters
+    let times = tm.Wall
+    let faults = float (minorFaults () - f0) / float iters
     p.Dispose()
     let med = Stats.median times
     if json then
@@ -31,16 +34,31 @@ let standalone (w: Workload) (threads: int) (iters: int) (warmup: int) (json: bo
                iters = iters
                warmup = warmup
                median_ms = med
+               median_cpu_ms = Stats.median tm.Cpu
+               minor_faults_per_step = faults
                loss = loss
                times_ms = times
+               cpu_ms = tm.Cpu
                torch = Torch.version () |}
         printfn "%s" (JsonSerializer.Serialize o)
     else
-        printfn "binding (%s) %s threads=%d malloc=%s: median %.2f ms/step over %d steps (min %.2f, max %.2f), loss %s"
-            (Torch.version ()) w.Name threads (mallocMode ()) med iters (Array.min times) (Array.max times) (inv loss)
+        printfn "binding (%s) %s threads=%d malloc=%s: median %.2f ms/step (cpu %.2f) over %d steps (min %.2f, max %.2f), %.0f minor faults/step, loss %s"
+            (Torch.version ()) w.Name threads (mallocMode ()) med (Stats.median tm.Cpu) iters (Array.min times) (Array.max times) faults (inv loss)
+
+/// Prints time, CPU time, minor faults and glibc's heap statistics after each of `iters` steps.
+let traceHeap (w: Workload) (threads: int) (iters: int) =
+    Torch.setThreads threads
+    let p = prepare w
+    printfn "binding %s threads=%d malloc=%s" w.Name threads (mallocMode ())
+    for i in 0 .. iters - 1 do
+        let f0 = minorFaults ()
+        let tm = timeSteps p 1
+        printfn "step %2d: %6.1f ms, cpu %6.1f ms, %6d faults, %s" i tm.Wall[0] tm.Cpu[0] (minorFaults () - f0) (heapLine ())
+    p.Dispose()
 
 /// Driver protocol (same as conv_spike.py --serve): prepare and warm up, print "ready <loss>", then answer
-/// each "run K" line with a JSON list of K step times in ms, until "quit" or end of input.
+/// each "run K" line with {"ms": [K step wall times in ms], "cpu_ms": [their process CPU times], "faults": minor page faults during them}, until "quit"
+/// or end of input.
 let serve (w: Workload) (threads: int) (warmup: int) =
     Torch.setThreads threads
     let p = prepare w
@@ -54,7 +72,8 @@ let serve (w: Workload) (threads: int) (warmup: int) =
         | line ->
             match line.Split(' ', StringSplitOptions.RemoveEmptyEntries) with
             | [| "run"; k |] ->
-                let times = timeSteps p (int k)
-                printfn "%s" (JsonSerializer.Serialize times)
+                let f0 = minorFaults ()
+                let tm = timeSteps p (int k)
+                printfn "%s" (JsonSerializer.Serialize {| ms = tm.Wall; cpu_ms = tm.Cpu; faults = minorFaults () - f0 |})
             | _ -> go <- false
     p.Dispose()

@@ -16,13 +16,15 @@ M_TRIM_THRESHOLD = 1 GiB) unless --malloc default is given or SNNDSL_MALLOC=defa
 Threads: torch.set_num_threads(N) and, like the binding's snn_set_num_threads, OpenBLAS's own pool
 (openblas_set_num_threads), which torch 1.13 does not reach by itself.
 
---serve: after setup and warm-up, print "ready <loss of the first step>", then answer each line "run K" with a
-JSON list of K step times (ms), until "quit" (the protocol the F# driver uses to interleave both sides).
+--serve: after setup and warm-up, print "ready <loss of the first step>", then answer each line "run K" with
+{"ms": [K step wall times], "cpu_ms": [their process CPU times], "faults": minor page faults during them}
+until "quit" (the protocol the F# driver uses to interleave both sides).
 """
 import argparse
 import ctypes
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -123,15 +125,21 @@ def main(argv):
             return loss
 
     def run(k):
-        times = []
+        """Wall and process CPU times (ms) of k steps."""
+        wall, cpu = [], []
         for _ in range(k):
+            c0 = time.process_time()
             t0 = time.perf_counter()
             step()
-            times.append((time.perf_counter() - t0) * 1000.0)
-        return times
+            wall.append((time.perf_counter() - t0) * 1000.0)
+            cpu.append((time.process_time() - c0) * 1000.0)
+        return wall, cpu
 
     loss = step().item()  # one untimed step whose loss the driver compares with the binding's
     run(args.warmup)
+
+    def faults():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
     if args.serve:
         print(f"ready {loss!r}", flush=True)
@@ -140,19 +148,25 @@ def main(argv):
             if not parts or parts[0] == "quit":
                 break
             if parts[0] == "run":
-                print(json.dumps(run(int(parts[1]))), flush=True)
+                f0 = faults()
+                wall, cpu = run(int(parts[1]))
+                print(json.dumps({"ms": wall, "cpu_ms": cpu, "faults": faults() - f0}), flush=True)
         return 0
 
-    times = run(args.iters)
+    f0 = faults()
+    times, cpu = run(args.iters)
+    per_step_faults = (faults() - f0) / args.iters
     med = statistics.median(times)
     if args.json:
         print(json.dumps({"side": "pytorch", "workload": args.workload, "T": args.T, "threads": args.threads,
                           "malloc": mode, "iters": args.iters, "warmup": args.warmup, "median_ms": med,
-                          "loss": loss, "times_ms": times, "torch": torch.__version__}))
+                          "median_cpu_ms": statistics.median(cpu), "minor_faults_per_step": per_step_faults,
+                          "loss": loss, "times_ms": times, "cpu_ms": cpu, "torch": torch.__version__}))
     else:
         label = args.workload if args.workload == "conv-spike" else f"lif T={args.T}"
         print(f"pytorch {torch.__version__} {label} threads={args.threads} malloc={mode}: "
-              f"median {med:.2f} ms/step over {args.iters} steps (min {min(times):.2f}, max {max(times):.2f}), loss {loss!r}")
+              f"median {med:.2f} ms/step (cpu {statistics.median(cpu):.2f}) over {args.iters} steps "
+              f"(min {min(times):.2f}, max {max(times):.2f}), {per_step_faults:.0f} minor faults/step, loss {loss!r}")
     return 0
 
 
