@@ -47,6 +47,21 @@ def tune_malloc(mode):
     return "tuned"
 
 
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+
+
+def heap_line():
+    """glibc's heap statistics (MiB), as SnnDsl.Bench --trace-heap prints them."""
+    libc = ctypes.CDLL("libc.so.6")
+    libc.mallinfo2.restype = Mallinfo2
+    m = libc.mallinfo2()
+    mib = 1024 * 1024
+    return (f"heap {m.arena / mib:.0f} MiB, mmapped {m.hblkhd / mib:.0f}, in use {m.uordblks / mib:.0f}, "
+            f"free {m.fordblks / mib:.0f}, top {m.keepcost / mib:.0f}")
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workload", choices=["conv-spike", "lif"], default="conv-spike")
@@ -58,6 +73,8 @@ def parse_args(argv):
                    help="allocator setting (default: tuned unless SNNDSL_MALLOC=default)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--serve", action="store_true", help="answer 'run K' lines on stdin (driver protocol)")
+    p.add_argument("--trace-heap", action="store_true",
+                   help="print time, faults and glibc heap statistics after each of --iters steps (no warm-up)")
     return p.parse_args(argv)
 
 
@@ -135,11 +152,19 @@ def main(argv):
             cpu.append((time.process_time() - c0) * 1000.0)
         return wall, cpu
 
-    loss = step().item()  # one untimed step whose loss the driver compares with the binding's
-    run(args.warmup)
-
     def faults():
         return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+    if args.trace_heap:
+        print(f"pytorch {args.workload} T={args.T} threads={args.threads} malloc={mode}")
+        for i in range(args.iters):
+            f0 = faults()
+            (wall,), (cpu,) = run(1)
+            print(f"step {i:2d}: {wall:6.1f} ms, cpu {cpu:6.1f} ms, {faults() - f0:6d} faults, {heap_line()}")
+        return 0
+
+    loss = step().item()  # one untimed step whose loss the driver compares with the binding's
+    run(args.warmup)
 
     if args.serve:
         print(f"ready {loss!r}", flush=True)
