@@ -110,13 +110,13 @@ let private start (s: Settings) (side: Side) (malloc: string) (w: Workload) (thr
         match side with
         | Binding ->
             let exe, pre = selfCommand ()
-            exe, pre @ [ "serve" ] @ common
+            exe, pre @ [ "serve"; "--malloc"; malloc ] @ common
         | PyTorch -> s.Python, [ s.Reference; "--serve"; "--malloc"; malloc ] @ common
     let psi = ProcessStartInfo(file, args)
     psi.UseShellExecute <- false
     psi.RedirectStandardInput <- true
     psi.RedirectStandardOutput <- true
-    // Both sides read the same variable: unset means tuned.
+    // Both sides also read the library's variable: unset means tuned.
     if malloc = "default" then psi.Environment["SNNDSL_MALLOC"] <- "default"
     else psi.Environment.Remove "SNNDSL_MALLOC" |> ignore
     let p = Process.Start psi
@@ -208,17 +208,20 @@ let printTable (rows: Row list) =
     let effect =
         rows
         |> List.groupBy (fun r -> r.Workload, r.Threads)
-        |> List.choose (fun ((wl, th), rs) ->
-            match List.tryFind (fun (r: Row) -> r.Malloc = "tuned") rs, List.tryFind (fun (r: Row) -> r.Malloc = "default") rs with
-            | Some t, Some d ->
-                Some(wl, th, d.BindingMs / t.BindingMs, d.PyTorchMs / t.PyTorchMs, d.BindingCpuMs / t.BindingCpuMs,
-                     d.PyTorchCpuMs / t.PyTorchCpuMs)
-            | _ -> None)
+        |> List.map (fun ((wl, th), rs) ->
+            match List.tryFind (fun (r: Row) -> r.Malloc = "tuned") rs with
+            | None -> []
+            | Some t ->
+                [ for d in rs do
+                      if d.Malloc <> "tuned" then
+                          yield (wl, th, d.Malloc, d.BindingMs / t.BindingMs, d.PyTorchMs / t.PyTorchMs,
+                                 d.BindingCpuMs / t.BindingCpuMs, d.PyTorchCpuMs / t.PyTorchCpuMs) ])
+        |> List.concat
     if not effect.IsEmpty then
         printfn ""
-        printfn "allocator effect, glibc default / tuned medians (>1: the tuning helps):"
-        for wl, th, b, p, bc, pc in effect do
-            printfn "  %-10s threads %d: wall binding %.2fx, pytorch %.2fx; cpu binding %.2fx, pytorch %.2fx" wl th b p bc pc
+        printfn "allocator effect, median of a setting / median with the binding's tuning (>1: slower than tuned):"
+        for wl, th, m, b, p, bc, pc in effect do
+            printfn "  %-10s threads %d %-7s: wall binding %.2fx, pytorch %.2fx; cpu binding %.2fx, pytorch %.2fx" wl th m b p bc pc
     for r in rows do
         let rel = abs (r.BindingLoss - r.PyTorchLoss) / max 1.0 (abs r.PyTorchLoss)
         if rel > 1e-4 then

@@ -22,7 +22,9 @@ options (conv-spike, lif, all)
   --iters N           timed steps per worker                                       default conv 20, lif 10
   --warmup N          untimed steps per worker before timing                        default conv 3, lif 2
   --rounds N          interleaved rounds the timed steps are split into             default conv 10, lif 5
-  --malloc M          both | tuned | default (glibc's own settings)                default both
+  --malloc M[,M..]    tuned (the binding's mallopt values), default (glibc's own), nommap
+                      (tuned + M_MMAP_MAX=0: no mmap even at 32 MiB and more); both = tuned,default
+                                                                                    default both
   --T N[,N..]         lif time steps                                                default 4,16
   --dispose-early     lif: the binding disposes each intermediate when done with it (as Python's
                       refcounting frees it) instead of at the end of the step's TensorScope
@@ -141,6 +143,17 @@ let workloadOf (name: string) (t: int) =
         eprintfn "error: unknown workload '%s' (conv-spike or lif)" other
         exit 2
 
+let mallocModes (a: Args) =
+    let text = a.Str("--malloc", "both")
+    [ for m in text.Split(',', StringSplitOptions.RemoveEmptyEntries) do
+          match m with
+          | "both" -> yield! [ "tuned"; "default" ]
+          | "tuned" | "default" | "nommap" -> yield m
+          | _ ->
+              eprintfn "error: --malloc expects tuned, default, nommap or both (comma-separated), got '%s'" text
+              exit 2 ]
+    |> List.distinct
+
 let settings (a: Args) (iters, warmup, rounds) =
     let python = a.Str("--python", "/usr/bin/python3")
     let reference =
@@ -153,14 +166,7 @@ let settings (a: Args) (iters, warmup, rounds) =
                     AppContext.BaseDirectory Environment.CurrentDirectory
                 exit 2
         | p -> p
-    let mallocs =
-        match a.Str("--malloc", "both") with
-        | "both" -> [ "tuned"; "default" ]
-        | "tuned" -> [ "tuned" ]
-        | "default" -> [ "default" ]
-        | m ->
-            eprintfn "error: --malloc expects both, tuned or default, got '%s'" m
-            exit 2
+    let mallocs = mallocModes a
     { Python = python
       Reference = reference
       Iters = a.Int("--iters", iters)
@@ -186,10 +192,10 @@ let compare (cmd: string) (a: Args) =
     let json = a.Flag "--json"
     let js = jobs cmd a
     if a.Flag "--binding-only" then
+        // One process, one allocator setting: without --malloc, SNNDSL_MALLOC decides as in the library.
         match a.Str("--malloc", "both") with
-        | "tuned" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", null)
-        | "default" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", "default")
-        | _ -> ()
+        | "both" -> ()
+        | m -> Worker.applyMalloc m
         for w, th, (iters, warmup, _) in js do
             if a.Flag "--trace-heap" then Worker.traceHeap w th (a.Int("--iters", iters))
             else Worker.standalone w th (a.Int("--iters", iters)) (a.Int("--warmup", warmup)) json
@@ -238,6 +244,7 @@ let main argv =
         | "conv-spike" | "lif" | "all" -> compare cmd a
         | "blas-threads" -> if blasCheck (a.Int("--size", 2048)) (a.Int("--rounds", 5)) (a.Flag "--json") then 0 else 1
         | "serve" ->
+            Worker.applyMalloc (a.Str("--malloc", "tuned"))
             Worker.serve (workloadOf (a.Str("--workload", "conv-spike")) (a.Int("--T", 4))) (a.Int("--threads", 1)) (a.Int("--warmup", 3))
             0
         | _ ->

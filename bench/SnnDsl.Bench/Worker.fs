@@ -7,9 +7,30 @@ open System.Text.Json
 open SnnDsl.Torch
 open SnnDsl.Bench.Workloads
 
+[<Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")>]
+extern int private mallopt(int param, int value)
+
+let private M_MMAP_MAX = -4
+let mutable private noMmap = false
+
+/// Applies an allocator setting before anything reaches libtorch: "tuned" (the binding's own mallopt values,
+/// Runtime.fs), "default" (glibc's defaults, SNNDSL_MALLOC=default) or "nommap" (tuned, and no mmap at all:
+/// M_MMAP_MAX = 0, so even tensors of 32 MiB and more come from the heap and are reused).
+let applyMalloc (mode: string) =
+    match mode with
+    | "tuned" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", null)
+    | "default" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", "default")
+    | "nommap" ->
+        Environment.SetEnvironmentVariable("SNNDSL_MALLOC", null)
+        if mallopt (M_MMAP_MAX, 0) <> 1 then failwith "mallopt(M_MMAP_MAX, 0) failed"
+        noMmap <- true
+    | other -> failwithf "unknown allocator setting '%s' (tuned, default or nommap)" other
+
 /// The allocator setting this process runs with (Runtime.fs reads SNNDSL_MALLOC the same way).
 let mallocMode () =
-    if Environment.GetEnvironmentVariable "SNNDSL_MALLOC" = "default" then "default" else "tuned"
+    if Environment.GetEnvironmentVariable "SNNDSL_MALLOC" = "default" then "default"
+    elif noMmap then "nommap"
+    else "tuned"
 
 let private inv (x: float) = x.ToString("R", CultureInfo.InvariantCulture)
 

@@ -12,7 +12,8 @@ Workloads (one training step each; every step zeroes the gradient it produced):
               s = spike(v - 1); v = v * (1 - s); loss += s.sum(); loss.backward()
 
 Allocator: like the binding's Runtime.fs, glibc malloc is tuned at start (mallopt M_MMAP_THRESHOLD = 32 MiB,
-M_TRIM_THRESHOLD = 1 GiB) unless --malloc default is given or SNNDSL_MALLOC=default is set.
+M_TRIM_THRESHOLD = 1 GiB) unless --malloc default is given or SNNDSL_MALLOC=default is set; --malloc nommap
+also sets M_MMAP_MAX = 0 (an experiment, not the binding's setting).
 Threads: torch.set_num_threads(N) and, like the binding's snn_set_num_threads, OpenBLAS's own pool
 (openblas_set_num_threads), which torch 1.13 does not reach by itself.
 
@@ -31,6 +32,7 @@ import time
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
+M_MMAP_MAX = -4
 MMAP_THRESHOLD = 32 * 1024 * 1024
 TRIM_THRESHOLD = 1024 * 1024 * 1024
 
@@ -44,7 +46,9 @@ def tune_malloc(mode):
         sys.exit("conv_spike.py: mallopt(M_MMAP_THRESHOLD) failed")
     if libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) != 1:
         sys.exit("conv_spike.py: mallopt(M_TRIM_THRESHOLD) failed")
-    return "tuned"
+    if mode == "nommap" and libc.mallopt(M_MMAP_MAX, 0) != 1:
+        sys.exit("conv_spike.py: mallopt(M_MMAP_MAX) failed")
+    return mode
 
 
 class Mallinfo2(ctypes.Structure):
@@ -69,8 +73,9 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--iters", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--malloc", choices=["tuned", "default"], default=None,
-                   help="allocator setting (default: tuned unless SNNDSL_MALLOC=default)")
+    p.add_argument("--malloc", choices=["tuned", "default", "nommap"], default=None,
+                   help="allocator setting (default: tuned unless SNNDSL_MALLOC=default); nommap: tuned and "
+                        "M_MMAP_MAX=0, so even tensors of 32 MiB and more come from the heap")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--serve", action="store_true", help="answer 'run K' lines on stdin (driver protocol)")
     p.add_argument("--trace-heap", action="store_true",
