@@ -29,6 +29,7 @@ options (conv-spike, lif, all)
   --dispose-early     lif: the binding disposes each intermediate when done with it (as Python's
                       refcounting frees it) instead of at the end of the step's TensorScope
   --json              print the results as one JSON object
+  --json-out PATH     also write them to PATH
   --binding-only      time the binding in this process only (no PyTorch, no subprocesses)
   --trace-heap        with --binding-only: per step time, faults and glibc heap statistics (no warm-up)
   --python PATH       interpreter with torch 1.13                                   default /usr/bin/python3
@@ -219,15 +220,16 @@ let compare (cmd: string) (a: Args) =
                 if not json then printfn ""
                 Some(blasCheck 2048 5 json)
             else None
-        if json then
-            let o =
-                {| binding = Torch.version ()
-                   pytorch = pyVersion
-                   cpus = Environment.ProcessorCount
-                   rows = rows |}
-            printfn "%s" (JsonSerializer.Serialize o)
-        else
-            printTable rows
+        let o =
+            {| binding = Torch.version ()
+               pytorch = pyVersion
+               cpus = Environment.ProcessorCount
+               command = String.Join(' ', Environment.GetCommandLineArgs()[1..])
+               rows = rows |}
+        match a.Str("--json-out", "") with
+        | "" -> ()
+        | path -> IO.File.WriteAllText(path, JsonSerializer.Serialize(o, JsonSerializerOptions(WriteIndented = true)))
+        if json then printfn "%s" (JsonSerializer.Serialize o) else printTable rows
         match blasOk with
         | Some false -> 1
         | _ -> 0
