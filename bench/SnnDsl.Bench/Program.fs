@@ -91,18 +91,42 @@ let blasThreads () =
     try Some(openblas_get_num_threads ())
     with :? DllNotFoundException | :? EntryPointNotFoundException -> None
 
+/// CPU clock ticks (utime + stime) of each thread of this process.
+let threadTicks () =
+    Collections.Generic.Dictionary<string, int64>(
+        seq {
+            for dir in IO.Directory.GetDirectories "/proc/self/task" do
+                let stat = try IO.File.ReadAllText(IO.Path.Combine(dir, "stat")) with _ -> null
+                if not (isNull stat) then
+                    let f = stat.Substring(stat.LastIndexOf ')' + 2).Split ' '
+                    // fields 14 and 15 (utime, stime) are the 12th and 13th after the command name
+                    yield Collections.Generic.KeyValuePair(IO.Path.GetFileName dir, int64 f[11] + int64 f[12])
+        })
+
+/// How many threads did at least a fifth of the work while f ran.
+let busyThreads (f: unit -> unit) =
+    let before = threadTicks ()
+    f ()
+    let after = threadTicks ()
+    let deltas =
+        [ for kv in after -> kv.Value - (match before.TryGetValue kv.Key with | true, v -> v | _ -> 0L) ]
+    let total = List.sum deltas
+    deltas |> List.filter (fun d -> total > 0L && float d >= 0.2 * float total) |> List.length
+
 let blasCheck (size: int) (rounds: int) (json: bool) =
     Torch.manualSeed 0UL
     let a = Tensor.Randn [| size; size |]
     let b = Tensor.Randn [| size; size |]
+    /// Wall and process CPU ms of one matmul (OpenBLAS sgemm).
     let timeMatmul () =
         use scope = new TensorScope()
+        let c0 = Workloads.processCpuMs ()
         let t0 = Diagnostics.Stopwatch.GetTimestamp()
         Tensor.Matmul(a, b) |> ignore
-        Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds
+        Diagnostics.Stopwatch.GetElapsedTime(t0).TotalMilliseconds, Workloads.processCpuMs () - c0
     let initial = blasThreads () // libtorch (and with it OpenBLAS) is loaded by now; nothing set yet
     let pools = Collections.Generic.Dictionary<int, int option>()
-    let times = Collections.Generic.Dictionary<int, ResizeArray<float>>()
+    let times = Collections.Generic.Dictionary<int, ResizeArray<float * float>>()
     for th in [ 1; 2 ] do
         Torch.setThreads th
         pools[th] <- blasThreads ()
@@ -112,9 +136,16 @@ let blasCheck (size: int) (rounds: int) (json: bool) =
         for th in [ 1; 2 ] do
             Torch.setThreads th
             times[th].Add(timeMatmul ())
+    // Independent of machine load: which threads accumulated CPU time during three matmuls.
+    let workers =
+        dict [ for th in [ 1; 2 ] ->
+                   Torch.setThreads th
+                   th, busyThreads (fun () -> for _ in 1..3 do timeMatmul () |> ignore) ]
     a.Dispose()
     b.Dispose()
-    let m1, m2 = Stats.median times[1], Stats.median times[2]
+    let wall th = Stats.median (Seq.map fst times[th])
+    // CPU time / wall time: how many threads were busy on average (at most 1 with one BLAS thread).
+    let busy th = Stats.median (Seq.map (fun (w, c) -> c / w) times[th])
     let show = function Some n -> string n | None -> "OpenBLAS not loaded"
     if json then
         let o =
@@ -122,16 +153,21 @@ let blasCheck (size: int) (rounds: int) (json: bool) =
                openblas_threads_initial = initial
                openblas_threads_after_set1 = pools[1]
                openblas_threads_after_set2 = pools[2]
-               matmul_ms_1 = m1
-               matmul_ms_2 = m2
-               speedup = m1 / m2 |}
+               matmul_ms_1 = wall 1
+               matmul_ms_2 = wall 2
+               cpu_per_wall_1 = busy 1
+               cpu_per_wall_2 = busy 2
+               threads_working_1 = workers[1]
+               threads_working_2 = workers[2] |}
         printfn "%s" (JsonSerializer.Serialize o)
     else
         printfn "blas-threads: openblas_get_num_threads() = %s at start; after Torch.setThreads 1: %s; after Torch.setThreads 2: %s"
             (show initial) (show pools[1]) (show pools[2])
-        printfn "blas-threads: matmul [%d,%d]x[%d,%d]: %.1f ms at 1 thread, %.1f ms at 2 threads (speedup %.2fx, median of %d)"
-            size size size size m1 m2 (m1 / m2) rounds
-    pools[1] = Some 1 && pools[2] = Some 2
+        printfn "blas-threads: matmul [%d,%d]x[%d,%d], median of %d: %.1f ms at 1 thread (cpu/wall %.2f), %.1f ms at 2 threads (cpu/wall %.2f), speedup %.2fx"
+            size size size size rounds (wall 1) (busy 1) (wall 2) (busy 2) (wall 1 / wall 2)
+        printfn "blas-threads: threads that did >= 20%% of the matmul work: %d after Torch.setThreads 1, %d after Torch.setThreads 2"
+            workers[1] workers[2]
+    pools[1] = Some 1 && pools[2] = Some 2 && workers[1] = 1 && workers[2] = 2
 
 // ---------------------------------------------------------------- commands
 
