@@ -100,6 +100,7 @@ let private selfCommand () =
 let private workloadArgs (side: Side) (w: Workload) =
     match w with
     | ConvSpike -> [ "--workload"; "conv-spike" ]
+    | TinyOps -> [ "--workload"; "tiny-ops" ]
     // Python frees each intermediate when its last reference goes: it has no separate early variant.
     | Lif(t, true) when side = Binding -> [ "--workload"; "lif-dispose-early"; "--T"; string t ]
     | Lif(t, _) -> [ "--workload"; "lif"; "--T"; string t ]

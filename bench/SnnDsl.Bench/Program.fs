@@ -14,6 +14,7 @@ let usage =
 commands
   conv-spike     conv2d [32,64,32,32]*[64,64,3,3] + spike, forward and backward
   lif            T-step LIF layer over x [T,32,64,32,32], forward and backward (--T 4,16)
+  tiny-ops       1000 ops on a 1-element tensor with autograd: the per-call overhead of each side
   blas-threads   does Torch.setThreads reach OpenBLAS? (pool size read back, matmul timed at 1 and 2 threads)
   all            conv-spike at threads 1,2; lif at T 4,16; blas-threads
 
@@ -176,6 +177,7 @@ let workloadOf (name: string) (t: int) =
     | "conv-spike" -> ConvSpike
     | "lif" -> Lif(t, false)
     | "lif-dispose-early" -> Lif(t, true)
+    | "tiny-ops" -> TinyOps
     | other ->
         eprintfn "error: unknown workload '%s' (conv-spike or lif)" other
         exit 2
@@ -217,6 +219,7 @@ let jobs (cmd: string) (a: Args) =
     let lif = (10, 2, 5)
     match cmd with
     | "conv-spike" -> [ for th in a.Ints("--threads", [ 1 ]) -> ConvSpike, th, conv ]
+    | "tiny-ops" -> [ for th in a.Ints("--threads", [ 1 ]) -> TinyOps, th, (200, 20, 20) ]
     | "lif" ->
         let early = a.Flag "--dispose-early"
         [ for t in a.Ints("--T", [ 4; 16 ]) do
@@ -279,7 +282,7 @@ let main argv =
         let cmd = argv[0]
         let a = Args(argv[1..])
         match cmd with
-        | "conv-spike" | "lif" | "all" -> compare cmd a
+        | "conv-spike" | "lif" | "tiny-ops" | "all" -> compare cmd a
         | "blas-threads" -> if blasCheck (a.Int("--size", 2048)) (a.Int("--rounds", 5)) (a.Flag "--json") then 0 else 1
         | "serve" ->
             Worker.applyMalloc (a.Str("--malloc", "tuned"))

@@ -12,12 +12,15 @@ type Workload =
     /// intermediate is disposed as soon as the loop is done with it (as Python's refcounting does) instead
     /// of living until the step's TensorScope ends.
     | Lif of t: int * disposeEarly: bool
+    /// 1000 ops on a 1-element tensor (y = x * 2 + 1, 500 times): per-call overhead, no real compute.
+    | TinyOps
 
     member w.Name =
         match w with
         | ConvSpike -> "conv-spike"
         | Lif(t, false) -> $"lif T={t}"
         | Lif(t, true) -> $"lif T={t} (dispose early)"
+        | TinyOps -> "tiny-ops"
 
 /// A prepared workload: `Step report` runs one training step and, when report is true, returns its loss
 /// (otherwise nan: reading the loss back is kept out of the timed steps).
@@ -82,6 +85,17 @@ let prepare (w: Workload) : Prepared =
             loss.Backward()
             x.ZeroGrad()
             if report then loss.ToScalar() else nan
+        { Step = step
+          Dispose = fun () -> x.Dispose() }
+    | TinyOps ->
+        let x = Tensor.Ones [| 1 |]
+        x.RequiresGrad <- true
+        let step (report: bool) =
+            use scope = new TensorScope()
+            let mutable y = x
+            for _ in 1..500 do
+                y <- x * 2.0 + 1.0
+            if report then y.Sum().ToScalar() else nan
         { Step = step
           Dispose = fun () -> x.Dispose() }
 

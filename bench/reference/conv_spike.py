@@ -10,6 +10,7 @@ Workloads (one training step each; every step zeroes the gradient it produced):
               loss = s.sum(); loss.backward()                       (w requires grad, x does not)
   lif         x [T,32,64,32,32] requires grad; for x_t in x.unbind(0): v = 0.5*v + x_t;
               s = spike(v - 1); v = v * (1 - s); loss += s.sum(); loss.backward()
+  tiny-ops    x [1] requires grad; 500 times y = x * 2 + 1 (1000 recorded ops): the per-call overhead
 
 Allocator: like the binding's Runtime.fs, glibc malloc is tuned at start (mallopt M_MMAP_THRESHOLD = 32 MiB,
 M_TRIM_THRESHOLD = 1 GiB) unless --malloc default is given or SNNDSL_MALLOC=default is set; --malloc nommap
@@ -68,7 +69,7 @@ def heap_line():
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--workload", choices=["conv-spike", "lif"], default="conv-spike")
+    p.add_argument("--workload", choices=["conv-spike", "lif", "tiny-ops"], default="conv-spike")
     p.add_argument("--T", type=int, default=4, help="time steps of the lif workload")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--iters", type=int, default=20)
@@ -130,6 +131,14 @@ def main(argv):
             loss.backward()
             w.grad.zero_()
             return loss
+    elif args.workload == "tiny-ops":
+        x = torch.ones(1).requires_grad_()
+
+        def step():
+            y = x
+            for _ in range(500):
+                y = x * 2.0 + 1.0
+            return y.sum()
     else:
         x = torch.rand(args.T, 32, 64, 32, 32).requires_grad_()
 
@@ -193,7 +202,7 @@ def main(argv):
                           "median_cpu_ms": statistics.median(cpu), "minor_faults_per_step": per_step_faults,
                           "loss": loss, "times_ms": times, "cpu_ms": cpu, "torch": torch.__version__}))
     else:
-        label = args.workload if args.workload == "conv-spike" else f"lif T={args.T}"
+        label = f"lif T={args.T}" if args.workload == "lif" else args.workload
         print(f"pytorch {torch.__version__} {label} threads={args.threads} malloc={mode}: "
               f"median {med:.2f} ms/step (cpu {statistics.median(cpu):.2f}) over {args.iters} steps "
               f"(min {min(times):.2f}, max {max(times):.2f}), {per_step_faults:.0f} minor faults/step, loss {loss!r}")
