@@ -32,7 +32,8 @@ options (conv-spike, lif, all)
   --json              print the results as one JSON object
   --json-out PATH     also write them to PATH
   --binding-only      time the binding in this process only (no PyTorch, no subprocesses)
-  --trace-heap        with --binding-only: per step time, faults and glibc heap statistics (no warm-up)
+  --trace-heap        with --binding-only: per step time, faults and glibc heap statistics (no warm-up);
+                      SNNDSL_BENCH_MALLOC_INFO=PREFIX also writes malloc_info XML to PREFIX.<step>.xml
   --python PATH       interpreter with torch 1.13                                   default /usr/bin/python3
   --reference PATH    the PyTorch script                            default bench/reference/conv_spike.py
 options (blas-threads)

@@ -66,6 +66,13 @@ let standalone (w: Workload) (threads: int) (iters: int) (warmup: int) (json: bo
         printfn "binding (%s) %s threads=%d malloc=%s: median %.2f ms/step (cpu %.2f) over %d steps (min %.2f, max %.2f), %.0f minor faults/step, loss %s"
             (Torch.version ()) w.Name threads (mallocMode ()) med (Stats.median tm.Cpu) iters (Array.min times) (Array.max times) faults (inv loss)
 
+[<Runtime.InteropServices.DllImport("libc", EntryPoint = "fopen")>]
+extern nativeint private fopen(string path, string mode)
+[<Runtime.InteropServices.DllImport("libc", EntryPoint = "fclose")>]
+extern int private fclose(nativeint f)
+[<Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_info")>]
+extern int private malloc_info(int options, nativeint f)
+
 /// Prints time, CPU time, minor faults and glibc's heap statistics after each of `iters` steps.
 let traceHeap (w: Workload) (threads: int) (iters: int) =
     Torch.setThreads threads
@@ -75,6 +82,12 @@ let traceHeap (w: Workload) (threads: int) (iters: int) =
         let f0 = minorFaults ()
         let tm = timeSteps p 1
         printfn "step %2d: %6.1f ms, cpu %6.1f ms, %6d faults, %s" i tm.Wall[0] tm.Cpu[0] (minorFaults () - f0) (heapLine ())
+        match Environment.GetEnvironmentVariable "SNNDSL_BENCH_MALLOC_INFO" with
+        | null | "" -> ()
+        | prefix ->
+            let f = fopen ($"{prefix}.{i}.xml", "w")
+            malloc_info (0, f) |> ignore
+            fclose f |> ignore
     p.Dispose()
 
 /// Driver protocol (same as conv_spike.py --serve): prepare and warm up, print "ready <loss>", then answer
