@@ -4,7 +4,8 @@
 //   native  build the C++ shim (src/SnnDsl.Native) with CMake into build/native
 //   build   build the whole solution (Release)
 //   test    run every test project and print "N passed, N failed"
-//   bench   run the benchmarks against PyTorch (needs Debian's python3-torch)
+//   bench   binding vs PyTorch: conv2d+spike (bench/SnnDsl.Bench) and the default model's training step
+//           (bench/train-step.fsx); needs Debian's python3-torch
 //   demo    the main job: `snn train` on the embedded synthetic dataset (writes runs/demo)
 // Environment: CMAKE_PREFIX_PATH or Torch_DIR point CMake at another libtorch (e.g. a CUDA build).
 
@@ -138,7 +139,9 @@ let bench () =
     build ()
     let benchProj = Path.Combine(root, "bench", "SnnDsl.Bench", "SnnDsl.Bench.fsproj")
     if not (File.Exists benchProj) then fail "bench/SnnDsl.Bench is missing"
-    run "dotnet" ($"run -c Release --no-build --project \"{benchProj}\" -- " + String.Join(" ", extraArgs))
+    let benchArgs = if extraArgs.Length > 0 then String.Join(" ", extraArgs) else "conv-spike"
+    run "dotnet" ($"run -c Release --no-build --project \"{benchProj}\" -- " + benchArgs)
+    if extraArgs.Length = 0 then run "dotnet" "fsi bench/train-step.fsx"
 
 /// The main job: `snn train` with its defaults (small conv net, DA-LIF, embedded synthetic data) into
 /// runs/demo (replaced on each run); extra arguments go to `snn train`.
