@@ -114,12 +114,17 @@ type Module() =
     interface IDisposable with
         member this.Dispose() = this.Dispose()
 
+/// Shapes in messages.
+module Shape =
+    /// "[2, 3, 8, 8]" (an int[] interpolated directly prints as "System.Int32[]").
+    let text (shape: int[]) = "[" + String.Join(", ", shape) + "]"
+
 /// Helpers for the time-first layout.
 module Time =
     /// Applies a stateless function to every time step at once: [T, N, ...] -> merge -> f -> [T, N, ...].
     let merged (f: Tensor -> Tensor) (x: Tensor) =
         let shape = x.Shape
-        if shape.Length < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {shape}"
+        if shape.Length < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {Shape.text shape}"
         let y = f (x.Flatten(0, 1))
         let ys = y.Shape
         y.Reshape(Array.append [| shape[0]; shape[1] |] ys[1..])
