@@ -39,6 +39,11 @@ type Module() =
     abstract OnModeChanged: bool -> unit
     default _.OnModeChanged _ = ()
 
+    /// Releases tensors a layer holds besides its parameters and buffers (e.g. firing statistics);
+    /// called by Dispose.
+    abstract OnDispose: unit -> unit
+    default _.OnDispose() = ()
+
     /// Registers a trainable tensor (made a leaf that requires grad).
     member _.RegisterParameter(name: string, t: Tensor) =
         TensorScope.Forget t |> ignore
@@ -105,8 +110,9 @@ type Module() =
         for p in this.Parameters() do
             p.ZeroGrad(setToNone = true)
 
-    /// Releases the native memory of every parameter and buffer of the tree.
+    /// Releases the native memory of every parameter and buffer of the tree (and what OnDispose frees).
     member this.Dispose() =
+        this.OnDispose()
         for _, t in parameters do t.Dispose()
         for _, t in buffers do t.Dispose()
         for _, c in children do c.Dispose()
