@@ -52,7 +52,10 @@ type Linear(inFeatures: int, outFeatures: int, ?bias: bool) as this =
         let f = x.Shape[x.Dim - 1]
         if f <> inFeatures then invalidArg "x" $"Linear({inFeatures}->{outFeatures}) got {f} input features (shape {Shape.text x.Shape})"
         let y = Nn.Linear(x, weight, ?bias = bias)
-        counter.Record(x, int64 inFeatures * int64 outFeatures)
+        // Per sample and step, every row between N and the features is a separate product.
+        let shape = x.Shape
+        let rows = if shape.Length > 3 then shape[2 .. shape.Length - 2] |> Array.fold (fun acc d -> acc * int64 d) 1L else 1L
+        counter.Record(x, int64 inFeatures * int64 outFeatures * rows)
         y
     override _.Describe() = $"Linear({inFeatures}->{outFeatures})"
     interface ISynaptic with
