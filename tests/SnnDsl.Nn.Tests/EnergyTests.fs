@@ -126,3 +126,13 @@ let ``energy per sample averages over every batch counted`` () =
     let e = Energy.measure model
     Assert.Equal(24.0, e.MacsPerSample)
     assertNear 1e-9 (6.0 / 5.0) e.AcsPerSample
+
+[<Fact>]
+let ``a linear layer over T x N x K x in counts its FLOPs for each of the K rows`` () =
+    use lin = new Linear(3, 2)
+    lin.Counter.Enabled <- true
+    do
+        use _ = new TensorScope()
+        lin.Forward(Tensor.Ones([| 2; 2; 4; 3 |])) |> ignore
+    Assert.Equal(int64 (3 * 2 * 4), lin.Counter.FlopsPerStep)
+    Assert.Equal(float (3 * 2 * 4 * 2 * 2), lin.Counter.Operations)

@@ -78,6 +78,15 @@ let timeSlice (steps: int) (t: int) (data: float[]) =
     let per = data.Length / steps
     Array.sub data (t * per) per
 
+/// Running FsCheck properties from xunit facts (FsCheck.Xunit is not available here).
+module Law =
+    open FsCheck
+    open FsCheck.FSharp
+
+    /// Checks a law stated with assertions over `cases` generated values; a failure throws, shrunk.
+    let check (cases: int) (gen: Gen<'a>) (law: 'a -> unit) =
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(cases), Prop.forAll (Arb.fromGen gen) law)
+
 /// Naive references, float64 loops over flat row-major arrays.
 module Naive =
     /// Cross-correlation as torch.nn.functional.conv2d: x [N, C, H, W], w [O, C/groups, k, k].

@@ -3,6 +3,7 @@
 module SnnDsl.Nn.Tests.LayerTests
 
 open Xunit
+open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Nn
 open SnnDsl.Nn.Tests.Helpers
@@ -219,3 +220,78 @@ let ``Time.merged folds T into the batch and restores it`` () =
     Assert.Equal<int[]>([| 6; 4 |], seen.Value)
     Assert.Equal<int[]>([| 3; 2; 1 |], y.Shape)
     Assert.Equal<float[]>(Array.init 6 (fun r -> float (4 * r * 4 + 6)), values y)
+
+/// A convolution geometry: T, N, groups, Cin, Cout, k, stride, padding, H, W, and a seed for the values.
+let private convCases =
+    gen {
+        let! steps = Gen.choose (1, 3)
+        let! n = Gen.choose (1, 2)
+        let! groups = Gen.elements [ 1; 2 ]
+        let! cin = Gen.choose (1, 2) |> Gen.map ((*) groups)
+        let! cout = Gen.choose (1, 2) |> Gen.map ((*) groups)
+        let! k = Gen.elements [ 1; 2; 3 ]
+        let! stride = Gen.choose (1, 2)
+        let! pad = Gen.choose (0, k / 2)
+        let! h = Gen.choose (k, 6)
+        let! w = Gen.choose (k, 6)
+        let! seed = Gen.choose (0, 100000)
+        return steps, n, groups, cin, cout, k, stride, pad, h, w, seed
+    }
+
+[<Fact>]
+let ``Conv2d over T x N equals the naive convolution of every step for any geometry`` () =
+    Law.check 40 convCases (fun (steps, n, groups, cin, cout, k, stride, pad, h, w, seed) ->
+        use _ = new TensorScope()
+        use conv = new Conv2d(cin, cout, k, stride = stride, padding = pad, bias = true, groups = groups)
+        let bias = uniform seed cout -1.0 1.0
+        assign conv.Bias.Value bias
+        let x = gaussian seed (steps * n * cin * h * w)
+        let y = conv.Forward(tensor [| steps; n; cin; h; w |] x)
+        let expected = perStep steps x (fun xt -> fst (Naive.conv2d xt [| n; cin; h; w |] (values conv.Weight) cout k (Some bias) stride pad groups))
+        assertClose 1e-5 expected (values y))
+
+[<Fact>]
+let ``Linear over any leading dims equals x W^T + b on the last one`` () =
+    let cases =
+        gen {
+            let! lead = Gen.listOfLength 3 (Gen.choose (1, 3))
+            let! rank = Gen.choose (2, 3)
+            let! inF = Gen.choose (1, 6)
+            let! outF = Gen.choose (1, 6)
+            let! seed = Gen.choose (0, 100000)
+            return List.take rank lead |> Array.ofList, inF, outF, seed
+        }
+    Law.check 40 cases (fun (lead, inF, outF, seed) ->
+        use _ = new TensorScope()
+        use lin = new Linear(inF, outF)
+        let rows = numel lead
+        let x = gaussian seed (rows * inF)
+        let y = lin.Forward(tensor (Array.append lead [| inF |]) x)
+        Assert.Equal<int[]>(Array.append lead [| outF |], y.Shape)
+        assertClose 1e-5 (Naive.linear x rows inF (values lin.Weight) outF (Some(values lin.Bias.Value))) (values y))
+
+[<Fact>]
+let ``BatchNorm in training equals the formula with statistics pooled over T x N x space for any shape`` () =
+    let cases =
+        gen {
+            let! steps = Gen.choose (1, 3)
+            let! n = Gen.choose (1, 3)
+            let! c = Gen.choose (1, 3)
+            let! h = Gen.choose (1, 3)
+            let! w = Gen.choose (2, 3)
+            let! seed = Gen.choose (0, 100000)
+            return [| steps; n; c; h; w |], seed
+        }
+    Law.check 40 cases (fun (shape, seed) ->
+        use _ = new TensorScope()
+        let c = shape[2]
+        use bn = new BatchNorm(c)
+        let gamma, beta = uniform seed c 0.5 2.0, uniform (seed + 1) c -1.0 1.0
+        assign bn.Weight gamma
+        assign bn.Bias beta
+        let x = gaussian seed (numel shape)
+        let stats = Array.init c (channelStats x shape)
+        let expected = normalise x shape (fun ch -> let m, v, _ = stats[ch] in m, v) gamma beta 1e-5
+        assertClose 2e-4 expected (values (bn.Forward(tensor shape x)))
+        let runVar = stats |> Array.map (fun (_, v, k) -> 0.9 + 0.1 * v * float k / float (k - 1))
+        assertClose 1e-5 runVar (values bn.RunningVar))

@@ -2,6 +2,7 @@
 module SnnDsl.Nn.Tests.LossTests
 
 open Xunit
+open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Nn
 open SnnDsl.Nn.Tests.Helpers
@@ -84,3 +85,27 @@ let ``Loss.parse knows ce, tet and mse and lists them otherwise`` () =
     match Loss.parse "hinge" with
     | Error e -> Assert.Contains("valid losses: ce, tet, mse", e)
     | Ok _ -> failwith "hinge should not parse"
+
+[<Fact>]
+let ``TET equals its per-step definition for any T, N, classes, lambda, phi and smoothing`` () =
+    let cases =
+        gen {
+            let! t = Gen.choose (1, 4)
+            let! n = Gen.choose (1, 4)
+            let! c = Gen.choose (2, 6)
+            let! labels = Gen.arrayOfLength n (Gen.choose (0, c - 1))
+            let! lambda = Gen.choose (0, 20) |> Gen.map (fun k -> float k / 20.0)
+            let! phi = Gen.choose (-4, 8) |> Gen.map (fun k -> float k / 4.0)
+            let! eps = Gen.elements [ 0.0; 0.1 ]
+            let! seed = Gen.choose (0, 100000)
+            return t, n, c, labels, lambda, phi, eps, seed
+        }
+    Law.check 60 cases (fun (t, n, c, labels, lambda, phi, eps, seed) ->
+        use _ = new TensorScope()
+        let o = gaussian seed (t * n * c) |> Array.map (fun v -> 3.0 * v)
+        let stepOf k = timeSlice t k o
+        let ce = Array.init t (fun k -> Naive.crossEntropy (stepOf k) c labels eps) |> Array.average
+        let mse = Array.init t (fun k -> stepOf k |> Array.averageBy (fun v -> (v - phi) ** 2.0)) |> Array.average
+        use y = Tensor.FromArray(Array.map int64 labels)
+        let actual = scalar (Loss.compute (Loss.Tet(lambda, phi, eps)) (tensor [| t; n; c |] o) y)
+        assertNear 1e-5 ((1.0 - lambda) * ce + lambda * mse) actual)

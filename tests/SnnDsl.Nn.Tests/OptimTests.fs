@@ -4,6 +4,7 @@ module SnnDsl.Nn.Tests.OptimTests
 
 open System
 open Xunit
+open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Nn
 open SnnDsl.Nn.Tests.Helpers
@@ -229,3 +230,24 @@ let ``LoadState rejects entries it does not know`` () =
 let ``an optimiser rejects a non-positive learning rate and a negative weight decay`` () =
     Assert.Contains("learning rate must be positive", throwsMessage<ArgumentException> (fun () -> new Optimizer(OptimizerKind.Sgd(0.0, false), [], 0.0) |> ignore))
     Assert.Contains("weight decay must be >= 0", throwsMessage<ArgumentException> (fun () -> new Optimizer(OptimizerKind.Sgd(0.0, false), [], 0.1, weightDecay = -1.0) |> ignore))
+
+[<Fact>]
+let ``SGD and Adam follow torch.optim for any hyperparameters`` () =
+    let cases =
+        gen {
+            let! lr = Gen.elements [ 0.001; 0.01; 0.05; 0.2 ]
+            let! wd = Gen.elements [ 0.0; 1e-4; 0.05 ]
+            let! momentum = Gen.elements [ 0.0; 0.5; 0.9; 0.99 ]
+            let! nesterov = Gen.elements [ true; false ]
+            let! b1 = Gen.elements [ 0.0; 0.5; 0.9 ]
+            let! b2 = Gen.elements [ 0.9; 0.99; 0.999 ]
+            let! adam = Gen.choose (0, 2)
+            let! steps = Gen.choose (1, 4)
+            let kind =
+                match adam with
+                | 0 -> OptimizerKind.Sgd(momentum, nesterov && momentum > 0.0)
+                | 1 -> OptimizerKind.Adam(b1, b2, 1e-8)
+                | _ -> OptimizerKind.AdamW(b1, b2, 1e-8)
+            return kind, lr, wd, steps
+        }
+    Law.check 40 cases (fun (kind, lr, wd, steps) -> check kind lr wd steps)

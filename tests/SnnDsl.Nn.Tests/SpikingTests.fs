@@ -3,6 +3,7 @@
 module SnnDsl.Nn.Tests.SpikingTests
 
 open Xunit
+open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Core
 open SnnDsl.Nn
@@ -229,3 +230,38 @@ let ``per-channel parameters are squashed element by element before averaging`` 
     use _ = new TensorScope()
     let y = layer.Forward(Tensor.Ones([| 2; 2; 3; 2; 2 |]))
     Assert.Equal<int[]>([| 2; 2; 3; 2; 2 |], y.Shape)
+
+[<Fact>]
+let ``LIF spikes equal the hand recurrence exactly for any tau in 2, 4 and any dyadic input`` () =
+    let cases =
+        gen {
+            let! tau = Gen.elements [ 2.0; 4.0 ]
+            let! steps = Gen.choose (1, 10)
+            let! n = Gen.choose (1, 6)
+            let! sixteenths = Gen.arrayOfLength (steps * n) (Gen.choose (-16, 48))
+            return tau, steps, n, Array.map (fun k -> float k / 16.0) sixteenths
+        }
+    Law.check 60 cases (fun (tau, steps, n, x) ->
+        use _ = new TensorScope()
+        let neuron = match Neuron.withParam "tau" tau Builtins.lif with Ok nn -> nn | Error e -> failwith e
+        use layer = new SpikingLayer(neuron, n)
+        let expected, _ =
+            simulate steps x 0.0 (fun v xt ->
+                let h = v + (xt - v) / tau
+                let s = if h >= 1.0 then 1.0 else 0.0
+                h - 1.0, s, (if s = 1.0 then 0.0 else h))
+        Assert.Equal<float[]>(expected, values (layer.Forward(tensor [| steps; 1; n |] x))))
+
+[<Fact>]
+let ``a per-neuron parameter takes the layer's per-sample shape, which must be given`` () =
+    let perNeuron =
+        { Builtins.daLif with
+            Params = Builtins.daLif.Params |> List.map (fun p -> if p.Learnable then ParamSpec.per Granularity.PerNeuron p else p) }
+    let msg = throwsMessage<System.ArgumentException> (fun () -> new SpikingLayer(perNeuron, 3) |> ignore)
+    Assert.Contains("per-neuron parameter 'alpha'", msg)
+    use layer = new SpikingLayer(perNeuron, 3, [| 3; 2; 2 |])
+    Assert.Equal<int[]>([| 3; 2; 2 |], (param layer "beta").Shape)
+    use _ = new TensorScope()
+    let x = tensor [| 2; 4; 3; 2; 2 |] (gaussian 35 96 |> Array.map (fun v -> v + 1.0))
+    let expected, _ = TensorNeuron.run perNeuron (rawOf layer) None x
+    Assert.Equal<float[]>(values expected, values (layer.Forward x))
