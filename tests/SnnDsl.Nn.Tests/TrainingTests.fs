@@ -123,3 +123,15 @@ let ``evaluating the final checkpoint reproduces the last epoch's test metrics``
     assertNear 1e-12 last.TestLoss e.Loss
     Assert.Equal<(string * float) list>(last.FiringRates, e.FiringRates)
     Assert.Equal(last.Energy, e.Energy)
+
+[<Fact>]
+let ``the report escapes run names that contain HTML markup`` () =
+    let refDir, _ = reference.Force()
+    let odd = Path.Combine(freshDir "report-odd", "a&b<i>")
+    Directory.CreateDirectory odd |> ignore
+    File.Copy(Path.Combine(refDir, Metrics.fileName), Path.Combine(odd, Metrics.fileName))
+    let page = Path.Combine(Path.GetDirectoryName odd, "report.html")
+    Report.write page [ odd ]
+    let html = File.ReadAllText page
+    Assert.DoesNotContain("a&b<i>", html)
+    Assert.Contains("a&amp;b&lt;i&gt;", html)
