@@ -135,3 +135,26 @@ let ``the report escapes run names that contain HTML markup`` () =
     let html = File.ReadAllText page
     Assert.DoesNotContain("a&b<i>", html)
     Assert.Contains("a&amp;b&lt;i&gt;", html)
+
+[<Fact>]
+let ``the logged learning rate is the cosine schedule at the last batch of the epoch`` () =
+    let _, metrics = reference.Force()
+    // 4 batches per epoch, 2 epochs: the last batch of epoch e runs at fractional epoch e - 1 + 3/4.
+    for m in metrics do
+        let progress = (float (m.Epoch - 1) + 0.75) / 2.0
+        assertNear 1e-12 (0.5 * 0.1 * (1.0 + cos (Math.PI * progress))) m.LearningRate
+
+[<Fact>]
+let ``other losses, optimisers, schedules and neurons train to finite metrics`` () =
+    let variants =
+        [ { config (freshDir "tet-adamw") with
+              Epochs = 1; CheckpointEvery = 0; Neuron = "ar-lif"; Loss = "tet"; Optimizer = "adamw"; LearningRate = 0.01
+              WeightDecay = 0.01; Schedule = "step"; WarmupEpochs = 0.5; ClipGradNorm = 1.0; LabelSmoothing = 0.1; Augment = true }
+          { config (freshDir "mse-adam") with
+              Epochs = 1; CheckpointEvery = 0; Neuron = "plif"; Loss = "mse"; Optimizer = "adam"; LearningRate = 0.01; Schedule = "constant"
+              Surrogate = "atan:2"; NeuronParams = [| "threshold=0.5" |] } ]
+    for c in variants do
+        let m = train c |> List.exactlyOne
+        for v in [ m.TrainLoss; m.TrainAcc; m.TestLoss; m.TestAcc; m.Energy.MilliJoules ] do
+            Assert.True(Double.IsFinite v, $"{c.OutDir}: non-finite metric in {m}")
+        Assert.Equal(0.01, m.LearningRate)
