@@ -23,6 +23,9 @@ type TensorStep = { Spike: Tensor; State: NeuronState; Values: Map<string, TValu
 /// for multi-step runs (time first).
 [<RequireQualifiedAccess>]
 module TensorNeuron =
+    // "[2, 3, 8]": an int[] interpolated directly would print as "System.Int32[]".
+    let private shapeText (shape: int[]) = "[" + String.Join(", ", shape) + "]"
+
     let private unary (op: UnaryOp) (t: Tensor) =
         match op with
         | UnaryOp.Neg -> -t
@@ -129,7 +132,7 @@ module TensorNeuron =
         match granularity with
         | Granularity.PerLayer -> [||]
         | Granularity.PerChannel ->
-            if stepShape.Length < 2 then invalidArg "stepShape" $"a per-channel parameter needs inputs [N, C, ...], got {stepShape}"
+            if stepShape.Length < 2 then invalidArg "stepShape" $"a per-channel parameter needs inputs [N, C, ...], got {shapeText stepShape}"
             [| stepShape[1] |]
         | Granularity.PerNeuron -> stepShape[1..]
 
@@ -174,7 +177,7 @@ module TensorNeuron =
     /// Runs x [T, N, ...] from `state` (default: the initial state); returns the spikes [T, N, ...] and the
     /// final state. The time loop walks `Unbind(0)` views, whose backward writes one gradient buffer.
     let run (n: Neuron) (raw: Map<string, Tensor>) (state: NeuronState option) (x: Tensor) : Tensor * NeuronState =
-        if x.Dim < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {x.Shape}"
+        if x.Dim < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {shapeText x.Shape}"
         let pars = effective n raw (x.Dim - 1)
         let mutable s = defaultArg state (initialState n)
         let spikes =
@@ -186,7 +189,7 @@ module TensorNeuron =
 
     /// Like run, but also returns every step's bindings and states (for traces and plots).
     let trace (n: Neuron) (raw: Map<string, Tensor>) (x: Tensor) : TensorStep[] =
-        if x.Dim < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {x.Shape}"
+        if x.Dim < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {shapeText x.Shape}"
         let pars = effective n raw (x.Dim - 1)
         let mutable s = initialState n
         [| for xt in x.Unbind(0) do

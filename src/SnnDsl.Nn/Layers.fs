@@ -22,7 +22,7 @@ type Conv2d(inChannels: int, outChannels: int, kernel: int, ?stride: int, ?paddi
     member _.Bias = bias
     member _.Counter = counter
     override _.Forward(x) =
-        if x.Dim <> 5 then invalidArg "x" $"Conv2d expects [T, N, C, H, W], got shape {x.Shape}"
+        if x.Dim <> 5 then invalidArg "x" $"Conv2d expects [T, N, C, H, W], got shape {Shape.text x.Shape}"
         let c = x.Shape[2]
         if c <> inChannels then invalidArg "x" $"Conv2d({inChannels}->{outChannels}) got {c} input channels"
         let y = Time.merged (fun m -> Nn.Conv2d(m, weight, ?bias = bias, stride = stride, padding = padding, groups = groups)) x
@@ -50,9 +50,12 @@ type Linear(inFeatures: int, outFeatures: int, ?bias: bool) as this =
     member _.Counter = counter
     override _.Forward(x) =
         let f = x.Shape[x.Dim - 1]
-        if f <> inFeatures then invalidArg "x" $"Linear({inFeatures}->{outFeatures}) got {f} input features (shape {x.Shape})"
+        if f <> inFeatures then invalidArg "x" $"Linear({inFeatures}->{outFeatures}) got {f} input features (shape {Shape.text x.Shape})"
         let y = Nn.Linear(x, weight, ?bias = bias)
-        counter.Record(x, int64 inFeatures * int64 outFeatures)
+        // Per sample and step, every row between N and the features is a separate product.
+        let shape = x.Shape
+        let rows = if shape.Length > 3 then shape[2 .. shape.Length - 2] |> Array.fold (fun acc d -> acc * int64 d) 1L else 1L
+        counter.Record(x, int64 inFeatures * int64 outFeatures * rows)
         y
     override _.Describe() = $"Linear({inFeatures}->{outFeatures})"
     interface ISynaptic with
@@ -74,7 +77,7 @@ type BatchNorm(channels: int, ?momentum: float, ?eps: float) as this =
     member _.RunningVar = runningVar
     override this.Forward(x) =
         if x.Dim < 3 || x.Shape[2] <> channels then
-            invalidArg "x" $"BatchNorm({channels}) expects [T, N, {channels}, ...], got shape {x.Shape}"
+            invalidArg "x" $"BatchNorm({channels}) expects [T, N, {channels}, ...], got shape {Shape.text x.Shape}"
         Time.merged
             (fun m ->
                 Nn.BatchNorm(m, Some runningMean, Some runningVar, weight, bias, training = this.IsTraining, momentum = momentum, eps = eps))

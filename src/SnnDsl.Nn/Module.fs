@@ -39,6 +39,11 @@ type Module() =
     abstract OnModeChanged: bool -> unit
     default _.OnModeChanged _ = ()
 
+    /// Releases tensors a layer holds besides its parameters and buffers (e.g. firing statistics);
+    /// called by Dispose.
+    abstract OnDispose: unit -> unit
+    default _.OnDispose() = ()
+
     /// Registers a trainable tensor (made a leaf that requires grad).
     member _.RegisterParameter(name: string, t: Tensor) =
         TensorScope.Forget t |> ignore
@@ -105,8 +110,9 @@ type Module() =
         for p in this.Parameters() do
             p.ZeroGrad(setToNone = true)
 
-    /// Releases the native memory of every parameter and buffer of the tree.
+    /// Releases the native memory of every parameter and buffer of the tree (and what OnDispose frees).
     member this.Dispose() =
+        this.OnDispose()
         for _, t in parameters do t.Dispose()
         for _, t in buffers do t.Dispose()
         for _, c in children do c.Dispose()
@@ -114,12 +120,17 @@ type Module() =
     interface IDisposable with
         member this.Dispose() = this.Dispose()
 
+/// Shapes in messages.
+module Shape =
+    /// "[2, 3, 8, 8]" (an int[] interpolated directly prints as "System.Int32[]").
+    let text (shape: int[]) = "[" + String.Join(", ", shape) + "]"
+
 /// Helpers for the time-first layout.
 module Time =
     /// Applies a stateless function to every time step at once: [T, N, ...] -> merge -> f -> [T, N, ...].
     let merged (f: Tensor -> Tensor) (x: Tensor) =
         let shape = x.Shape
-        if shape.Length < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {shape}"
+        if shape.Length < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {Shape.text shape}"
         let y = f (x.Flatten(0, 1))
         let ys = y.Shape
         y.Reshape(Array.append [| shape[0]; shape[1] |] ys[1..])

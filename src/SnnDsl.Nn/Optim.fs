@@ -12,13 +12,17 @@ type OptimizerKind =
     | AdamW of beta1: float * beta2: float * eps: float
 
 /// A first-order optimiser over a fixed list of parameters, updating them in place without autograd.
-/// Its state (momentum buffers, moments, step count) can be saved and restored for exact resumption.
+/// Parameters without a gradient are skipped, and Adam counts steps per parameter (as torch.optim
+/// does), so a parameter first reached late gets the bias corrections of its own first step.
+/// Its state (momentum buffers, moments, step counts) can be saved and restored for exact resumption.
 type Optimizer(kind: OptimizerKind, parameters: Tensor list, lr: float, ?weightDecay: float) =
     let weightDecay = defaultArg weightDecay 0.0
     let ps = List.toArray parameters
     // Lazily created per-parameter state: momentum buffer (SGD) or first and second moments (Adam).
     let first: Tensor[] = Array.zeroCreate ps.Length
     let second: Tensor[] = Array.zeroCreate ps.Length
+    // Updates applied to each parameter (Adam's bias corrections use these).
+    let counts: int64[] = Array.zeroCreate ps.Length
     let mutable steps = 0L
     do
         if lr <= 0.0 || Double.IsNaN lr then invalidArg "lr" $"learning rate must be positive, got {lr}"
@@ -47,6 +51,7 @@ type Optimizer(kind: OptimizerKind, parameters: Tensor list, lr: float, ?weightD
             | Some g ->
                 use g = g
                 let p = ps[i]
+                counts[i] <- counts[i] + 1L
                 match kind with
                 | OptimizerKind.Sgd(momentum, nesterov) ->
                     use d = if weightDecay <> 0.0 then g + p * weightDecay else g.Alias()
@@ -72,8 +77,8 @@ type Optimizer(kind: OptimizerKind, parameters: Tensor list, lr: float, ?weightD
                     first[i].AddInPlace(d, 1.0 - b1)
                     second[i].MulInPlace b2
                     second[i].AddcmulInPlace(d, d, 1.0 - b2)
-                    let bc1 = 1.0 - Math.Pow(b1, float steps)
-                    let bc2 = 1.0 - Math.Pow(b2, float steps)
+                    let bc1 = 1.0 - Math.Pow(b1, float counts[i])
+                    let bc2 = 1.0 - Math.Pow(b2, float counts[i])
                     use denom = (second[i] / bc2).Sqrt() + eps
                     p.AddcdivInPlace(first[i], denom, -lr / bc1)
 
@@ -95,14 +100,21 @@ type Optimizer(kind: OptimizerKind, parameters: Tensor list, lr: float, ?weightD
         [ for i in 0 .. ps.Length - 1 do
               if not (isNull first[i]) then yield ($"first.{i}", first[i])
               if not (isNull second[i]) then yield ($"second.{i}", second[i])
+              if counts[i] > 0L then yield ($"step.{i}", Tensor.Scalar(float counts[i], DType.Float64))
           yield ("steps", Tensor.Scalar(float steps, DType.Float64)) ]
 
     /// Restores a state written by State (copies; the given tensors stay the caller's).
     member _.LoadState(state: (string * Tensor) seq) =
+        let mutable perParameter = false
         for name, t in state do
             match name.Split('.') with
             | [| "steps" |] -> steps <- int64 (t.ToScalar())
-            | [| slot; idx |] ->
+            | [| "step"; idx |] ->
+                let i = int idx
+                if i < 0 || i >= ps.Length then invalidArg "state" $"optimizer state names parameter {i} of {ps.Length}"
+                counts[i] <- int64 (t.ToScalar())
+                perParameter <- true
+            | [| slot; idx |] when slot = "first" || slot = "second" ->
                 let i = int idx
                 if i < 0 || i >= ps.Length then invalidArg "state" $"optimizer state names parameter {i} of {ps.Length}"
                 let arr = if slot = "first" then first else second
@@ -110,6 +122,10 @@ type Optimizer(kind: OptimizerKind, parameters: Tensor list, lr: float, ?weightD
                 use _ = Autograd.noGrad ()
                 arr[i].CopyFrom t
             | _ -> invalidArg "state" $"unknown optimizer state entry '{name}'"
+        // A state saved before per-parameter counts: every parameter with moments had taken every step.
+        if not perParameter then
+            for i in 0 .. ps.Length - 1 do
+                counts[i] <- if isNull first[i] then 0L else steps
 
     interface IDisposable with
         member _.Dispose() =

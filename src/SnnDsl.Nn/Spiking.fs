@@ -70,4 +70,7 @@ type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[]) as this
                   yield p.Name, v
               | None -> () ]
 
+    /// The firing statistics belong to no TensorScope: free them with the layer.
+    override this.OnDispose() = this.ResetFiring()
+
     override _.Describe() = $"Spiking({neuron.Name}, {channels})"

@@ -74,7 +74,7 @@ module Checkpoint =
                     match saved.TryGetValue(prefix + name) with
                     | true, s ->
                         if s.Shape <> t.Shape then
-                            raise (InvalidDataException($"{path}: '{prefix}{name}' has shape {s.Shape}, the model expects {t.Shape}"))
+                            raise (InvalidDataException($"{path}: '{prefix}{name}' has shape {Shape.text s.Shape}, the model expects {Shape.text t.Shape}"))
                         t.CopyFrom s
                     | _ -> raise (InvalidDataException($"{path}: no saved value for '{prefix}{name}' (a different model?)"))
             copyInto "param/" (model.NamedParameters())

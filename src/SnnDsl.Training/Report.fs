@@ -26,6 +26,8 @@ module Report =
         { Name = name; Dir = dir; Config = config; Epochs = epochs }
 
     let private n (v: float) = v.ToString("0.####", CultureInfo.InvariantCulture)
+    /// Text for HTML element content (run names come from directory names, which may hold markup).
+    let private esc (s: string) = s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;")
     let private series name (points: (int * float) list) : SvgChart.Series =
         { Name = name; Points = points |> List.map (fun (e, v) -> float e, v) }
 
@@ -43,9 +45,9 @@ module Report =
         for r in runs do
             let last = List.last r.Epochs
             let best = r.Epochs |> List.map (fun m -> m.TestAcc) |> List.max
-            let cfg (pick: TrainConfig -> string) = r.Config |> Option.map pick |> Option.defaultValue "?"
+            let cfg (pick: TrainConfig -> string) = r.Config |> Option.map pick |> Option.defaultValue "?" |> esc
             let secs = r.Epochs |> List.averageBy (fun m -> m.Seconds)
-            add $"<tr><td style=\"text-align:left\">{r.Name}</td><td>{cfg (fun c -> c.Dataset)}</td><td>{cfg (fun c -> c.Model)}</td><td>{cfg (fun c -> c.Neuron)}</td><td>{cfg (fun c -> string c.Timesteps)}</td><td>{last.Epoch}</td><td>{n last.TestAcc}</td><td>{n best}</td><td>{n secs}</td></tr>"
+            add $"<tr><td style=\"text-align:left\">{esc r.Name}</td><td>{cfg (fun c -> c.Dataset)}</td><td>{cfg (fun c -> c.Model)}</td><td>{cfg (fun c -> c.Neuron)}</td><td>{cfg (fun c -> string c.Timesteps)}</td><td>{last.Epoch}</td><td>{n last.TestAcc}</td><td>{n best}</td><td>{n secs}</td></tr>"
         add "</table>"
         add "<h2>Loss and accuracy</h2><div class=\"charts\">"
         add (SvgChart.lines "Loss" "epoch" "loss" (curve runs (fun m -> m.TrainLoss) " train" @ curve runs (fun m -> m.TestLoss) " test"))
@@ -79,7 +81,7 @@ module Report =
             let mj = m.Energy.MilliJoules.ToString("0.######", CultureInfo.InvariantCulture)
             let macs = m.Energy.MacsPerSample.ToString("N0", CultureInfo.InvariantCulture)
             let acs = m.Energy.AcsPerSample.ToString("N0", CultureInfo.InvariantCulture)
-            add $"<tr><td style=\"text-align:left\">{r.Name}</td><td>{n m.TestAcc}</td><td>{n rate}</td><td>{macs}</td><td>{acs}</td><td>{mj}</td></tr>"
+            add $"<tr><td style=\"text-align:left\">{esc r.Name}</td><td>{n m.TestAcc}</td><td>{n rate}</td><td>{macs}</td><td>{acs}</td><td>{mj}</td></tr>"
         add "</table></body></html>"
         sb.ToString()
 

@@ -61,6 +61,8 @@ module Trainer =
             for batch in session.Test.Batches(0, cancellationToken = ct) do
                 use scope = new TensorScope()
                 use batch = batch
+                // The loader may already hold prefetched batches: stop here, not when it runs dry.
+                ct.ThrowIfCancellationRequested()
                 let outputs = model.Forward(Session.encode session batch.X)
                 use loss = Loss.compute session.Loss outputs batch.Y
                 let hits = (Loss.prediction outputs).Argmax(1).Eq(batch.Y).Sum().ToScalar()
@@ -114,6 +116,9 @@ module Trainer =
             for batch in session.Train.Batches(epoch, startBatch = firstBatch, cancellationToken = ct) do
                 use scope = new TensorScope()
                 use batch = batch
+                // The loader hands out up to Prefetch batches it assembled before the token was cancelled;
+                // training them would run past the last checkpoint the caller saw.
+                ct.ThrowIfCancellationRequested()
                 Torch.manualSeed (batchSeed config.Seed epoch batch.Index)
                 let lr =
                     Schedule.rate (schedule config) config.LearningRate config.WarmupEpochs config.Epochs
