@@ -68,7 +68,7 @@ type TrainArgs =
             | Out _ -> $"run directory: metrics.jsonl, checkpoint.snnt, report.html [{d.OutDir}]"
             | Resume -> "continue the run in --out from its checkpoint, exactly where it stopped"
             | Device _ -> "cpu | cuda | cuda:N [cpu]"
-            | Threads _ -> "libtorch and OpenBLAS threads [libtorch's default]"
+            | Threads _ -> "libtorch and OpenBLAS threads [all cores]"
             | Limit_Train _ -> "use only N training samples (evenly spaced) [all]"
             | Limit_Test _ -> "use only N test samples [all]"
             | Seed _ -> $"seed of weights, data order, augmentation and dropout [{d.Seed}]"

@@ -87,7 +87,8 @@ module Session =
         if device <> Device.Cpu && not (Torch.cudaAvailable ()) then
             fail $"--device {config.Device}: CUDA is not available on this machine (this libtorch has no CUDA or no GPU is visible)"
         let neuron = neuron config
-        if config.Threads > 0 then Torch.setThreads config.Threads
+        // 0 means every core (libtorch's own default here is 1 thread).
+        Torch.setThreads (if config.Threads > 0 then config.Threads else Environment.ProcessorCount)
         let options = { DatasetOptions.Default with Frames = config.Timesteps }
         let trainSet = Datasets.loadWith options config.Dataset config.DataDir true
         let testSet = Datasets.loadWith options config.Dataset config.DataDir false
