@@ -5,6 +5,10 @@ open System
 open System.Globalization
 open System.IO
 
+// Training tests share libtorch's global generator and thread count: run the tests one at a time.
+[<assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)>]
+do ()
+
 /// What one run of `snn` returned and printed.
 type Outcome = { Code: int; Out: string; Err: string }
 
