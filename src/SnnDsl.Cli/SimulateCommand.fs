@@ -31,28 +31,11 @@ type SimulateArgs =
             | Grads _ -> "write d(sum of spikes)/d(each learnable raw parameter) and d/d(each input) as JSON"
             | Plot _ -> "write an SVG of the membrane, threshold and spikes of up to 8 neurons, and a raster of all"
 
-/// "NAME=VALUE" as a name and a finite number.
-let parseAssignment (text: string) : string * float =
-    match text.IndexOf '=' with
-    | i when i > 0 ->
-        let name, value = text[.. i - 1].Trim(), text[i + 1 ..].Trim()
-        match Double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture) with
-        | true, v when Double.IsFinite v -> name, v
-        | _ -> Fail.usage $"--param {text}: '{value}' is not a finite number"
-    | _ -> Fail.usage $"--param expects NAME=VALUE (e.g. --param decay=0.25), got '{text}'"
-
 /// The neuron the arguments describe: the built-in, with the --param values and the --surrogate.
 let neuronOf (args: ParseResults<SimulateArgs>) : Neuron =
-    let n = Builtins.find (args.GetResult SimulateArgs.Neuron) |> Fail.orUsage
-    let n =
-        args.GetResults SimulateArgs.Param
-        |> List.fold (fun n text -> let name, v = parseAssignment text in Neuron.withParam name v n |> Fail.orUsage) n
-    match args.TryGetResult SimulateArgs.Surrogate with
-    | None -> n
-    | Some text ->
-        match SnnDsl.Torch.Surrogate.parse text with
-        | Ok s -> Neuron.withSurrogate s n
-        | Error e -> Fail.usage $"{e} (write NAME or NAME:PARAM, e.g. sigmoid:4)"
+    Builtins.find (args.GetResult SimulateArgs.Neuron)
+    |> Result.bind (Neuron.configure (args.GetResults SimulateArgs.Param) (args.TryGetResult SimulateArgs.Surrogate))
+    |> Fail.orUsage
 
 /// Runs the command; every output is computed before any file is written, then all are written atomically.
 let run (args: ParseResults<SimulateArgs>) (out: TextWriter) : int =

@@ -182,3 +182,24 @@ module Neuron =
     let withSurrogate (surrogate: Surrogate) (n: Neuron) : Neuron =
         let swap (b: Binding) = { b with Expr = Expr.withSurrogate surrogate b.Expr }
         { n with Bindings = List.map swap n.Bindings; Updates = List.map swap n.Updates }
+
+    /// Applies command-line overrides: raw values written "NAME=VALUE" and, when given, a surrogate
+    /// "name[:param]". The first problem is an error that names it and what is valid.
+    let configure (assignments: string seq) (surrogate: string option) (n: Neuron) : Result<Neuron, string> =
+        let assign (n: Neuron) (text: string) =
+            match text.IndexOf '=' with
+            | i when i > 0 ->
+                let name, value = text[.. i - 1].Trim(), text[i + 1 ..].Trim()
+                match System.Double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture) with
+                | true, v when System.Double.IsFinite v -> withParam name v n
+                | _ -> Error $"--param {text}: '{value}' is not a finite number"
+            | _ -> Error $"--param expects NAME=VALUE (e.g. --param decay=0.25), got '{text}'"
+        let withAssignments = Seq.fold (fun acc text -> Result.bind (fun n -> assign n text) acc) (Ok n) assignments
+        match surrogate with
+        | None -> withAssignments
+        | Some text ->
+            withAssignments
+            |> Result.bind (fun n ->
+                match Surrogate.parse text with
+                | Ok s -> Ok(withSurrogate s n)
+                | Error e -> Error $"{e} (write NAME or NAME:PARAM, e.g. sigmoid:4)")

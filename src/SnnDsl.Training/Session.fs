@@ -33,29 +33,10 @@ module Session =
 
     /// The neuron named by the configuration, with --param overrides and the surrogate applied.
     let neuron (config: TrainConfig) : Neuron =
-        let n =
-            match Builtins.find config.Neuron with
-            | Ok n -> n
-            | Error e -> fail e
-        let n =
-            config.NeuronParams
-            |> Array.fold
-                (fun n (assignment: string) ->
-                    match assignment.Split('=', 2) with
-                    | [| name; value |] ->
-                        match Double.TryParse(value, Globalization.NumberStyles.Float, Globalization.CultureInfo.InvariantCulture) with
-                        | true, v when Double.IsFinite v ->
-                            match Neuron.withParam (name.Trim()) v n with
-                            | Ok n -> n
-                            | Error e -> fail e
-                        | _ -> fail $"--param {assignment}: '{value}' is not a finite number"
-                    | _ -> fail $"--param expects NAME=VALUE, got '{assignment}'")
-                n
-        if String.IsNullOrWhiteSpace config.Surrogate then n
-        else
-            match Surrogate.parse config.Surrogate with
-            | Ok s -> Neuron.withSurrogate s n
-            | Error e -> fail e
+        let surrogate = if String.IsNullOrWhiteSpace config.Surrogate then None else Some config.Surrogate
+        match Builtins.find config.Neuron |> Result.bind (Neuron.configure config.NeuronParams surrogate) with
+        | Ok n -> n
+        | Error e -> fail e
 
     let private optimizerKind (config: TrainConfig) =
         match config.Optimizer with
