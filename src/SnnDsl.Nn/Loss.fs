@@ -21,6 +21,12 @@ module Loss =
     /// The prediction: mean over time of the outputs, [N, classes].
     let prediction (outputs: Tensor) = outputs.Mean(0)
 
+    /// How many samples the prediction classifies correctly.
+    let correct (outputs: Tensor) (labels: Tensor) : int64 =
+        use _ = Autograd.noGrad ()
+        use hits = (prediction outputs).Argmax(1).Eq(labels).Sum()
+        int64 (hits.ToScalar())
+
     /// The scalar loss of outputs [T, N, classes] against int64 labels [N].
     let compute (loss: Loss) (outputs: Tensor) (labels: Tensor) : Tensor =
         if outputs.Dim <> 3 then invalidArg "outputs" $"expected outputs [T, N, classes], got shape {Shape.text outputs.Shape}"

@@ -65,9 +65,8 @@ module Trainer =
                 ct.ThrowIfCancellationRequested()
                 let outputs = model.Forward(Session.encode session batch.X)
                 use loss = Loss.compute session.Loss outputs batch.Y
-                let hits = (Loss.prediction outputs).Argmax(1).Eq(batch.Y).Sum().ToScalar()
                 lossSum <- lossSum + loss.ToScalar() * float batch.Count
-                correct <- correct + int64 hits
+                correct <- correct + Loss.correct outputs batch.Y
                 seen <- seen + int64 batch.Count
                 observe (EvalBatchDone(epoch, batch.Index))
             { Loss = (if seen = 0L then nan else lossSum / float seen)
@@ -133,13 +132,13 @@ module Trainer =
                 let lossValue = loss.ToScalar()
                 if not (Double.IsFinite lossValue) then
                     raise (InvalidOperationException($"the training loss became {lossValue} at epoch {epoch + 1}, batch {batch.Index + 1}; lower --lr or enable --clip"))
-                let hits = (Loss.prediction outputs).Argmax(1).Eq(batch.Y).Sum().ToScalar()
+                let hits = Loss.correct outputs batch.Y
                 position <-
                     { position with
                         NextBatch = batch.Index + 1
                         GlobalStep = position.GlobalStep + 1L
                         LossSum = position.LossSum + lossValue * float batch.Count
-                        Correct = position.Correct + int64 hits
+                        Correct = position.Correct + hits
                         Seen = position.Seen + int64 batch.Count
                         Seconds = baseSeconds + clock.Elapsed.TotalSeconds }
                 let rate = float (position.Seen) / max 1e-9 (position.Seconds)
