@@ -1,4 +1,4 @@
-namespace SnnDsl.Cli
+namespace SnnDsl.Training
 
 open System
 open System.Globalization

@@ -1,7 +1,6 @@
 namespace SnnDsl.Training
 
 open System
-open System.Globalization
 open System.Text
 
 /// Minimal hand-written SVG line charts (no plotting library is available here).
@@ -11,24 +10,13 @@ module SvgChart =
 
     let private palette = [| "#1f77b4"; "#d62728"; "#2ca02c"; "#ff7f0e"; "#9467bd"; "#8c564b"; "#e377c2"; "#17becf"; "#7f7f7f"; "#bcbd22" |]
 
-    let private f (v: float) = v.ToString("0.##", CultureInfo.InvariantCulture)
+    let private f = Svg.num
+    let private escape = Svg.escape
 
-    let private escape (s: string) = s.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;")
-
-    /// Round tick values covering [lo, hi].
-    let ticks (lo: float) (hi: float) (count: int) =
-        let span = if hi > lo then hi - lo else 1.0
-        let raw = span / float (max 1 count)
-        let mag = Math.Pow(10.0, floor (log10 raw))
-        let step = [ 1.0; 2.0; 5.0; 10.0 ] |> List.map (fun m -> m * mag) |> List.find (fun s -> s >= raw)
-        let first = ceil (lo / step) * step
-        [ for i in 0..100 do
-              let v = first + float i * step
-              if v <= hi + step * 1e-9 then yield v ]
-
-    let private label (v: float) =
-        if v <> 0.0 && (abs v < 1e-3 || abs v >= 1e5) then v.ToString("0.##E0", CultureInfo.InvariantCulture)
-        else v.ToString("0.####", CultureInfo.InvariantCulture)
+    /// Round tick values covering [lo, hi], about `count` of them, with their labels.
+    let private ticks (lo: float) (hi: float) (count: int) =
+        let step = Svg.tickStep (if hi > lo then hi - lo else 1.0) count
+        Svg.ticksWith step lo hi |> List.map (fun v -> v, Svg.tickLabel step v)
 
     /// A line chart with axes, ticks, a title and a legend; non-finite points are skipped.
     let lines (title: string) (xLabel: string) (yLabel: string) (series: Series list) : string =
@@ -51,15 +39,17 @@ module SvgChart =
             let px x = left + (x - x0) / (x1 - x0) * (width - left - right)
             let py y = height - bottom - (y - y0) / (y1 - y0) * (height - top - bottom)
             add $"""<rect x="{f left}" y="{f top}" width="{f (width - left - right)}" height="{f (height - top - bottom)}" fill="none" stroke="#444"/>"""
-            for t in ticks y0 y1 5 do
+            for t, label in ticks y0 y1 5 do
                 add $"""<line x1="{f left}" x2="{f (width - right)}" y1="{f (py t)}" y2="{f (py t)}" stroke="#ddd"/>"""
-                add $"""<text x="{f (left - 6.0)}" y="{f (py t + 4.0)}" text-anchor="end">{label t}</text>"""
+                add $"""<text x="{f (left - 6.0)}" y="{f (py t + 4.0)}" text-anchor="end">{label}</text>"""
             // Epoch axes: whole numbers only.
             let integral = xs |> List.forall (fun x -> x = round x)
-            let xTicks = ticks x0 x1 6 |> List.filter (fun t -> not integral || t = round t)
-            for t in xTicks do
+            let xTicks =
+                if integral then ticks x0 x1 6 |> List.filter (fun (t, _) -> t = round t) |> List.map (fun (t, _) -> t, string (int64 t))
+                else ticks x0 x1 6
+            for t, label in xTicks do
                 add $"""<line x1="{f (px t)}" x2="{f (px t)}" y1="{f (height - bottom)}" y2="{f (height - bottom + 4.0)}" stroke="#444"/>"""
-                add $"""<text x="{f (px t)}" y="{f (height - bottom + 16.0)}" text-anchor="middle">{label t}</text>"""
+                add $"""<text x="{f (px t)}" y="{f (height - bottom + 16.0)}" text-anchor="middle">{label}</text>"""
             add $"""<text x="{f ((left + width - right) / 2.0)}" y="{f (height - 8.0)}" text-anchor="middle">{escape xLabel}</text>"""
             add $"""<text transform="translate(14 {f ((top + height - bottom) / 2.0)}) rotate(-90)" text-anchor="middle">{escape yLabel}</text>"""
             series
