@@ -60,14 +60,14 @@ type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[]) as this
         [ for p in neuron.Params do
               match raw.TryFind p.Name with
               | Some t ->
-                  use m = t.Mean()
                   // Squash each element before averaging.
-                  let v =
+                  use squashed =
                       match p.Squash with
-                      | Squash.None -> m.ToScalar()
-                      | Squash.Tanh -> (use s = t.Tanh() in use mm = s.Mean() in mm.ToScalar())
-                      | Squash.Sigmoid -> (use s = t.Sigmoid() in use mm = s.Mean() in mm.ToScalar())
-                  yield p.Name, v
+                      | Squash.None -> t.Alias()
+                      | Squash.Tanh -> t.Tanh()
+                      | Squash.Sigmoid -> t.Sigmoid()
+                  use mean = squashed.Mean()
+                  yield p.Name, mean.ToScalar()
               | None -> () ]
 
     /// The firing statistics belong to no TensorScope: free them with the layer.
