@@ -127,10 +127,24 @@ module Shape =
 
 /// Helpers for the time-first layout.
 module Time =
+    /// True when x [T, N, ...] holds the same data at every step because dim 0 was broadcast by Expand
+    /// (direct encoding of a static image). Read from the strides: no pass over the data.
+    let isConstant (x: Tensor) =
+        let shape = x.Shape
+        shape.Length >= 2 && shape[0] > 1 && x.Strides[0] = 0L
+
     /// Applies a stateless function to every time step at once: [T, N, ...] -> merge -> f -> [T, N, ...].
+    /// An input constant in time (see isConstant) is computed for one step and broadcast back, so the first
+    /// conv and BN of a directly encoded network cost 1/T (SpikingJelly does this by hand). Outputs are the
+    /// same; for BatchNorm the batch statistics are too, except that the running variance's unbiased
+    /// correction uses N*H*W instead of T*N*H*W samples (a relative difference below 1/(N*H*W)).
     let merged (f: Tensor -> Tensor) (x: Tensor) =
         let shape = x.Shape
         if shape.Length < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {Shape.text shape}"
-        let y = f (x.Flatten(0, 1))
-        let ys = y.Shape
-        y.Reshape(Array.append [| shape[0]; shape[1] |] ys[1..])
+        if isConstant x then
+            let y = f (x.Select(0, 0))
+            y.Unsqueeze(0).Expand(Array.append [| shape[0] |] y.Shape)
+        else
+            let y = f (x.Flatten(0, 1))
+            let ys = y.Shape
+            y.Reshape(Array.append [| shape[0]; shape[1] |] ys[1..])

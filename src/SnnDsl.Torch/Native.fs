@@ -54,6 +54,8 @@ extern int snn_tensor_ndim(H t, int64& out)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_tensor_shape(H t, int64[] dims, int64 cap)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int snn_tensor_strides(H t, int64[] strides, int64 cap)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_tensor_dtype(H t, int& out)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_tensor_device(H t, int& devType, int& devIndex)

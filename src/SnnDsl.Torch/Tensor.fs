@@ -84,6 +84,14 @@ type Tensor private (handle: TensorHandle) as this =
         Errors.check "shape" (snn_tensor_shape (t.H, buf, n))
         Array.map int buf
 
+    /// Strides in elements; a stride of 0 marks a dimension broadcast by Expand (every index the same data).
+    member t.Strides: int64[] =
+        let mutable n = 0L
+        Errors.check "strides" (snn_tensor_ndim (t.H, &n))
+        let buf = Array.zeroCreate<int64> (int n)
+        Errors.check "strides" (snn_tensor_strides (t.H, buf, n))
+        buf
+
     /// Number of dimensions.
     member t.Dim =
         let mutable n = 0L

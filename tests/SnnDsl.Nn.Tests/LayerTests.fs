@@ -295,3 +295,34 @@ let ``BatchNorm in training equals the formula with statistics pooled over T x N
         assertClose 2e-4 expected (values (bn.Forward(tensor shape x)))
         let runVar = stats |> Array.map (fun (_, v, k) -> 0.9 + 0.1 * v * float k / float (k - 1))
         assertClose 1e-5 runVar (values bn.RunningVar))
+
+/// A directly encoded input ([N, ...] expanded over T) takes the compute-once path of Time.merged; a
+/// contiguous copy of the same data takes the per-step path. Both must agree, gradients included.
+[<Fact>]
+let ``An input constant in time gives the same outputs and gradients as its contiguous copy`` () =
+    use _ = new TensorScope()
+    let steps, n = 4, 3
+    let image = tensor [| n; 2; 6; 6 |] (gaussian 11 (n * 2 * 36))
+    let expanded = image.Unsqueeze(0).Expand(steps, n, 2, 6, 6)
+    let copy = expanded.Contiguous()
+    Assert.True(Time.isConstant expanded)
+    Assert.False(Time.isConstant copy)
+    let run (x: Tensor) =
+        Torch.manualSeed 7UL
+        use conv = new Conv2d(2, 3, 3)
+        use bn = new BatchNorm(3)
+        use pool = new AvgPool2d(2)
+        let y = pool.Forward(bn.Forward(conv.Forward x))
+        Assert.Equal<int[]>([| steps; n; 3; 3; 3 |], y.Shape)
+        // A time-dependent weighting, so the gradient must sum correctly over the broadcast steps.
+        let w = Tensor.Arange(1.0, float steps + 1.0).Reshape(steps, 1, 1, 1, 1)
+        (y * w).Sum().Backward()
+        values y, values conv.Weight.Grad.Value, values bn.Weight.Grad.Value, values bn.RunningMean, values bn.RunningVar
+    let y1, gw1, gb1, rm1, rv1 = run expanded
+    let y2, gw2, gb2, rm2, rv2 = run copy
+    assertClose 1e-5 y2 y1
+    assertClose 1e-4 gw2 gw1
+    assertClose 1e-4 gb2 gb1
+    assertClose 1e-6 rm2 rm1
+    // Only the unbiased correction of the running variance differs: n*h*w vs T*n*h*w samples.
+    assertClose 1e-2 rv2 rv1

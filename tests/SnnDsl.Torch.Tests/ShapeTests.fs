@@ -163,3 +163,12 @@ let ``expand repeats size-1 dims and adds leading dims`` () =
         let lead = target.Length - a.Shape.Length
         let r = Nd.init target (fun c -> Nd.get a (Array.init a.Shape.Length (fun i -> if a.Shape[i] = 1 then 0 else c[lead + i])))
         assertTensor 0.0 r.Shape r.Data (Nd.toTensor(a).Expand request))
+
+[<Fact>]
+let ``Strides are row-major for a contiguous tensor and 0 on a dimension broadcast by Expand`` () =
+    use scope = new TensorScope()
+    let a = Tensor.Zeros([| 2; 3; 4 |])
+    Assert.Equal<int64[]>([| 12L; 4L; 1L |], a.Strides)
+    let e = Tensor.Zeros([| 3; 4 |]).Unsqueeze(0).Expand(5, 3, 4)
+    Assert.Equal<int64[]>([| 0L; 4L; 1L |], e.Strides)
+    Assert.Equal<int64[]>([| 1L; 3L |], Tensor.Zeros([| 2; 3 |]).Transpose(0, 1).Strides)

@@ -67,6 +67,8 @@ SNN_API int snn_debug_throw(int kind);
 SNN_API int snn_tensor_ndim(snn_tensor t, int64_t* out);
 /* Writes min(ndim, cap) sizes into dims. */
 SNN_API int snn_tensor_shape(snn_tensor t, int64_t* dims, int64_t cap);
+/* Writes min(ndim, cap) strides (in elements) into strides; 0 marks a broadcast (expanded) dim. */
+SNN_API int snn_tensor_strides(snn_tensor t, int64_t* strides, int64_t cap);
 SNN_API int snn_tensor_dtype(snn_tensor t, int* out);
 SNN_API int snn_tensor_device(snn_tensor t, int* device_type, int* device_index);
 SNN_API int snn_tensor_numel(snn_tensor t, int64_t* out);

@@ -16,6 +16,13 @@ SNN_API int snn_tensor_shape(snn_tensor t, int64_t* dims, int64_t cap) {
   })
 }
 
+SNN_API int snn_tensor_strides(snn_tensor t, int64_t* strides, int64_t cap) {
+  SNN_GUARD({
+    auto st = snn::unwrap(t).strides();
+    for (int64_t i = 0; i < static_cast<int64_t>(st.size()) && i < cap; ++i) strides[i] = st[i];
+  })
+}
+
 SNN_API int snn_tensor_dtype(snn_tensor t, int* out) {
   SNN_GUARD(snn::require_out(out); *out = snn::from_scalar_type(snn::unwrap(t).scalar_type()))
 }
