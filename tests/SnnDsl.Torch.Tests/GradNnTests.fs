@@ -60,6 +60,10 @@ let ``average pooling, counting the padding or not`` () =
     gradCheck (fun t -> Nn.AvgPool2d(t[0], 2)) draw
     gradCheck (fun t -> Nn.AvgPool2d(t[0], 3, 2, 1, true, true)) draw
     gradCheck (fun t -> Nn.AvgPool2d(t[0], 3, 2, 1, false, false)) draw
+    // Even sizes with a 2x2 window take the shim's tiled CPU path (strided adds, upsample backward).
+    let even r = [ nd r [| 2; 3; 4; 6 |] -1.0 1.0 ]
+    gradCheck (fun t -> Nn.AvgPool2d(t[0], 2)) even
+    gradCheck (fun t -> Nn.AvgPool2d(t[0].Transpose(2, 3), 2)) even
 
 [<Fact>]
 let ``adaptive average pooling with overlapping bins`` () =

@@ -74,6 +74,30 @@ let ``average pooling divides the window sum by its padded size or by its elemen
             assertTensor 1e-12 expected.Shape expected.Data y)
 
 [<Fact>]
+let ``2x2 average pooling of even-sized inputs (the tiled CPU path) equals the window means, float32 too`` () =
+    let gen =
+        gen {
+            let! n = Gen.choose (1, 3)
+            let! c = Gen.choose (1, 3)
+            let! h = Gen.choose (1, 5)
+            let! w = Gen.choose (1, 5)
+            let! transpose = Gen.elements [ false; true ]
+            return n, c, 2 * h, 2 * w, transpose
+        }
+    property 100 gen (fun (n, c, h, w, transpose) ->
+        use scope = new TensorScope()
+        let x = { Shape = [| n; c; h; w |]; Data = distinct (Random(n * 1000 + c * 100 + h * 10 + w)) (n * c * h * w) 0.1 }
+        let case = { X = x; Kernel = 2; Stride = 2; Padding = 0; CeilMode = false }
+        let expected = naivePool case (fun xs count -> List.sum xs / float count) true
+        // A transposed (non-contiguous) view of the transposed data is the same tensor, laid out differently.
+        let input =
+            if transpose then Nd.toTensor(Nd.init [| n; c; w; h |] (fun i -> Nd.get x [| i[0]; i[1]; i[3]; i[2] |])).Transpose(2, 3)
+            else Nd.toTensor x
+        assertTensor 1e-12 expected.Shape expected.Data (Nn.AvgPool2d(input, 2))
+        use single = Nn.AvgPool2d(input.To(DType.Float32), 2)
+        assertTensor 1e-6 expected.Shape expected.Data (single.To(DType.Float64)))
+
+[<Fact>]
 let ``pooling strides default to the kernel size`` () =
     use scope = new TensorScope()
     let x = { Shape = [| 1; 1; 4; 6 |]; Data = distinct (Random 11) 24 0.1 }
