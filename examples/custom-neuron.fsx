@@ -1,27 +1,22 @@
-// Defines a new neuron in a few lines and runs it through the scalar oracle.
-// Run after `dotnet build -c Release src/SnnDsl.Core`:  dotnet fsi examples/custom-neuron.fsx
+// Defines a new neuron in ten lines, runs it through the scalar oracle and on libtorch tensors, and takes
+// its surrogate gradients. Run after a Release build:  dotnet fsi examples/custom-neuron.fsx
 #r "../src/SnnDsl.Core/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Core/bin/Release/net10.0/SnnDsl.Core.dll"
 
 open SnnDsl.Core
-open SnnDsl.Core.Notation
 open SnnDsl.Torch
 
 /// Leaky LIF with a learnable threshold, kept in (0, 2) by a sigmoid: theta = 2 * sigmoid(vth_raw).
 let lifVth =
     Neuron.compose
-        { Name = "lif-vth"
-          Description = "leaky LIF with a learnable, positive threshold; soft reset"
-          Params =
-            [ ParamSpec.option "decay" 0.5 "leak factor"
-              ParamSpec.learnable "vth" 0.0 "threshold / 2, squashed" |> ParamSpec.squashed Squash.Sigmoid ]
-          States = []
-          Charge = Charge.leaky (Param "decay")                 // H = decay * V + X
-          Threshold = Threshold.constant (2.0 * Param "vth")   // theta = 2 * sigmoid(vth_raw)
+        { Name = "lif-vth"; Description = "leaky LIF with a learnable, positive threshold; soft reset"
+          Params = [ ParamSpec.option "decay" 0.5 "leak factor"
+                     ParamSpec.learnable "vth" 0.0 "threshold / 2, squashed" |> ParamSpec.squashed Squash.Sigmoid ]
+          Charge = Charge.leaky (Param "decay")               // H = decay * V + X
+          Threshold = Threshold.constant (2.0 * Param "vth") // theta = 2 * sigmoid(vth_raw)
+          Reset = Reset.soft                                  // V = H - theta * S
           Surrogate = Surrogate.atan
-          Reset = Reset.soft                                    // V = H - theta * S
-          Extra = []
-          Updates = [] }
+          States = []; Extra = []; Updates = [] }
 
 printfn "%s\n" (Describe.neuron lifVth)
 
@@ -37,3 +32,13 @@ for t in 0 .. Array2D.length1 inputs - 1 do
 let g = Oracle.gradients lifVth Map.empty inputs
 printfn "\nspike count %g; d/d vth_raw = %.6f; d/d decay = %.6f" g.SpikeCount g.Params["vth"] g.Params["decay"]
 printfn "d/dX = %A" [ for t in 0 .. Array2D.length1 inputs - 1 -> System.Math.Round(g.Inputs[t, 0], 6) ]
+
+// The same definition on libtorch tensors (float64, [T, N]), with the learnable threshold as a tensor.
+do
+    use scope = new TensorScope()
+    let x = Tensor.FromArray2D inputs
+    let spikes, _ = TensorNeuron.run lifVth (Map.ofList [ "vth", Tensor.Scalar(0.0, DType.Float64) ]) None x
+    let onTensors = spikes.ToArray<float>()
+    let onOracle = [| for t in 0 .. Array2D.length1 inputs - 1 -> trace.Spikes[t, 0] |]
+    if onTensors <> onOracle then failwithf "tensor spikes %A differ from the oracle's %A" onTensors onOracle
+    printfn "libtorch tensors give the oracle's spikes: %A" onTensors

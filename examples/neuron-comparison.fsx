@@ -3,6 +3,9 @@
 //   dotnet fsi examples/neuron-comparison.fsx                      # Fashion-MNIST, small budget
 //   dotnet fsi examples/neuron-comparison.fsx -- --dataset cifar10 --model vgg11 --epochs 10 --limit-train 0
 // Options: --dataset --data-dir --model --epochs --timesteps --limit-train --limit-test --threads --out
+// SNNDSL_QUICK=1 is a small budget for the tests (a few seconds per neuron): the synthetic dataset unless
+// --dataset is given, 1 epoch on 320 training and 160 test samples, 1 thread. Without --out the results go
+// to $SNNDSL_OUT/neuron-comparison when SNNDSL_OUT is set, else runs/neuron-comparison.
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Nn.dll"
@@ -19,10 +22,14 @@ let arg name fallback =
     | Some i when i + 1 < args.Length -> args[i + 1]
     | _ -> fallback
 
+let quick = Environment.GetEnvironmentVariable "SNNDSL_QUICK" = "1"
 let repoRoot = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, ".."))
-let dataset = arg "--dataset" "fashion-mnist"
-let defaultDataDir = Path.Combine(repoRoot, "..", "shared", "data", dataset)
-let outRoot = arg "--out" (Path.Combine(repoRoot, "runs", "neuron-comparison"))
+let dataset = arg "--dataset" (if quick then "synthetic" else "fashion-mnist")
+let defaultDataDir = if dataset = "synthetic" then "" else Path.Combine(repoRoot, "..", "shared", "data", dataset)
+let outRoot =
+    match Environment.GetEnvironmentVariable "SNNDSL_OUT" with
+    | null | "" -> arg "--out" (Path.Combine(repoRoot, "runs", "neuron-comparison"))
+    | dir -> arg "--out" (Path.Combine(dir, "neuron-comparison"))
 let baseConfig =
     { TrainConfig.defaults with
         Dataset = dataset
@@ -30,9 +37,9 @@ let baseConfig =
         Model = arg "--model" (if dataset = "cifar10" then "vgg11" else "small-conv")
         Epochs = int (arg "--epochs" "1")
         Timesteps = int (arg "--timesteps" "4")
-        LimitTrain = int (arg "--limit-train" "6000")
-        LimitTest = int (arg "--limit-test" "2000")
-        Threads = int (arg "--threads" "0")
+        LimitTrain = int (arg "--limit-train" (if quick then "320" else "6000"))
+        LimitTest = int (arg "--limit-test" (if quick then "160" else "2000"))
+        Threads = int (arg "--threads" (if quick then "1" else "0"))
         Augment = (dataset = "cifar10") }
 
 // Equal budgets: same model, data, epochs, optimiser and seed; only the neuron (and its loss) differs.
