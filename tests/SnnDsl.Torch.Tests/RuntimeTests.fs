@@ -48,3 +48,15 @@ let ``the live count follows creation and disposal`` () =
     for x in g do x.Dispose()
     t.Dispose()
     Assert.Equal(start, Torch.liveTensors ())
+
+[<System.Runtime.InteropServices.DllImport("libc", EntryPoint = "getenv")>]
+extern nativeint private nativeGetenv(string name)
+
+[<Fact>]
+let ``loading the shim asks libgomp for passive waiting unless the user chose a policy`` () =
+    use scope = new TensorScope()
+    Tensor.Zeros [| 1 |] |> ignore // the shim (and libgomp) are loaded by now
+    let native = System.Runtime.InteropServices.Marshal.PtrToStringAnsi(nativeGetenv "OMP_WAIT_POLICY")
+    match Environment.GetEnvironmentVariable "OMP_WAIT_POLICY" with
+    | null | "" -> Assert.Equal("PASSIVE", native)
+    | chosen -> Assert.Equal(chosen, native)
