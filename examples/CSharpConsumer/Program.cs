@@ -12,14 +12,31 @@ using SnnDsl.CSharp.Generated;
 string? dataDir = null;
 string? neuronName = null;
 int limitTrain = 0, limitTest = 0;
+const string usage = "usage: CSharpConsumer [DATA_DIR] [--neuron NAME] [--limit-train N] [--limit-test N]";
 for (var i = 0; i < args.Length; i++)
 {
-    switch (args[i])
+    var flag = args[i];
+    string? value = flag.StartsWith("--") && i + 1 < args.Length ? args[i + 1] : null;
+    if (flag is "--help" or "-h")
     {
-        case "--neuron": neuronName = args[++i]; break;
-        case "--limit-train": limitTrain = int.Parse(args[++i]); break;
-        case "--limit-test": limitTest = int.Parse(args[++i]); break;
-        default: dataDir = args[i]; break;
+        Console.WriteLine(usage);
+        return 0;
+    }
+    if (!flag.StartsWith("--"))
+    {
+        dataDir = flag;
+        continue;
+    }
+    i++;
+    var count = int.TryParse(value, out var n) && n >= 0 ? n : -1;
+    switch (flag)
+    {
+        case "--neuron" when value is not null: neuronName = value; break;
+        case "--limit-train" when count >= 0: limitTrain = count; break;
+        case "--limit-test" when count >= 0: limitTest = count; break;
+        default:
+            Console.Error.WriteLine($"bad option {flag} {value}\n{usage}");
+            return 2;
     }
 }
 
@@ -32,11 +49,13 @@ var lifVth = NeuronBuilder.Create("lif-vth")
     .SoftReset()
     .Build();
 
-var neuron = neuronName is null
-    ? lifVth
-    : GeneratedNeurons.All.FirstOrDefault(n => n.Name == neuronName)
-      ?? throw new ArgumentException(
-          $"unknown neuron '{neuronName}'; generated: {string.Join(", ", GeneratedNeurons.All.Select(n => n.Name))}");
+// Any other neuron comes from the generated layers: every DSL neuron of the referenced assemblies.
+var neuron = neuronName is null ? lifVth : GeneratedNeurons.All.FirstOrDefault(n => n.Name == neuronName);
+if (neuron is null)
+{
+    Console.Error.WriteLine($"unknown neuron '{neuronName}'; generated: {string.Join(", ", GeneratedNeurons.All.Select(n => n.Name))}");
+    return 2;
+}
 Console.WriteLine(neuron.Describe());
 
 // Synthetic: 1,000 training and 500 test images of 10 procedural shapes, generated in memory.

@@ -162,6 +162,8 @@ public sealed class Network : IDisposable
         if (shape.Length != rank || !shape.Skip(rank - 3).SequenceEqual(_inputShape))
             throw new ArgumentException(
                 $"expected an input of shape {expectedText}, got {ShapeText.Of(shape)}", argument);
+        if (shape.Contains(0))
+            throw new ArgumentException($"expected at least one step and one sample, got shape {ShapeText.Of(shape)}", argument);
         if (!x.DType.IsFloat32)
             throw new ArgumentException($"expected float32 input, got {x.DType.ToString().ToLowerInvariant()} (create it from a float[])", argument);
     }

@@ -18,11 +18,17 @@ public sealed class Tensor : IDisposable
 
     internal TorchTensor Core => _core ?? throw new ObjectDisposedException(nameof(Tensor), "this Tensor was disposed");
 
-    /// <summary>A float32 tensor of <paramref name="shape"/> holding <paramref name="data"/> in row-major order.</summary>
+    /// <summary>
+    /// A float32 tensor of <paramref name="shape"/> holding <paramref name="data"/> in row-major order (no
+    /// shape: one dimension of data.Length).
+    /// </summary>
     /// <exception cref="ArgumentException">The data length differs from the number of elements of the shape.</exception>
     public static Tensor FromArray(float[] data, params int[] shape) => From(data, shape, (d, s) => TorchTensor.FromArray(d, FSharpInterop.Some(s), null));
 
-    /// <summary>A float64 tensor of <paramref name="shape"/> holding <paramref name="data"/> in row-major order.</summary>
+    /// <summary>
+    /// A float64 tensor of <paramref name="shape"/> holding <paramref name="data"/> in row-major order (no
+    /// shape: one dimension of data.Length).
+    /// </summary>
     /// <exception cref="ArgumentException">The data length differs from the number of elements of the shape.</exception>
     public static Tensor FromArray(double[] data, params int[] shape) => From(data, shape, (d, s) => TorchTensor.FromArray(d, FSharpInterop.Some(s), null));
 
@@ -37,6 +43,7 @@ public sealed class Tensor : IDisposable
     {
         Guard.NotNull(data, nameof(data));
         CheckShape(shape);
+        if (shape.Length == 0) shape = new[] { data.Length };
         var count = shape.Aggregate(1L, (a, d) => a * d);
         if (count != data.Length)
             throw new ArgumentException(

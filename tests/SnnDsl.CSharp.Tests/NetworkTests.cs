@@ -108,9 +108,37 @@ public class NetworkTests
         Assert.Contains("[3, 784]", p.Message);
         using var doubles = Tensor.FromArray(new double[784], 1, 1, 1, 28, 28);
         Assert.Contains("float32", Assert.Throws<ArgumentException>(() => net.Forward(doubles)).Message);
+        using var empty = Tensor.Zeros(0, 3, 1, 28, 28);
+        Assert.Contains("at least one step and one sample", Assert.Throws<ArgumentException>(() => net.Forward(empty)).Message);
         using var layer = new SpikingLayer(Neurons.Lif, 4);
         using var scalar = Tensor.Zeros(5);
         Assert.Contains("[T, N, ...]", Assert.Throws<ArgumentException>(() => layer.Forward(scalar)).Message);
+    }
+
+    [Fact]
+    public void Per_channel_and_per_neuron_parameters_get_their_shapes()
+    {
+        Neuron WithThreshold(Granularity g) =>
+            NeuronBuilder.Create("vth-" + g).Leaky(0.5).Threshold(1.0, learnable: true, granularity: g).SoftReset().Build();
+        using var channels = new SpikingLayer(WithThreshold(Granularity.PerChannel), 4);
+        using var three = Tensor.Zeros(2, 1, 3, 5, 5);
+        var e = Assert.Throws<ArgumentException>(() => channels.Forward(three));
+        Assert.Contains("[T, N, 4, ...]", e.Message);
+        Assert.Contains("[2, 1, 3, 5, 5]", e.Message);
+        using var four = Tensor.FromArray(Enumerable.Repeat(0.7f, 2 * 4 * 25).ToArray(), 2, 1, 4, 5, 5);
+        using var spikes = channels.Forward(four);
+        Assert.Equal(new[] { 2, 1, 4, 5, 5 }, spikes.Shape);
+        // 0.7, then 0.35 + 0.7 = 1.05: every neuron fires at the second step only.
+        Assert.Equal(100, spikes.ToFloatArray().Sum());
+
+        var perNeuron = WithThreshold(Granularity.PerNeuron);
+        Assert.Equal("perNeuronShape", Assert.Throws<ArgumentException>(() => new SpikingLayer(perNeuron, 4)).ParamName);
+        Assert.Equal("neuron", Assert.Throws<ArgumentException>(() => Models.Create("small-conv", perNeuron, 1, 28, 28, 10)).ParamName);
+        using var net = new NetworkBuilder(1, 8, 8).Conv2d(2, 3).Spiking(perNeuron).Flatten().Linear(3).Build(seed: 1);
+        Assert.Equal(2 * 8 * 8, net.GetParameter("1.threshold").Length);
+        using var x = Tensor.Zeros(2, 1, 1, 8, 8);
+        using var y = net.Forward(x);
+        Assert.Equal(new[] { 2, 1, 3 }, y.Shape);
     }
 
     [Fact]
@@ -121,6 +149,8 @@ public class NetworkTests
         Assert.Contains("[3, 4] holds 12 elements but the data has 10", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => Tensor.Zeros(2, -1));
         Assert.Equal("data", Assert.Throws<ArgumentNullException>(() => Tensor.FromArray((float[])null!, 1)).ParamName);
+        using var vector = Tensor.FromArray(new[] { 1f, 2f, 3f });
+        Assert.Equal(new[] { 3 }, vector.Shape);
         using var t = Tensor.FromArray(new[] { 1.0, 2.0, 3.0, 4.0, 5.0, 6.0 }, 2, 3);
         Assert.Equal(new[] { 2, 3 }, t.Shape);
         Assert.Equal("float64", t.ElementType);
