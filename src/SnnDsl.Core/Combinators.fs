@@ -121,3 +121,9 @@ module Compose =
                     @ List.map bind rules.Extra
                   Updates = bind ("V", Reset.apply rules.Reset) :: List.map bind rules.Updates
                   Output = "S" }
+
+/// Composition as a plain function, for callers that cannot see F# type extensions (the C# facade).
+[<RequireQualifiedAccess>]
+module Rules =
+    /// The same as `Neuron.compose`.
+    let compose (rules: Rules) : Neuron = Neuron.compose rules

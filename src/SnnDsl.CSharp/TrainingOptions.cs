@@ -1,0 +1,139 @@
+using System;
+
+namespace SnnDsl.CSharp;
+
+/// <summary>The training objective over outputs [T, N, classes].</summary>
+public enum LossFunction
+{
+    /// <summary>Cross entropy of the output averaged over time ("ce").</summary>
+    CrossEntropy,
+    /// <summary>TET: (1 - lambda) mean_t CE(O_t, y) + lambda mean_t MSE(O_t, 1) ("tet").</summary>
+    Tet,
+    /// <summary>MSE between output spike counts and T x one-hot(y) ("mse").</summary>
+    CountMse,
+}
+
+/// <summary>The optimiser.</summary>
+public enum OptimizerKind
+{
+    /// <summary>SGD with momentum.</summary>
+    Sgd,
+    /// <summary>Adam (betas 0.9, 0.999).</summary>
+    Adam,
+    /// <summary>Adam with decoupled weight decay.</summary>
+    AdamW,
+}
+
+/// <summary>How the learning rate changes over the epochs.</summary>
+public enum LearningRateSchedule
+{
+    /// <summary>Cosine decay to 0 over the run.</summary>
+    Cosine,
+    /// <summary>x0.1 every third of the run.</summary>
+    Step,
+    /// <summary>Constant.</summary>
+    Constant,
+}
+
+/// <summary>
+/// Training settings; the defaults are those of <c>snn train</c> (T = 4, 3 epochs, batch 32, SGD with lr 0.1
+/// and momentum 0.9, cross entropy, cosine schedule, seed 1, every core).
+/// </summary>
+public sealed class TrainingOptions
+{
+    /// <summary>Time steps T each static image is presented for (direct encoding).</summary>
+    public int Timesteps { get; set; } = 4;
+
+    /// <summary>Epochs per <see cref="Trainer.Fit(TrainTestData, IProgress{TrainingProgress}?, System.Threading.CancellationToken)"/>.</summary>
+    public int Epochs { get; set; } = 3;
+
+    /// <summary>Samples per batch.</summary>
+    public int BatchSize { get; set; } = 32;
+
+    /// <summary>The peak learning rate.</summary>
+    public double LearningRate { get; set; } = 0.1;
+
+    /// <summary>The optimiser.</summary>
+    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Sgd;
+
+    /// <summary>SGD momentum.</summary>
+    public double Momentum { get; set; } = 0.9;
+
+    /// <summary>L2 weight decay (decoupled for AdamW).</summary>
+    public double WeightDecay { get; set; }
+
+    /// <summary>The objective.</summary>
+    public LossFunction Loss { get; set; } = LossFunction.CrossEntropy;
+
+    /// <summary>TET's lambda.</summary>
+    public double TetLambda { get; set; } = 0.05;
+
+    /// <summary>Label smoothing of the cross-entropy losses, in [0, 1).</summary>
+    public double LabelSmoothing { get; set; }
+
+    /// <summary>The learning-rate schedule.</summary>
+    public LearningRateSchedule Schedule { get; set; } = LearningRateSchedule.Cosine;
+
+    /// <summary>Epochs of linear warm-up (fractional allowed).</summary>
+    public double WarmupEpochs { get; set; }
+
+    /// <summary>Clip the gradient norm to this value; 0 disables clipping.</summary>
+    public double ClipGradNorm { get; set; }
+
+    /// <summary>Random crops, flips and erasing of training images.</summary>
+    public bool Augment { get; set; }
+
+    /// <summary>Use only this many training samples (evenly spaced); 0 uses all.</summary>
+    public int LimitTrain { get; set; }
+
+    /// <summary>Use only this many test samples (evenly spaced); 0 uses all.</summary>
+    public int LimitTest { get; set; }
+
+    /// <summary>Seed of the data order, the augmentation and the per-batch generator.</summary>
+    public long Seed { get; set; } = 1;
+
+    /// <summary>libtorch threads; 0 uses every core.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>
+    /// Where <c>metrics.jsonl</c> and <c>checkpoint.snnt</c> are written (replaced at the start of each fit);
+    /// null writes them to a temporary directory that is deleted afterwards.
+    /// </summary>
+    public string? OutputDirectory { get; set; }
+
+    /// <summary>Batches between mid-epoch checkpoints; 0 writes them only at the end of each epoch.</summary>
+    public int CheckpointEvery { get; set; } = 50;
+
+    /// <summary>A copy, so later changes to this object do not reach a trainer.</summary>
+    public TrainingOptions Clone() => (TrainingOptions)MemberwiseClone();
+
+    /// <summary>Checks every setting; the exception names the property.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public void Validate()
+    {
+        Guard.Positive(Timesteps, nameof(Timesteps));
+        Guard.Positive(Epochs, nameof(Epochs));
+        Guard.Positive(BatchSize, nameof(BatchSize));
+        Guard.Positive(LearningRate, nameof(LearningRate));
+        NonNegative(Momentum, nameof(Momentum));
+        NonNegative(WeightDecay, nameof(WeightDecay));
+        NonNegative(TetLambda, nameof(TetLambda));
+        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1))
+            throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "label smoothing must be in [0, 1)");
+        NonNegative(WarmupEpochs, nameof(WarmupEpochs));
+        NonNegative(ClipGradNorm, nameof(ClipGradNorm));
+        Guard.NotNegative(LimitTrain, nameof(LimitTrain));
+        Guard.NotNegative(LimitTest, nameof(LimitTest));
+        Guard.NotNegative(Threads, nameof(Threads));
+        Guard.NotNegative(CheckpointEvery, nameof(CheckpointEvery));
+        if (!Enum.IsDefined(Optimizer)) throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "unknown optimizer");
+        if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "unknown loss");
+        if (!Enum.IsDefined(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "unknown schedule");
+    }
+
+    private static void NonNegative(double value, string name)
+    {
+        if (!(value >= 0) || !double.IsFinite(value))
+            throw new ArgumentOutOfRangeException(name, value, "the value must be a finite number >= 0");
+    }
+}

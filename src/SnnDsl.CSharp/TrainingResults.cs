@@ -1,0 +1,94 @@
+using System.Collections.Generic;
+using System.Linq;
+using SnnDsl.Training;
+
+namespace SnnDsl.CSharp;
+
+/// <summary>What a <see cref="TrainingProgress"/> report is about.</summary>
+public enum TrainingPhase
+{
+    /// <summary>A training batch finished.</summary>
+    Training,
+    /// <summary>A test batch finished (evaluation after an epoch, or <see cref="Trainer.Evaluate"/>).</summary>
+    Evaluating,
+    /// <summary>An epoch finished and was evaluated; <see cref="TrainingProgress.EpochResult"/> holds its metrics.</summary>
+    EpochCompleted,
+}
+
+/// <summary>A progress report from training or evaluation.</summary>
+/// <param name="Phase">What finished.</param>
+/// <param name="Epoch">The epoch, 1-based (0 in a stand-alone evaluation).</param>
+/// <param name="Epochs">The epochs of the run.</param>
+/// <param name="Batch">The batch that finished, 1-based (0 for <see cref="TrainingPhase.EpochCompleted"/>).</param>
+/// <param name="Batches">The batches of this phase.</param>
+/// <param name="Loss">The batch's training loss (NaN while evaluating; the epoch's test loss at its end).</param>
+/// <param name="Accuracy">The batch's training accuracy (NaN while evaluating; the epoch's test accuracy at its end).</param>
+/// <param name="SamplesPerSecond">Training samples per second so far in this epoch (NaN while evaluating).</param>
+/// <param name="EpochResult">The epoch's metrics, for <see cref="TrainingPhase.EpochCompleted"/>.</param>
+public sealed record TrainingProgress(TrainingPhase Phase, int Epoch, int Epochs, int Batch, int Batches, double Loss,
+    double Accuracy, double SamplesPerSecond, EpochResult? EpochResult);
+
+/// <summary>The firing rate of one spiking layer.</summary>
+/// <param name="Layer">"spike&lt;k&gt; (&lt;module path&gt;)".</param>
+/// <param name="Rate">Mean spikes per neuron per time step on the test set.</param>
+public sealed record LayerFiringRate(string Layer, double Rate);
+
+/// <summary>Synaptic operations and energy per sample (4.6 pJ per MAC, 0.9 pJ per AC).</summary>
+/// <param name="MacsPerSample">Multiply-accumulates of the first synaptic layer.</param>
+/// <param name="AcsPerSample">Accumulates of the spike-driven layers.</param>
+/// <param name="MilliJoules">Estimated energy per sample in millijoules.</param>
+public sealed record EnergyEstimate(double MacsPerSample, double AcsPerSample, double MilliJoules)
+{
+    internal static EnergyEstimate Of(Energy e) => new(e.MacsPerSample, e.AcsPerSample, e.MilliJoules);
+}
+
+/// <summary>Test-set results of a network.</summary>
+/// <param name="Loss">Mean test loss.</param>
+/// <param name="Accuracy">Fraction classified correctly.</param>
+/// <param name="FiringRates">Per spiking layer, in forward order.</param>
+/// <param name="NeuronParameters">Effective value of every learnable neuron parameter, per layer.</param>
+/// <param name="Energy">Operations and energy per sample.</param>
+public sealed record EvaluationResult(double Loss, double Accuracy, IReadOnlyList<LayerFiringRate> FiringRates,
+    IReadOnlyList<NeuronParameterValue> NeuronParameters, EnergyEstimate Energy)
+{
+    internal static EvaluationResult Of(Evaluation e) => new(e.Loss, e.Accuracy, Rates(e.FiringRates), Params(e.NeuronParams),
+        EnergyEstimate.Of(e.Energy));
+
+    internal static IReadOnlyList<LayerFiringRate> Rates(IEnumerable<System.Tuple<string, double>> rates) =>
+        rates.Select(r => new LayerFiringRate(r.Item1, r.Item2)).ToArray();
+
+    internal static IReadOnlyList<NeuronParameterValue> Params(
+        IEnumerable<System.Tuple<string, Microsoft.FSharp.Collections.FSharpList<System.Tuple<string, double>>>> layers) =>
+        layers.SelectMany(l => l.Item2.Select(p => new NeuronParameterValue(l.Item1, p.Item1, p.Item2))).ToArray();
+}
+
+/// <summary>The metrics of one epoch (one line of metrics.jsonl).</summary>
+/// <param name="Epoch">1-based.</param>
+/// <param name="TrainLoss">Mean training loss over the epoch.</param>
+/// <param name="TrainAccuracy">Training accuracy over the epoch.</param>
+/// <param name="TestLoss">Test loss after the epoch.</param>
+/// <param name="TestAccuracy">Test accuracy after the epoch.</param>
+/// <param name="Seconds">Training time of the epoch (evaluation excluded).</param>
+/// <param name="LearningRate">The learning rate at the end of the epoch.</param>
+/// <param name="FiringRates">Per spiking layer, on the test set.</param>
+/// <param name="NeuronParameters">Effective value of every learnable neuron parameter, per layer.</param>
+/// <param name="Energy">Operations and energy per sample.</param>
+public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy,
+    double Seconds, double LearningRate, IReadOnlyList<LayerFiringRate> FiringRates,
+    IReadOnlyList<NeuronParameterValue> NeuronParameters, EnergyEstimate Energy)
+{
+    internal static EpochResult Of(EpochMetrics m) => new(m.Epoch, m.TrainLoss, m.TrainAcc, m.TestLoss, m.TestAcc, m.Seconds,
+        m.LearningRate, EvaluationResult.Rates(m.FiringRates), EvaluationResult.Params(m.NeuronParams), EnergyEstimate.Of(m.Energy));
+}
+
+/// <summary>The result of a fit: one entry per epoch.</summary>
+/// <param name="Epochs">Every epoch's metrics, in order.</param>
+/// <param name="OutputDirectory">Where metrics.jsonl and checkpoint.snnt were written, or null when they were temporary.</param>
+public sealed record TrainingResult(IReadOnlyList<EpochResult> Epochs, string? OutputDirectory)
+{
+    /// <summary>The last epoch's metrics.</summary>
+    public EpochResult Final => Epochs[^1];
+
+    /// <summary>The last epoch's test accuracy.</summary>
+    public double TestAccuracy => Final.TestAccuracy;
+}

@@ -1,0 +1,180 @@
+using static SnnDsl.CSharp.Tests.Helpers;
+
+namespace SnnDsl.CSharp.Tests;
+
+/// <summary>Training and evaluation through the facade: results, progress, cancellation, files, misuse.</summary>
+public class TrainingTests
+{
+    private static readonly TrainTestData Data = Datasets.Synthetic(trainCount: 480, testCount: 200);
+    private static readonly TrainTestData LearningData = Datasets.Synthetic(trainCount: 960, testCount: 200);
+
+    private static TrainingOptions Quick(int epochs = 1) => new() { Epochs = epochs, Timesteps = 4, BatchSize = 32, Threads = 2, Schedule = LearningRateSchedule.Constant };
+
+    [Fact]
+    public void One_epoch_with_a_learnable_threshold_trains_the_threshold_and_learns()
+    {
+        using var net = SmallNet(LifVth()).Build(seed: 1);
+        var before = net.NeuronParameters();
+        Assert.Equal(new[] { "threshold", "threshold" }, before.Select(p => p.Parameter));
+        Assert.All(before, p => Assert.Equal(1.0, p.Value, 6));
+        var options = Quick();
+        options.BatchSize = 16;
+        using var trainer = new Trainer(net, options);
+        var progress = new ListProgress();
+
+        var result = trainer.Fit(LearningData, progress);
+
+        var epoch = Assert.Single(result.Epochs);
+        Assert.Null(result.OutputDirectory);
+        Assert.Equal(1, epoch.Epoch);
+        // Chance is 0.1; this small network reaches about 0.75 here.
+        Assert.True(epoch.TestAccuracy > 0.4, $"test accuracy {epoch.TestAccuracy}");
+        Assert.True(epoch.TrainLoss < Math.Log(10), $"train loss {epoch.TrainLoss}");
+        Assert.True(epoch.Seconds > 0);
+        Assert.Equal(2, epoch.FiringRates.Count);
+        Assert.All(epoch.FiringRates, r => Assert.InRange(r.Rate, 1e-4, 0.9));
+        Assert.True(epoch.Energy.MacsPerSample > 0);
+
+        var after = net.NeuronParameters();
+        Assert.Equal(after, epoch.NeuronParameters);
+        Assert.All(after, p => Assert.True(Math.Abs(p.Value - 1.0) > 1e-4, $"{p.Layer} {p.Parameter} stayed at {p.Value}"));
+
+        // Progress: every training batch in order, every test batch, then the epoch.
+        var training = progress.Reports.Where(p => p.Phase == TrainingPhase.Training).ToList();
+        Assert.Equal(Enumerable.Range(1, 60), training.Select(p => p.Batch)); // 960 / 16
+        Assert.All(training, p =>
+        {
+            Assert.Equal(60, p.Batches);
+            Assert.Equal(1, p.Epoch);
+            Assert.True(double.IsFinite(p.Loss) && p.SamplesPerSecond > 0);
+            Assert.InRange(p.Accuracy, 0, 1);
+        });
+        var evaluating = progress.Reports.Where(p => p.Phase == TrainingPhase.Evaluating).ToList();
+        Assert.Equal(Enumerable.Range(1, 13), evaluating.Select(p => p.Batch)); // 200 / 16, rounded up
+        var done = progress.Reports[^1];
+        Assert.Equal(TrainingPhase.EpochCompleted, done.Phase);
+        Assert.Equal(epoch.TestAccuracy, done.Accuracy);
+        Assert.Equal(epoch.TestAccuracy, done.EpochResult!.TestAccuracy);
+        Assert.Equal(epoch.NeuronParameters, done.EpochResult.NeuronParameters);
+    }
+
+    [Fact]
+    public void Evaluate_agrees_with_the_networks_own_predictions()
+    {
+        using var net = SmallNet(Neurons.Lif).Build(seed: 4);
+        using var trainer = new Trainer(net, Quick());
+        var progress = new ListProgress();
+        var eval = trainer.Evaluate(Data.Test, progress);
+        using var images = Images(Data.Test, Data.Test.Count);
+        var predicted = net.Predict(images, timesteps: 4);
+        var correct = predicted.Where((p, i) => p == Data.Test.GetLabel(i)).Count();
+        Assert.Equal((double)correct / Data.Test.Count, eval.Accuracy, 12);
+        Assert.Equal(7, progress.Reports.Count);
+        Assert.All(progress.Reports, p => Assert.Equal(TrainingPhase.Evaluating, p.Phase));
+    }
+
+    [Fact]
+    public void Cancellation_stops_training_with_OperationCanceledException()
+    {
+        using var net = SmallNet(Neurons.DaLif).Build(seed: 1);
+        using var trainer = new Trainer(net, Quick(epochs: 3));
+        using var cts = new CancellationTokenSource();
+        var progress = new ListProgress(p =>
+        {
+            if (p.Phase == TrainingPhase.Training && p.Batch == 2) cts.Cancel();
+        });
+        Assert.ThrowsAny<OperationCanceledException>(() => trainer.Fit(Data, progress, cts.Token));
+        Assert.Equal(2, progress.Reports.Count);
+        // The trainer is free again and the network usable.
+        var eval = trainer.Evaluate(Data.Test);
+        Assert.InRange(eval.Accuracy, 0, 1);
+    }
+
+    [Fact]
+    public async Task FitAsync_runs_in_the_background_and_cancels()
+    {
+        using var net = SmallNet(Neurons.Lif).Build(seed: 1);
+        using var trainer = new Trainer(net, Quick(epochs: 2));
+        using var cts = new CancellationTokenSource();
+        var thread = Environment.CurrentManagedThreadId;
+        var trainingThread = -1;
+        var progress = new ListProgress(p =>
+        {
+            trainingThread = Environment.CurrentManagedThreadId;
+            if (p.Batch == 3) cts.Cancel();
+        });
+        var task = trainer.FitAsync(Data, progress, cts.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+        Assert.True(task.IsCanceled);
+        Assert.NotEqual(thread, trainingThread);
+        Assert.Equal(3, progress.Reports.Count);
+    }
+
+    [Fact]
+    public void An_output_directory_keeps_metrics_and_a_checkpoint_that_loads()
+    {
+        var dir = Directory.CreateTempSubdirectory("snndsl-cs-fit-").FullName;
+        try
+        {
+            using var net = SmallNet(LifVth()).Build(seed: 1);
+            var options = Quick();
+            options.OutputDirectory = dir;
+            options.LimitTrain = 64;
+            options.LimitTest = 32;
+            using var trainer = new Trainer(net, options);
+            var result = trainer.Fit(Data);
+            Assert.Equal(Path.GetFullPath(dir), result.OutputDirectory);
+            Assert.Single(File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")));
+            using var reloaded = SmallNet(LifVth()).Build(seed: 99);
+            reloaded.Load(Path.Combine(dir, "checkpoint.snnt"));
+            using var x = TimeMajor(Data.Test, 3, 2);
+            using var a = net.Forward(x);
+            using var b = reloaded.Forward(x);
+            Assert.Equal(a.ToFloatArray(), b.ToFloatArray());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Bad_options_name_the_option()
+    {
+        using var net = SmallNet(Neurons.Lif).Build(seed: 1);
+        Assert.Equal("BatchSize", Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, new TrainingOptions { BatchSize = 0 })).ParamName);
+        Assert.Equal("LabelSmoothing", Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, new TrainingOptions { LabelSmoothing = 1 })).ParamName);
+        Assert.Equal("LearningRate", Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, new TrainingOptions { LearningRate = double.NaN })).ParamName);
+        Assert.Equal("network", Assert.Throws<ArgumentNullException>(() => new Trainer(null!)).ParamName);
+    }
+
+    [Fact]
+    public void Data_that_does_not_fit_the_network_is_refused_before_training()
+    {
+        using var rgb = new NetworkBuilder(3, 28, 28).Conv2d(2, 3).Spiking(Neurons.Lif).Flatten().Linear(10).Build(seed: 1);
+        using var trainer = new Trainer(rgb, Quick());
+        var e = Assert.Throws<ArgumentException>(() => trainer.Fit(Data));
+        Assert.Equal("data", e.ParamName);
+        Assert.Contains("expects samples [3, 28, 28]", e.Message);
+        Assert.Contains("[1, 28, 28]", e.Message);
+        using var five = new NetworkBuilder(1, 28, 28).Conv2d(2, 3).Spiking(Neurons.Lif).Flatten().Linear(5).Build(seed: 1);
+        using var t5 = new Trainer(five, Quick());
+        Assert.Contains("10 classes but the network has 5 outputs", Assert.Throws<ArgumentException>(() => t5.Evaluate(Data.Test)).Message);
+        Assert.Equal("data", Assert.Throws<ArgumentNullException>(() => t5.Fit(null!)).ParamName);
+        var empty = Datasets.Synthetic(trainCount: 0, testCount: 10);
+        using var small = SmallNet(Neurons.Lif).Build(seed: 1);
+        using var t = new Trainer(small, Quick());
+        Assert.Contains("no samples", Assert.Throws<ArgumentException>(() => t.Fit(empty)).Message);
+    }
+
+    [Fact]
+    public void A_disposed_trainer_refuses_work()
+    {
+        using var net = SmallNet(Neurons.Lif).Build(seed: 1);
+        var trainer = new Trainer(net, Quick());
+        trainer.Dispose();
+        trainer.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => trainer.Fit(Data));
+        Assert.Throws<ObjectDisposedException>(() => trainer.Evaluate(Data.Test));
+    }
+}

@@ -1,0 +1,2 @@
+global using SnnDsl.CSharp;
+global using Xunit;
