@@ -41,6 +41,8 @@ let snnDsl () =
 
 let pytorch () =
     let psi = ProcessStartInfo(python, $"\"{reference}\" {threads} {iters}", RedirectStandardOutput = true, RedirectStandardError = true)
+    // SnnDsl asks libgomp for passive waiting unless OMP_WAIT_POLICY is set; the reference runs the same way.
+    if String.IsNullOrEmpty(Environment.GetEnvironmentVariable "OMP_WAIT_POLICY") then psi.Environment["OMP_WAIT_POLICY"] <- "PASSIVE"
     use p = Process.Start psi
     let out = p.StandardOutput.ReadToEnd()
     let err = p.StandardError.ReadToEnd()

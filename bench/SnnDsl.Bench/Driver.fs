@@ -120,6 +120,8 @@ let private start (s: Settings) (side: Side) (malloc: string) (w: Workload) (thr
     // Both sides also read the library's variable: unset means tuned.
     if malloc = "default" then psi.Environment["SNNDSL_MALLOC"] <- "default"
     else psi.Environment.Remove "SNNDSL_MALLOC" |> ignore
+    // The binding asks libgomp for passive waiting (SnnDsl.Torch Runtime); the reference gets the same.
+    if String.IsNullOrEmpty(Environment.GetEnvironmentVariable "OMP_WAIT_POLICY") then psi.Environment["OMP_WAIT_POLICY"] <- "PASSIVE"
     let p = Process.Start psi
     match p.StandardOutput.ReadLine() with
     | null ->
