@@ -41,23 +41,26 @@ public enum LearningRateSchedule
 /// </summary>
 public sealed class TrainingOptions
 {
+    // The numeric defaults come from the CLI's, so the two cannot drift apart.
+    private static readonly SnnDsl.Training.TrainConfig Cli = SnnDsl.Training.TrainConfigModule.defaults;
+
     /// <summary>Time steps T each static image is presented for (direct encoding).</summary>
-    public int Timesteps { get; set; } = 4;
+    public int Timesteps { get; set; } = Cli.Timesteps;
 
     /// <summary>Epochs per <see cref="Trainer.Fit(TrainTestData, IProgress{TrainingProgress}?, System.Threading.CancellationToken)"/>.</summary>
-    public int Epochs { get; set; } = 3;
+    public int Epochs { get; set; } = Cli.Epochs;
 
     /// <summary>Samples per batch.</summary>
-    public int BatchSize { get; set; } = 32;
+    public int BatchSize { get; set; } = Cli.BatchSize;
 
     /// <summary>The peak learning rate.</summary>
-    public double LearningRate { get; set; } = 0.1;
+    public double LearningRate { get; set; } = Cli.LearningRate;
 
     /// <summary>The optimiser.</summary>
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Sgd;
 
     /// <summary>SGD momentum.</summary>
-    public double Momentum { get; set; } = 0.9;
+    public double Momentum { get; set; } = Cli.Momentum;
 
     /// <summary>L2 weight decay (decoupled for AdamW).</summary>
     public double WeightDecay { get; set; }
@@ -66,7 +69,7 @@ public sealed class TrainingOptions
     public LossFunction Loss { get; set; } = LossFunction.CrossEntropy;
 
     /// <summary>TET's lambda.</summary>
-    public double TetLambda { get; set; } = 0.05;
+    public double TetLambda { get; set; } = Cli.TetLambda;
 
     /// <summary>Label smoothing of the cross-entropy losses, in [0, 1).</summary>
     public double LabelSmoothing { get; set; }
@@ -90,7 +93,7 @@ public sealed class TrainingOptions
     public int LimitTest { get; set; }
 
     /// <summary>Seed of the data order, the augmentation and the per-batch generator.</summary>
-    public long Seed { get; set; } = 1;
+    public long Seed { get; set; } = Cli.Seed;
 
     /// <summary>libtorch threads; 0 uses every core.</summary>
     public int Threads { get; set; }
@@ -102,7 +105,7 @@ public sealed class TrainingOptions
     public string? OutputDirectory { get; set; }
 
     /// <summary>Batches between mid-epoch checkpoints; 0 writes them only at the end of each epoch.</summary>
-    public int CheckpointEvery { get; set; } = 50;
+    public int CheckpointEvery { get; set; } = Cli.CheckpointEvery;
 
     /// <summary>A copy, so later changes to this object do not reach a trainer.</summary>
     public TrainingOptions Clone() => (TrainingOptions)MemberwiseClone();

@@ -129,9 +129,9 @@ module Shape =
 module Time =
     /// True when x [T, N, ...] holds the same data at every step because dim 0 was broadcast by Expand
     /// (direct encoding of a static image). Read from the strides: no pass over the data.
-    let isConstant (x: Tensor) =
-        let shape = x.Shape
-        shape.Length >= 2 && shape[0] > 1 && x.Strides[0] = 0L
+    let private constantOver (shape: int[]) (x: Tensor) = shape.Length >= 2 && shape[0] > 1 && x.Strides[0] = 0L
+
+    let isConstant (x: Tensor) = constantOver x.Shape x
 
     /// Applies a stateless function to every time step at once: [T, N, ...] -> merge -> f -> [T, N, ...].
     /// An input constant in time (see isConstant) is computed for one step and broadcast back, so the first
@@ -141,7 +141,7 @@ module Time =
     let merged (f: Tensor -> Tensor) (x: Tensor) =
         let shape = x.Shape
         if shape.Length < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {Shape.text shape}"
-        if isConstant x then
+        if constantOver shape x then
             let y = f (x.Select(0, 0))
             y.Unsqueeze(0).Expand(Array.append [| shape[0] |] y.Shape)
         else

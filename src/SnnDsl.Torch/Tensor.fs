@@ -76,21 +76,17 @@ type Tensor private (handle: TensorHandle) as this =
 
     // ---------------------------------------------------------------- metadata
 
+    /// One int64 per dimension, read by a shim call (sizes or strides).
+    member private t.PerDimension(what: string, read: H * int64[] * int64 -> int) =
+        let buf = Array.zeroCreate<int64> t.Dim
+        Errors.check what (read (t.H, buf, int64 buf.Length))
+        buf
+
     /// The sizes of the dimensions.
-    member t.Shape: int[] =
-        let mutable n = 0L
-        Errors.check "shape" (snn_tensor_ndim (t.H, &n))
-        let buf = Array.zeroCreate<int64> (int n)
-        Errors.check "shape" (snn_tensor_shape (t.H, buf, n))
-        Array.map int buf
+    member t.Shape: int[] = t.PerDimension("shape", snn_tensor_shape) |> Array.map int
 
     /// Strides in elements; a stride of 0 marks a dimension broadcast by Expand (every index the same data).
-    member t.Strides: int64[] =
-        let mutable n = 0L
-        Errors.check "strides" (snn_tensor_ndim (t.H, &n))
-        let buf = Array.zeroCreate<int64> (int n)
-        Errors.check "strides" (snn_tensor_strides (t.H, buf, n))
-        buf
+    member t.Strides: int64[] = t.PerDimension("strides", snn_tensor_strides)
 
     /// Number of dimensions.
     member t.Dim =
