@@ -1,6 +1,5 @@
 namespace SnnDsl.Core
 
-open SnnDsl.Torch
 
 /// The neurons of SPEC.md, each written with the combinators, and a registry of them by name.
 /// Every built-in uses the rectangle(1) surrogate, so comparisons differ only in the neuron;

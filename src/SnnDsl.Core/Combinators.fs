@@ -1,6 +1,5 @@
 namespace SnnDsl.Core
 
-open SnnDsl.Torch
 
 /// Charge rules (SpikingJelly's neuronal_charge): H_t from V_{t-1} and X_t. Arguments are Exprs,
 /// so a decay can be a constant, a Param or any rule.

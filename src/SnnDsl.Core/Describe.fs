@@ -1,7 +1,6 @@
 namespace SnnDsl.Core
 
 open System.Globalization
-open SnnDsl.Torch
 
 /// Human-readable text of a neuron's equations, parameters and states (for `snn neurons`).
 [<RequireQualifiedAccess>]

@@ -1,28 +1,5 @@
 namespace SnnDsl.Core
 
-open SnnDsl.Torch
-
-/// Elementwise one-argument operations of the expression language.
-[<RequireQualifiedAccess>]
-type UnaryOp =
-    | Neg
-    | Tanh
-    | Sigmoid
-    | Exp
-    | Log
-    | Relu
-    | Abs
-
-/// Elementwise two-argument operations of the expression language.
-[<RequireQualifiedAccess>]
-type BinaryOp =
-    | Add
-    | Sub
-    | Mul
-    | Div
-    | Min
-    | Max
-
 /// One neuron's per-element recurrence as plain data, so the same tree can be interpreted on scalars,
 /// run on tensors and compiled (with a derived backward) into a fused kernel.
 /// NoComparison: the generic `min`/`max` would otherwise silently compare trees instead of values.
@@ -109,10 +86,6 @@ module Expr =
     /// The names used by Ref nodes.
     let refNames e =
         fold (fun s n -> match n with Ref name -> Set.add name s | _ -> s) Set.empty e
-
-    /// True when the tree contains a Spike node (and so is not differentiable in the classical sense).
-    let hasSpike e =
-        fold (fun found n -> found || (match n with Spike _ -> true | _ -> false)) false e
 
     /// Replaces the surrogate of every Spike node.
     let rec withSurrogate (surrogate: Surrogate) (e: Expr) : Expr =

@@ -1,7 +1,5 @@
 namespace SnnDsl.Core
 
-open SnnDsl.Torch
-
 /// How many copies of a parameter a layer holds.
 [<RequireQualifiedAccess>]
 type Granularity =
@@ -166,10 +164,6 @@ module Neuron =
         match raw |> Map.toList |> List.tryFind (fun (k, _) -> not (List.contains k valid)) with
         | Some(k, _) -> Error $"neuron '{n.Name}' has no parameter '{k}'; parameters: {listOrNone valid}"
         | Option.None -> Ok(Map.fold (fun acc k v -> Map.add k v acc) (defaults n) raw)
-
-    /// The effective value of every parameter, squash(raw), for a complete map of raw values.
-    let effective (n: Neuron) (raw: Map<string, float>) : Map<string, float> =
-        n.Params |> List.map (fun p -> p.Name, Squash.apply p.Squash raw[p.Name]) |> Map.ofList
 
     /// Sets a parameter's initial raw value (e.g. from `--param NAME=VALUE`).
     let withParam (name: string) (raw: float) (n: Neuron) : Result<Neuron, string> =

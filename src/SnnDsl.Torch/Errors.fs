@@ -2,10 +2,11 @@ namespace SnnDsl.Torch
 
 open System
 open System.Runtime.InteropServices
+open SnnDsl.Core
 
 /// An error raised inside libtorch or the shim, carrying libtorch's own message and the operation's name.
 type TorchException(operation: string, message: string) =
-    inherit Exception($"{operation}: {message}")
+    inherit SnnException(ErrorKind.Native, $"{operation}: {message}")
     /// The SnnDsl operation that failed (e.g. "matmul").
     member _.Operation = operation
     /// libtorch's message, without its C++ backtrace.

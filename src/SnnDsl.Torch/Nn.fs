@@ -2,6 +2,7 @@ namespace SnnDsl.Torch
 
 open System
 open SnnDsl.Torch.Native
+open SnnDsl.Core
 
 /// How a loss reduces over the batch.
 [<RequireQualifiedAccess>]

@@ -5,7 +5,6 @@ open Xunit
 open FsCheck.FSharp
 open SnnDsl.Core
 open SnnDsl.Core.Notation
-open SnnDsl.Torch
 
 [<Fact>]
 let ``operators with floats on either side build Const nodes`` () =

@@ -4,7 +4,6 @@ module SnnDsl.Core.Tests.Generators
 open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Core
-open SnnDsl.Torch
 
 /// Which features a generated neuron may use.
 type Options =

@@ -15,6 +15,10 @@ let check (gen: Gen<'a>) (law: 'a -> bool) =
 let checkAsserts (gen: Gen<'a>) (law: 'a -> unit) =
     Check.One(config, Prop.forAll (Arb.fromGen gen) law)
 
+/// Checks a law stated with assertions on `cases` values of `gen` (for laws that are costly per case).
+let checkAssertsOn (cases: int) (gen: Gen<'a>) (law: 'a -> unit) =
+    Check.One(config.WithMaxTest(cases), Prop.forAll (Arb.fromGen gen) law)
+
 /// |a - b| <= tol, treating equal infinities as equal.
 let near (tol: float) (a: float) (b: float) = a = b || abs (a - b) <= tol
 

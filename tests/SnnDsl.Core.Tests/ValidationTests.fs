@@ -3,7 +3,6 @@ module SnnDsl.Core.Tests.ValidationTests
 
 open Xunit
 open SnnDsl.Core
-open SnnDsl.Torch
 
 let private problems n =
     match Neuron.validate n with

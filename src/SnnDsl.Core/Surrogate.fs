@@ -1,7 +1,8 @@
-namespace SnnDsl.Torch
+namespace SnnDsl.Core
 
 /// A surrogate gradient for the spike op: the forward is always the Heaviside step Θ(x) (1 for x >= 0),
-/// only the backward differs (SPEC section 4). x is the distance to threshold, V - V_th.
+/// only the backward differs (docs/neurons.md, "Surrogate gradients"). x is the distance to threshold,
+/// V - V_th. Each surrogate's derivative is written once, as a rule in `Ops.surrogateRule`.
 [<RequireQualifiedAccess>]
 type Surrogate =
     /// (1/a) * 1(|x| < a/2)
@@ -15,13 +16,18 @@ type Surrogate =
     /// SuperSpike: 1 / (beta * |x| + 1)^2
     | FastSigmoid of beta: float
 
+/// The surrogates by name, with the defaults of docs/neurons.md ("Surrogate gradients").
 [<RequireQualifiedAccess>]
 module Surrogate =
-    /// The defaults of SPEC section 4.
+    /// rectangle(1).
     let rectangle = Surrogate.Rectangle 1.0
+    /// triangle(1).
     let triangle = Surrogate.Triangle 1.0
+    /// sigmoid(4).
     let sigmoid = Surrogate.Sigmoid 4.0
+    /// atan(2).
     let atan = Surrogate.Atan 2.0
+    /// fast-sigmoid(10).
     let fastSigmoid = Surrogate.FastSigmoid 10.0
 
     /// Names as written on the command line, with their default parameter.
@@ -36,6 +42,15 @@ module Surrogate =
         | Surrogate.Atan a -> "atan", a
         | Surrogate.FastSigmoid b -> "fast-sigmoid", b
 
+    /// The same kind of surrogate with another parameter.
+    let withParameter (p: float) (s: Surrogate) =
+        match s with
+        | Surrogate.Rectangle _ -> Surrogate.Rectangle p
+        | Surrogate.Triangle _ -> Surrogate.Triangle p
+        | Surrogate.Sigmoid _ -> Surrogate.Sigmoid p
+        | Surrogate.Atan _ -> Surrogate.Atan p
+        | Surrogate.FastSigmoid _ -> Surrogate.FastSigmoid p
+
     /// Parses "name" or "name:param", e.g. "sigmoid:4"; an unknown name lists the valid ones.
     let parse (text: string) : Result<Surrogate, string> =
         let valid = all |> List.map fst |> String.concat ", "
@@ -46,34 +61,12 @@ module Surrogate =
         match List.tryFind (fun (n, _) -> n = name) all with
         | None -> Error $"unknown surrogate '{name}'; valid surrogates: {valid}"
         | Some(_, dflt) ->
-            let withParam p =
-                match dflt with
-                | Surrogate.Rectangle _ -> Surrogate.Rectangle p
-                | Surrogate.Triangle _ -> Surrogate.Triangle p
-                | Surrogate.Sigmoid _ -> Surrogate.Sigmoid p
-                | Surrogate.Atan _ -> Surrogate.Atan p
-                | Surrogate.FastSigmoid _ -> Surrogate.FastSigmoid p
             match arg with
             | None -> Ok dflt
             | Some a ->
                 match System.Double.TryParse(a, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture) with
-                | true, p when p > 0.0 && System.Double.IsFinite p -> Ok(withParam p)
+                | true, p when p > 0.0 && System.Double.IsFinite p -> Ok(withParameter p dflt)
                 | _ -> Error $"surrogate '{name}' needs a positive number after ':', got '{a}'"
 
-    /// The analytic derivative dΘ/dx used by the backward (the scalar oracle's reference).
-    let derivative (s: Surrogate) (x: float) : float =
-        match s with
-        | Surrogate.Rectangle a -> if abs x < a / 2.0 then 1.0 / a else 0.0
-        | Surrogate.Triangle g -> max 0.0 (g - abs x) / (g * g)
-        | Surrogate.Sigmoid a ->
-            let sg = 1.0 / (1.0 + exp (-a * x))
-            a * sg * (1.0 - sg)
-        | Surrogate.Atan a ->
-            let u = System.Math.PI / 2.0 * a * x
-            (a / 2.0) / (1.0 + u * u)
-        | Surrogate.FastSigmoid b ->
-            let d = b * abs x + 1.0
-            1.0 / (d * d)
-
-    /// Heaviside step with Θ(0) = 1.
+    /// Heaviside step with Θ(0) = 1 (0 for NaN).
     let heaviside (x: float) = if x >= 0.0 then 1.0 else 0.0
