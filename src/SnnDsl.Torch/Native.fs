@@ -26,7 +26,7 @@ type TensorHandle(raw: nativeint) as this =
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern nativeint snn_last_error()
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
-extern int snn_init(int64 mmapThreshold, int64 trimThreshold)
+extern int snn_init(int64 mmapThreshold, int64 trimThreshold, int mmapMax)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_version(byte[] buf, int64 cap)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
@@ -221,3 +221,17 @@ extern int snn_grad(H t, nativeint& out)
 extern int snn_zero_grad(H t, int setToNone)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_spike(H x, int surrogate, double param, nativeint& out)
+
+// ---- fused neuron kernels
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int snn_fused_load(string path, string name, int nparams, int[] granularity, int nstates, double[] initConst,
+                          int nrecord, byte[] code, int64 codeBytes, string cudaSource, nativeint& out)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int snn_fused_free(nativeint k)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int snn_fused_run(nativeint k, H x, nativeint[] pars, nativeint[] init, nativeint& out, nativeint[] finalOut,
+                         nativeint[] records)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int snn_fused_cuda_available(int& out)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int snn_fused_view_copies(int64& out)

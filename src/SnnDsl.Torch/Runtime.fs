@@ -45,10 +45,12 @@ module internal Runtime =
         lazy
             (preferPassiveOpenMpWait ()
              NativeLibrary.SetDllImportResolver(typeof<TorchException>.Assembly, DllImportResolver resolve)
-             // SNNDSL_MALLOC=default keeps glibc's defaults (for benchmarks that compare both settings).
+             // SNNDSL_MALLOC=default keeps glibc's defaults, =mmap keeps mmap for blocks of 32 MiB and more
+             // (for benchmarks that compare the settings); otherwise no block is mmapped (docs/architecture.md).
              match Environment.GetEnvironmentVariable "SNNDSL_MALLOC" with
              | "default" -> ()
-             | _ -> Errors.check "init" (Native.snn_init (mmapThreshold, trimThreshold)))
+             | "mmap" -> Errors.check "init" (Native.snn_init (mmapThreshold, trimThreshold, -1))
+             | _ -> Errors.check "init" (Native.snn_init (mmapThreshold, trimThreshold, 0)))
 
     /// Idempotent; every public entry point that reaches the shim calls it first.
     let ensure () = init.Force()

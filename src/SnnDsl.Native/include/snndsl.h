@@ -46,8 +46,8 @@ enum snn_surrogate {
 /* ---- runtime ---------------------------------------------------------------------------------- */
 SNN_API const char* snn_last_error(void);
 /* Tunes glibc malloc so large tensor buffers are reused, not returned to the kernel every iteration.
-   mmap_threshold_bytes <= 0 leaves malloc at its defaults. Idempotent. */
-SNN_API int snn_init(int64_t mmap_threshold_bytes, int64_t trim_threshold_bytes);
+   A value <= 0 (mmap_max < 0) leaves that setting at glibc's default. Idempotent. */
+SNN_API int snn_init(int64_t mmap_threshold_bytes, int64_t trim_threshold_bytes, int mmap_max);
 SNN_API int snn_version(char* buf, int64_t cap);
 SNN_API int snn_live_tensors(int64_t* out);
 SNN_API int snn_tensor_free(snn_tensor t);
@@ -198,6 +198,28 @@ SNN_API int snn_zero_grad(snn_tensor t, int set_to_none);
 /* ---- spiking ---------------------------------------------------------------------------------- */
 /* Heaviside forward (1 where x >= 0), surrogate backward. Runs on any device. */
 SNN_API int snn_spike(snn_tensor x, int surrogate, double param, snn_tensor* out);
+
+/* ---- fused neuron kernels (see snndsl_kernel.h) ---------------------------------------------- */
+typedef struct snn_fused_opaque* snn_fused;
+/* Loads a generated kernel library (path) and binds it to one step program: its parameters' granularity
+   codes, its states' constant initial values, how many values a trace records, the interpreting kernel's
+   bytecode (code may be NULL for a compiled kernel) and the CUDA source (may be NULL). Free with
+   snn_fused_free; runs still in an autograd graph keep the kernel alive. */
+SNN_API int snn_fused_load(const char* path, const char* name, int nparams, const int* granularity, int nstates,
+                           const double* init_const, int nrecord, const void* code, int64_t code_bytes,
+                           const char* cuda_source, snn_fused* out);
+SNN_API int snn_fused_free(snn_fused k);
+/* Runs the program over x [T, N, ...] (float32 or float64): params[nparams] raw values; init[nstates] initial
+   states [N, ...] or one value (init or an entry may be NULL: the constant); out: the output [T, N, ...].
+   final_out (NULL: not wanted) receives nstates final states; records (NULL: no trace) receives nrecord
+   traced values [T, N, ...] without gradient. Differentiable when autograd is on and an input requires grad. */
+SNN_API int snn_fused_run(snn_fused k, snn_tensor x, const snn_tensor* params, const snn_tensor* init,
+                          snn_tensor* out, snn_tensor* final_out, snn_tensor* records);
+/* How many input views fused runs have copied so far (views whose per-step part is neither contiguous nor
+   one broadcast value); the usual views (time slices, expanded inputs, gradients of sums) are read in place. */
+SNN_API int snn_fused_view_copies(int64_t* out);
+/* 1 when this shim runs fused kernels on CUDA tensors (built against a CUDA libtorch with NVRTC). */
+SNN_API int snn_fused_cuda_available(int* out);
 
 #ifdef __cplusplus
 }

@@ -91,8 +91,12 @@ extern "C" {
 
 SNN_API const char* snn_last_error(void) { return snn::last_error.c_str(); }
 
-SNN_API int snn_init(int64_t mmap_threshold_bytes, int64_t trim_threshold_bytes) {
+SNN_API int snn_init(int64_t mmap_threshold_bytes, int64_t trim_threshold_bytes, int mmap_max) {
   SNN_GUARD({
+    // Blocks of 32 MiB and more (glibc's ceiling for the threshold) would still be mmapped and faulted in
+    // afresh on every step; M_MMAP_MAX = 0 serves them from the heap too, where freed blocks are reused.
+    if (mmap_max >= 0 && mallopt(M_MMAP_MAX, mmap_max) != 1)
+      throw std::invalid_argument("mallopt(M_MMAP_MAX) rejected " + std::to_string(mmap_max));
     // glibc returns every block above the mmap threshold to the kernel on free; tensors of a few MiB are
     // then faulted in again on every training step. A high threshold keeps them in the heap for reuse.
     if (mmap_threshold_bytes > 0) {
