@@ -1,0 +1,147 @@
+namespace SnnDsl.Backends
+
+open System
+open System.Collections.Concurrent
+open SnnDsl.Core
+open SnnDsl.Torch
+
+/// Which tensor interpreter runs a neuron: the eager one, the fused kernels, or fused where they apply
+/// (else eager, with a one-line notice saying why).
+[<RequireQualifiedAccess>]
+type Backend =
+    | Eager
+    | Fused
+    | Auto
+
+/// Backend names, parsed once at the edges (CLI, C#).
+[<RequireQualifiedAccess>]
+module Backend =
+    /// The valid names.
+    let names = [ "eager"; "fused"; "auto" ]
+
+    /// The name as written on the command line.
+    let name (b: Backend) =
+        match b with
+        | Backend.Eager -> "eager"
+        | Backend.Fused -> "fused"
+        | Backend.Auto -> "auto"
+
+    /// Parses eager, fused or auto.
+    let parse (text: string) : Result<Backend, string> =
+        match text.Trim().ToLowerInvariant() with
+        | "eager" -> Ok Backend.Eager
+        | "fused" -> Ok Backend.Fused
+        | "auto" -> Ok Backend.Auto
+        | other ->
+            let valid = String.concat ", " names
+            Error $"unknown backend '{other}'; valid backends: {valid}"
+
+/// The one seam between neurons and tensors: every tensor interpreter of step programs implements it.
+type ITensorInterpreter =
+    /// "eager", "fused" or "fused-interpreted".
+    abstract Name: string
+    /// None when this interpreter runs the program on this input; else why not.
+    abstract WhyNot: program: StepProgram * x: Tensor -> string option
+    /// Runs x [T, N, ...] from a state (None: the initial state): the spikes [T, N, ...] and the final state.
+    abstract Run: program: StepProgram * raw: Map<string, Tensor> * state: NeuronState option * x: Tensor -> Tensor * NeuronState
+    /// Runs x [T, N, ...] from a state (None: the initial state), recording every binding and new state.
+    abstract Trace: program: StepProgram * raw: Map<string, Tensor> * state: NeuronState option * x: Tensor -> TensorTrace
+
+/// The interpreters.
+[<RequireQualifiedAccess>]
+module Interpreters =
+    /// The eager interpreter: one libtorch call per operation and step.
+    let eager =
+        { new ITensorInterpreter with
+            member _.Name = "eager"
+            member _.WhyNot(_, _) = None
+            member _.Run(p, raw, state, x) = Eager.run p raw state x
+            member _.Trace(p, raw, state, x) = Eager.trace p raw state x }
+
+    let private fusedWith (mode: FusedMode) (name: string) =
+        { new ITensorInterpreter with
+            member _.Name = name
+            member _.WhyNot(p, x) = Fused.whyNot p x
+            member _.Run(p, raw, state, x) = Fused.run mode p raw state x
+            member _.Trace(p, raw, state, x) = Fused.trace mode p raw state x }
+
+    /// Fused kernels compiled per program.
+    let fused = fusedWith FusedMode.Compiled "fused"
+
+    /// Fused execution through the one interpreting kernel (no compiler run per program).
+    let fusedInterpreted = fusedWith FusedMode.Interpreted "fused-interpreted"
+
+/// One-line notices from the backends (why `auto` fell back to eager), each distinct one reported once per
+/// process to the current sink (standard error unless replaced).
+[<RequireQualifiedAccess>]
+module Notice =
+    let private seen = ConcurrentDictionary<string, unit>()
+    let mutable private sink: string -> unit = fun line -> eprintfn "%s" line
+
+    /// Sends notices to `f` from now on (the CLI's log, a test's list); returns the previous sink.
+    let redirect (f: string -> unit) =
+        let previous = sink
+        sink <- f
+        previous
+
+    /// Reports a notice unless it was reported before.
+    let once (line: string) =
+        if seen.TryAdd(line, ()) then sink line
+
+/// A neuron bound to a backend choice, the shell that layers and simulations call: it lowers the neuron
+/// once (per set of parameters given as tensors) and picks the interpreter for each input.
+[<Sealed>]
+type NeuronRunner(neuron: Neuron, backend: Backend) =
+    let neuron = Neuron.check neuron
+    let programs = ConcurrentDictionary<string, StepProgram>()
+
+    // Learnable parameters and any other given as a tensor are runtime parameters; the rest fold in.
+    let programFor (raw: Map<string, Tensor>) =
+        for KeyValue(name, _) in raw do
+            if not (neuron.Params |> List.exists (fun p -> p.Name = name)) then
+                let valid = String.Join(", ", Neuron.paramNames neuron)
+                Fail.usage $"neuron '{neuron.Name}' has no parameter '{name}'; parameters: {valid}"
+        let extra = raw |> Map.toList |> List.map fst |> List.filter (fun n -> not (neuron.Params |> List.exists (fun p -> p.Name = n && p.Learnable)))
+        programs.GetOrAdd(
+            String.concat "," extra,
+            fun _ -> Program.lower (fun p -> p.Learnable || raw.ContainsKey p.Name) neuron)
+
+    let choose (p: StepProgram) (x: Tensor) : ITensorInterpreter =
+        match backend with
+        | Backend.Eager -> Interpreters.eager
+        | Backend.Fused ->
+            match Interpreters.fused.WhyNot(p, x) with
+            | None -> Interpreters.fused
+            | Some why -> Fail.usage $"--backend fused cannot run neuron '{neuron.Name}': {why}"
+        | Backend.Auto ->
+            match Interpreters.fused.WhyNot(p, x) with
+            | None -> Interpreters.fused
+            | Some why ->
+                Notice.once $"note: neuron '{neuron.Name}' runs on the eager backend: {why}"
+                Interpreters.eager
+
+    /// The neuron (validated).
+    member _.Neuron = neuron
+    /// The backend choice.
+    member _.Backend = backend
+    /// The step program for the learnable parameters as runtime parameters.
+    member _.Program = programFor Map.empty
+
+    /// The interpreter that runs this input.
+    member _.InterpreterFor(raw: Map<string, Tensor>, x: Tensor) = choose (programFor raw) x
+
+    /// Runs x [T, N, ...] from `state` (None: the initial state): spikes [T, N, ...] and the final state.
+    member _.Run(raw: Map<string, Tensor>, state: NeuronState option, x: Tensor) : Tensor * NeuronState =
+        if x.Dim < 2 then invalidArg "x" $"neuron '{neuron.Name}': expected an input [T, N, ...], got shape {Shape.text x.Shape}"
+        let p = programFor raw
+        (choose p x).Run(p, raw, state, x)
+
+    /// One step on x [N, ...] from a state: the spikes [N, ...] and the next state.
+    member this.Step(raw: Map<string, Tensor>, state: NeuronState option, x: Tensor) : Tensor * NeuronState =
+        let spikes, next = this.Run(raw, state, x.Unsqueeze 0)
+        spikes.Squeeze 0, next
+
+    /// Runs x [T, N, ...] from `state` (None: the initial state) recording every binding and new state.
+    member _.Trace(raw: Map<string, Tensor>, state: NeuronState option, x: Tensor) : TensorTrace =
+        let p = programFor raw
+        (choose p x).Trace(p, raw, state, x)
