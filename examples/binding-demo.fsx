@@ -1,8 +1,10 @@
 // A tour of the libtorch binding: a tiny spiking conv net trained by BPTT with a surrogate gradient,
 // written directly against SnnDsl.Torch (the neuron DSL and training stack build on the same calls).
 // Run after building: dotnet fsi examples/binding-demo.fsx
+#r "../src/SnnDsl.Torch/bin/Release/net10.0/SnnDsl.Core.dll"
 #r "../src/SnnDsl.Torch/bin/Release/net10.0/SnnDsl.Torch.dll"
 
+open SnnDsl.Core
 open SnnDsl.Torch
 
 Torch.manualSeed 7UL

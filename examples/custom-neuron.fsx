@@ -1,10 +1,13 @@
-// Defines a new neuron in ten lines, runs it through the scalar oracle and on libtorch tensors, and takes
-// its surrogate gradients. Run after a Release build:  dotnet fsi examples/custom-neuron.fsx
-#r "../src/SnnDsl.Core/bin/Release/net10.0/SnnDsl.Torch.dll"
-#r "../src/SnnDsl.Core/bin/Release/net10.0/SnnDsl.Core.dll"
+// Defines a new neuron in ten lines, runs it through the scalar oracle and on libtorch tensors (eager and
+// in a fused kernel compiled from the same definition), and takes its surrogate gradients.
+// Run after a Release build:  dotnet fsi examples/custom-neuron.fsx
+#r "../src/SnnDsl.Backends/bin/Release/net10.0/SnnDsl.Core.dll"
+#r "../src/SnnDsl.Backends/bin/Release/net10.0/SnnDsl.Torch.dll"
+#r "../src/SnnDsl.Backends/bin/Release/net10.0/SnnDsl.Backends.dll"
 
 open SnnDsl.Core
 open SnnDsl.Torch
+open SnnDsl.Backends
 
 /// Leaky LIF with a learnable threshold, kept in (0, 2) by a sigmoid: theta = 2 * sigmoid(vth_raw).
 let lifVth =
@@ -33,12 +36,15 @@ let g = Oracle.gradients lifVth Map.empty inputs
 printfn "\nspike count %g; d/d vth_raw = %.6f; d/d decay = %.6f" g.SpikeCount g.Params["vth"] g.Params["decay"]
 printfn "d/dX = %A" [ for t in 0 .. Array2D.length1 inputs - 1 -> System.Math.Round(g.Inputs[t, 0], 6) ]
 
-// The same definition on libtorch tensors (float64, [T, N]), with the learnable threshold as a tensor.
+// The same definition on libtorch tensors (float64, [T, N]), with the learnable threshold as a tensor: once
+// on the eager backend, once in a fused kernel generated from the definition (compiled on first use).
 do
     use scope = new TensorScope()
     let x = Tensor.FromArray2D inputs
-    let spikes, _ = TensorNeuron.run lifVth (Map.ofList [ "vth", Tensor.Scalar(0.0, DType.Float64) ]) None x
-    let onTensors = spikes.ToArray<float>()
     let onOracle = [| for t in 0 .. Array2D.length1 inputs - 1 -> trace.Spikes[t, 0] |]
-    if onTensors <> onOracle then failwithf "tensor spikes %A differ from the oracle's %A" onTensors onOracle
-    printfn "libtorch tensors give the oracle's spikes: %A" onTensors
+    for backend in [ Backend.Eager; Backend.Fused ] do
+        let raw = Map.ofList [ ("vth", Tensor.Scalar(0.0, DType.Float64)) ]
+        let spikes, _ = NeuronRunner(lifVth, backend).Run(raw, None, x)
+        let onTensors = spikes.ToArray<float>()
+        if onTensors <> onOracle then failwithf "%A spikes %A differ from the oracle's %A" backend onTensors onOracle
+        printfn "libtorch tensors (%s backend) give the oracle's spikes: %A" (Backend.name backend) onTensors

@@ -8,6 +8,7 @@
 // to $SNNDSL_OUT/neuron-comparison when SNNDSL_OUT is set, else runs/neuron-comparison.
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Nn.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Data.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Training.dll"

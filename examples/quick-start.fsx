@@ -4,6 +4,7 @@
 // examples/quick-start.ipynb is the same code as a .NET Interactive notebook.
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Nn.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Data.dll"
 

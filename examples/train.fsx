@@ -12,6 +12,7 @@
 // spin when another process holds a core).
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Nn.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Data.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Training.dll"

@@ -4,6 +4,7 @@ module SnnDsl.Bench.Workloads
 
 open System
 open SnnDsl.Torch
+open SnnDsl.Core
 
 type Workload =
     /// conv2d [32,64,32,32] * [64,64,3,3] (padding 1) + spike, forward and backward.

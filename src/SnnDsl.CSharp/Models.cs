@@ -46,7 +46,7 @@ public static class Models
             throw new ArgumentException($"{key} needs inputs of at least {side}x{side} pixels, got {height}x{width}", nameof(height));
         var dev = Devices.Parse(device, nameof(device));
         var core = neuron.Core;
-        var factory = FuncConvert.FromFunc<int, FModule>(ch => new FSpikingLayer(core, ch, FSharpInterop.None<int[]>()));
+        var factory = FuncConvert.FromFunc<int, FModule>(ch => new FSpikingLayer(core, ch, FSharpInterop.None<int[]>(), FSharpInterop.None<SnnDsl.Backends.Backend>()));
         var input = new InputSpec(channels, height, width, classes);
         return Construction.Create(seed, dev, () => FModels.create(key, factory, input), new[] { channels, height, width }, classes);
     }

@@ -105,7 +105,7 @@ public sealed class NetworkBuilder
         Guard.NotNull(neuron, nameof(neuron));
         var shape = _shape;
         var core = neuron.Core;
-        return Add($"Spiking({neuron.Name}, {shape[0]})", shape, () => new FSpikingLayer(core, shape[0], FSharpInterop.Some(shape)));
+        return Add($"Spiking({neuron.Name}, {shape[0]})", shape, () => new FSpikingLayer(core, shape[0], FSharpInterop.Some(shape), FSharpInterop.None<SnnDsl.Backends.Backend>()));
     }
 
     /// <summary>Average pooling (stride defaults to the kernel size).</summary>

@@ -91,23 +91,24 @@ public sealed class Neuron : IEquatable<Neuron>
 
     /// <summary>
     /// Runs N independent neurons over <paramref name="inputs"/> [T, N] on libtorch tensors (float64, the
-    /// backend networks use), from the initial state. <paramref name="parameters"/> overrides initial RAW
-    /// values by name. With <paramref name="withGradients"/>, the total spike count is backpropagated through
-    /// the surrogate to the learnable parameters and the inputs.
+    /// engine networks use), from the initial state, through <paramref name="backend"/> (as
+    /// <c>snn simulate</c> does). <paramref name="parameters"/> overrides initial RAW values by name. With
+    /// <paramref name="withGradients"/>, the total spike count is backpropagated through the surrogate to the
+    /// learnable parameters and the inputs.
     /// </summary>
     /// <exception cref="ArgumentException">Empty inputs, non-finite values or an unknown parameter name.</exception>
     public SimulationResult Simulate(double[,] inputs, IReadOnlyDictionary<string, double>? parameters = null,
-        bool withGradients = false) =>
-        Simulation.RunTensor(Configure(parameters), inputs, withGradients);
+        bool withGradients = false, NeuronBackend backend = NeuronBackend.Auto) =>
+        Simulation.RunTensor(Configure(parameters), inputs, withGradients, backend);
 
     /// <summary>Runs one neuron over a sequence of inputs (T steps); the result's arrays are [T, 1].</summary>
     public SimulationResult Simulate(double[] inputs, IReadOnlyDictionary<string, double>? parameters = null,
-        bool withGradients = false) =>
-        Simulate(Simulation.Column(Guard.NotNull(inputs, nameof(inputs))), parameters, withGradients);
+        bool withGradients = false, NeuronBackend backend = NeuronBackend.Auto) =>
+        Simulate(Simulation.Column(Guard.NotNull(inputs, nameof(inputs))), parameters, withGradients, backend);
 
     /// <summary>
     /// Runs the same simulation on the scalar reference interpreter (the test oracle, float64, no libtorch).
-    /// Agrees with <see cref="Simulate(double[,], IReadOnlyDictionary{string, double}?, bool)"/>.
+    /// Agrees with <see cref="Simulate(double[,], IReadOnlyDictionary{string, double}?, bool, NeuronBackend)"/>.
     /// </summary>
     public SimulationResult SimulateReference(double[,] inputs, IReadOnlyDictionary<string, double>? parameters = null) =>
         Simulation.RunOracle(Configure(parameters), inputs);

@@ -3,8 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using Microsoft.FSharp.Collections;
 using SnnDsl.Core;
-using SnnDsl.Torch;
-using TorchTensor = SnnDsl.Torch.Tensor;
 
 namespace SnnDsl.CSharp;
 
@@ -69,7 +67,7 @@ public sealed class SimulationResult
     }
 }
 
-/// <summary>The two interpreters behind <see cref="Neuron.Simulate(double[,], IReadOnlyDictionary{string, double}?, bool)"/>.</summary>
+/// <summary>The two interpreters behind <see cref="Neuron.Simulate(double[,], IReadOnlyDictionary{string, double}?, bool, NeuronBackend)"/>.</summary>
 internal static class Simulation
 {
     public static double[,] Column(double[] xs)
@@ -89,51 +87,16 @@ internal static class Simulation
             if (!double.IsFinite(v)) throw new ArgumentException("inputs must be finite numbers", nameof(inputs));
     }
 
-    /// <summary>The tensor interpreter, learnable parameters as float64 leaves (as snn simulate runs it).</summary>
-    public static SimulationResult RunTensor(Neuron neuron, double[,] inputs, bool withGradients)
+    /// <summary>The library's simulation on tensors (the one <c>snn simulate</c> runs).</summary>
+    public static SimulationResult RunTensor(Neuron neuron, double[,] inputs, bool withGradients, NeuronBackend backend)
     {
         CheckInputs(inputs);
-        var n = neuron.Core;
-        int steps = inputs.GetLength(0), count = inputs.GetLength(1);
-        using var scope = new TensorScope();
-        var x = TorchTensor.FromArray2D(inputs, null);
-        x.RequiresGrad = withGradients;
-        var learnables = n.Params.Where(p => p.Learnable).Select(p =>
-        {
-            var t = TorchTensor.Scalar(p.Init, FSharpInterop.Some(DType.Float64), null);
-            t.RequiresGrad = withGradients;
-            return new KeyValuePair<string, TorchTensor>(p.Name, t);
-        }).ToArray();
-        var trace = TensorNeuron.trace(n, FSharpInterop.Map(learnables), x);
-        var xs = x.Unbind(null);
-        double[,] Table(Func<TensorStep, TValue> pick)
-        {
-            var table = new double[steps, count];
-            for (var t = 0; t < steps; t++)
-            {
-                var row = TensorNeuron.materialize(xs[t], pick(trace[t])).ToArray<double>();
-                for (var j = 0; j < count; j++) table[t, j] = row[j];
-            }
-            return table;
-        }
-        var spikes = Table(s => TValue.NewTensor(s.Spike));
-        var states = n.States.ToDictionary(s => s.Name, s => Table(st => st.State[s.Name]));
-        var values = n.Bindings.ToDictionary(b => b.Name, b => Table(st => st.Values[b.Name]));
-        Dictionary<string, double>? paramGrads = null;
-        double[,]? inputGrads = null;
-        if (withGradients)
-        {
-            var total = TorchTensor.Stack(trace.Select(s => s.Spike), null).Sum(null, null);
-            // Spikes that depend on nothing trainable have no graph: every gradient is 0.
-            if (total.RequiresGrad) total.Backward(null, null);
-            paramGrads = learnables.ToDictionary(kv => kv.Key, kv => kv.Value.Grad?.Value.ToScalar() ?? 0.0);
-            inputGrads = new double[steps, count];
-            var g = x.Grad?.Value.ToArray<double>();
-            if (g is not null)
-                for (var t = 0; t < steps; t++)
-                    for (var j = 0; j < count; j++) inputGrads[t, j] = g[t * count + j];
-        }
-        return new SimulationResult(n.Name, (double[,])inputs.Clone(), spikes, states, values, paramGrads, inputGrads);
+        var sim = SnnDsl.Backends.SimulationModule.run(backend.ToCore(), neuron.Core, inputs, withGradients);
+        var g = sim.Gradients is null ? null : sim.Gradients.Value;
+        return new SimulationResult(neuron.Name, (double[,])inputs.Clone(), sim.Spikes,
+            sim.States.ToDictionary(s => s.Item1, s => s.Item2),
+            sim.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
+            g?.Params.ToDictionary(p => p.Item1, p => p.Item2), g?.Inputs);
     }
 
     /// <summary>The scalar oracle.</summary>

@@ -18,9 +18,10 @@ public sealed class SpikingLayer : IDisposable
 
     /// <summary>
     /// A layer of <paramref name="neuron"/> for inputs [T, N, channels, ...]. <paramref name="perNeuronShape"/>
-    /// (the per-sample shape, e.g. [channels, H, W]) is needed only by neurons with per-neuron parameters.
+    /// (the per-sample shape, e.g. [channels, H, W]) is needed only by neurons with per-neuron parameters;
+    /// <paramref name="backend"/> chooses the interpreter.
     /// </summary>
-    public SpikingLayer(Neuron neuron, int channels, int[]? perNeuronShape = null)
+    public SpikingLayer(Neuron neuron, int channels, int[]? perNeuronShape = null, NeuronBackend backend = NeuronBackend.Auto)
     {
         Guard.NotNull(neuron, nameof(neuron));
         Guard.Positive(channels, nameof(channels));
@@ -36,7 +37,8 @@ public sealed class SpikingLayer : IDisposable
         Channels = channels;
         _perNeuronShape = perNeuronShape is null ? null : (int[])perNeuronShape.Clone();
         _core = new FSpikingLayer(neuron.Core, channels,
-            _perNeuronShape is null ? FSharpInterop.None<int[]>() : FSharpInterop.Some(_perNeuronShape));
+            _perNeuronShape is null ? FSharpInterop.None<int[]>() : FSharpInterop.Some(_perNeuronShape),
+            FSharpInterop.Some(backend.ToCore()));
     }
 
     private FSpikingLayer Core => _core ?? throw new ObjectDisposedException(nameof(SpikingLayer), "this SpikingLayer was disposed");

@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using TorchSurrogate = SnnDsl.Torch.Surrogate;
-using SnnDsl.Torch;
+using TorchSurrogate = SnnDsl.Core.Surrogate;
+using SnnDsl.Core;
 
 namespace SnnDsl.CSharp;
 
@@ -56,7 +56,7 @@ public sealed class Surrogate : IEquatable<Surrogate>
     }
 
     /// <summary>The derivative dΘ/dx that the backward pass uses at x.</summary>
-    public double Derivative(double x) => SurrogateModule.derivative(Core, x);
+    public double Derivative(double x) => SnnDsl.Core.Ops.surrogateDerivative(Core, x);
 
     /// <inheritdoc />
     public bool Equals(Surrogate? other) => other is not null && Core.Equals(other.Core);

@@ -41,6 +41,8 @@ public sealed class Trainer : IDisposable
             _ => FOptimizerKind.NewSgd(_options.Momentum, false),
         };
         _optimizer = new Optimizer(kind, network.Core.Parameters(), _options.LearningRate, FSharpInterop.Some(_options.WeightDecay));
+        foreach (var (_, m) in network.Core.NamedModules())
+            if (m is SnnDsl.Nn.SpikingLayer layer) layer.Backend = _options.Backend.ToCore();
     }
 
     /// <summary>The network being trained.</summary>

@@ -92,6 +92,9 @@ public sealed class TrainingOptions
     /// <summary>Use only this many test samples (evenly spaced); 0 uses all.</summary>
     public int LimitTest { get; set; }
 
+    /// <summary>Which interpreter runs the network's neurons while training and evaluating (<c>--backend</c>).</summary>
+    public NeuronBackend Backend { get; set; } = NeuronBackend.Auto;
+
     /// <summary>Seed of the data order, the augmentation and the per-batch generator.</summary>
     public long Seed { get; set; } = Cli.Seed;
 

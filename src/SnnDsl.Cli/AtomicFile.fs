@@ -1,5 +1,6 @@
 namespace SnnDsl.Cli
 
+open SnnDsl.Core
 open System
 open System.IO
 open System.Text

@@ -20,25 +20,13 @@ module ExitCode =
     [<Literal>]
     let InternalError = 3
 
-/// A command-line mistake; the message says what is wrong and what is valid.
-exception UsageError of message: string with
-    override this.Message = this.message
-
-/// A problem with the data (input or output files); the message names the file, and the line and column.
-exception DataError of message: string with
-    override this.Message = this.message
-
-/// Raising the two errors, and turning Result errors into them.
+/// Where a kind of error leads: the one mapping of SnnException kinds to exit codes.
 [<RequireQualifiedAccess>]
-module Fail =
-    /// Raises a usage error.
-    let usage (message: string) : 'a = raise (UsageError message)
-
-    /// Raises a data error.
-    let data (message: string) : 'a = raise (DataError message)
-
-    /// The Ok value, or a usage error with the Error message.
-    let orUsage (r: Result<'a, string>) : 'a =
-        match r with
-        | Ok v -> v
-        | Error e -> usage e
+module ExitCodes =
+    /// The exit code of an error of this kind.
+    let ofKind (kind: SnnDsl.Core.ErrorKind) =
+        match kind with
+        | SnnDsl.Core.ErrorKind.Usage -> ExitCode.UsageError
+        | SnnDsl.Core.ErrorKind.Data -> ExitCode.DataError
+        | SnnDsl.Core.ErrorKind.Native
+        | SnnDsl.Core.ErrorKind.Internal -> ExitCode.InternalError

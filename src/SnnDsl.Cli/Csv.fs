@@ -1,5 +1,7 @@
 namespace SnnDsl.Cli
 
+open SnnDsl.Core
+open SnnDsl.Backends
 open System
 open System.Globalization
 open System.IO

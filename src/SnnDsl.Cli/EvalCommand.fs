@@ -1,6 +1,7 @@
 /// `snn eval`: evaluates a checkpoint on its dataset's test set.
 module SnnDsl.Cli.EvalCommand
 
+open SnnDsl.Core
 open System
 open System.IO
 open System.Threading
@@ -14,6 +15,7 @@ type EvalArgs =
     | [<Unique>] Data_Dir of path: string
     | [<Unique>] Limit_Test of n: int
     | [<Unique>] Device of device: string
+    | [<Unique>] Backend of ``eager|fused|auto``: string
     | [<Unique>] Threads of n: int
 
     interface IArgParserTemplate with
@@ -23,6 +25,7 @@ type EvalArgs =
             | Data_Dir _ -> "read the test set from here instead of the directory the run used"
             | Limit_Test _ -> "use only N test samples [the run's setting]"
             | Device _ -> "cpu | cuda | cuda:N [the run's]"
+            | Backend _ -> "neurons' interpreter: eager | fused | auto [auto]"
             | Threads _ -> "libtorch and OpenBLAS threads"
 
 /// Runs the command: prints test loss and accuracy, firing rates, neuron parameters and energy.
@@ -35,6 +38,7 @@ let run (args: ParseResults<EvalArgs>) (out: TextWriter) : int =
             LimitTest = args.GetResult(EvalArgs.Limit_Test, defaultValue = c.LimitTest)
             LimitTrain = 1
             Device = args.GetResult(EvalArgs.Device, defaultValue = c.Device)
+            Backend = (args.GetResult(EvalArgs.Backend, defaultValue = "auto")).Trim().ToLowerInvariant()
             Threads = args.GetResult(EvalArgs.Threads, defaultValue = c.Threads) }
     let e =
         try Trainer.evaluateCheckpoint path overrides ignore CancellationToken.None

@@ -4,6 +4,7 @@ open System
 open System.Text
 open System.Text.Json
 open SnnDsl.Core
+open SnnDsl.Backends
 
 /// The gradients file of `snn simulate --grads`.
 [<RequireQualifiedAccess>]

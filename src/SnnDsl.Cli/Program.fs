@@ -68,8 +68,9 @@ let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
         let error = (e.Message.Split('\n')[0]).Trim().Replace("ERROR: ", "")
         let syntax, command = syntaxFor argv
         fail ExitCode.UsageError $"snn: {error}\nUSAGE: {syntax}\nRun '{command} --help' for the options."
-    | UsageError message -> fail ExitCode.UsageError $"snn: {message}"
-    | DataError message -> fail ExitCode.DataError $"snn: {message}"
+    | :? SnnDsl.Core.SnnException as e when e.Kind = SnnDsl.Core.ErrorKind.Internal ->
+        fail ExitCode.InternalError $"snn: internal error: {e.Message}"
+    | :? SnnDsl.Core.SnnException as e -> fail (ExitCodes.ofKind e.Kind) $"snn: {e.Message}"
     | :? SnnDsl.Data.DataFileException as e -> fail ExitCode.DataError $"snn: {e.Message}"
     | :? SnnDsl.Data.DataDirectoryException as e -> fail ExitCode.DataError $"snn: {e.Message}"
     | :? SnnDsl.Data.DataLoaderException as e -> fail ExitCode.DataError $"snn: {e.Message}"

@@ -1,6 +1,7 @@
 /// `snn report`: an HTML page comparing training runs.
 module SnnDsl.Cli.ReportCommand
 
+open SnnDsl.Core
 open System.IO
 open Argu
 open SnnDsl.Training

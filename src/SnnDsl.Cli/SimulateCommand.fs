@@ -1,5 +1,5 @@
-/// `snn simulate`: runs a built-in neuron over an input CSV through the tensor interpreter (float64) and
-/// writes the trace, and optionally the spike-count gradients and a plot.
+/// `snn simulate`: runs a built-in neuron over an input CSV on float64 tensors (through the chosen backend)
+/// and writes the trace, and optionally the spike-count gradients and a plot.
 module SnnDsl.Cli.SimulateCommand
 
 open System
@@ -7,6 +7,7 @@ open System.Globalization
 open System.IO
 open Argu
 open SnnDsl.Core
+open SnnDsl.Backends
 open SnnDsl.Torch
 
 /// The arguments of `snn simulate`.
@@ -19,6 +20,7 @@ type SimulateArgs =
     | [<Mandatory; Unique>] Out of ``trace.csv``: string
     | [<Unique>] Grads of ``grads.json``: string
     | [<Unique>] Plot of ``trace.svg``: string
+    | [<Unique>] Backend of ``eager|fused|auto``: string
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -30,6 +32,7 @@ type SimulateArgs =
             | Out _ -> "write the trace as CSV: t,neuron,x,s,v and one column per further state"
             | Grads _ -> "write d(sum of spikes)/d(each learnable raw parameter) and d/d(each input) as JSON"
             | Plot _ -> "write an SVG of the membrane, threshold and spikes of up to 8 neurons, and a raster of all"
+            | Backend _ -> "eager | fused | auto: fused kernels where they apply, else eager [auto]"
 
 /// The neuron the arguments describe: the built-in, with the --param values and the --surrogate.
 let neuronOf (args: ParseResults<SimulateArgs>) : Neuron =
@@ -40,6 +43,7 @@ let neuronOf (args: ParseResults<SimulateArgs>) : Neuron =
 /// Runs the command; every output is computed before any file is written, then all are written atomically.
 let run (args: ParseResults<SimulateArgs>) (out: TextWriter) : int =
     let neuron = neuronOf args
+    let backend = args.TryGetResult SimulateArgs.Backend |> Option.map (Backend.parse >> Fail.orUsage) |> Option.defaultValue Backend.Auto
     let inputPath = args.GetResult SimulateArgs.Input
     let outputs =
         [ "trace", Some(args.GetResult SimulateArgs.Out)
@@ -53,7 +57,7 @@ let run (args: ParseResults<SimulateArgs>) (out: TextWriter) : int =
     let inputs = Csv.readInputs inputPath
     for what, path in outputs do
         AtomicFile.checkWritable what path
-    let sim = Simulation.run neuron inputs (args.Contains SimulateArgs.Grads)
+    let sim = Simulation.run backend neuron inputs (args.Contains SimulateArgs.Grads)
     let files =
         [ yield args.GetResult SimulateArgs.Out, Csv.trace sim
           match args.TryGetResult SimulateArgs.Grads, sim.Gradients with

@@ -2,6 +2,7 @@ namespace SnnDsl.Cli
 
 open System
 open SnnDsl.Core
+open SnnDsl.Backends
 open SnnDsl.Training
 
 /// The figure of `snn simulate --plot`: per neuron (up to 8) the membrane trace with its threshold and

@@ -1,6 +1,7 @@
 /// `snn train`: trains a model with a DSL neuron, writing metrics.jsonl, checkpoints and a report.
 module SnnDsl.Cli.TrainCommand
 
+open SnnDsl.Core
 open System
 open System.IO
 open System.Threading
@@ -34,6 +35,7 @@ type TrainArgs =
     | [<Unique>] Out of dir: string
     | Resume
     | [<Unique>] Device of device: string
+    | [<Unique>] Backend of ``eager|fused|auto``: string
     | [<Unique>] Threads of n: int
     | [<Unique>] Limit_Train of n: int
     | [<Unique>] Limit_Test of n: int
@@ -68,6 +70,7 @@ type TrainArgs =
             | Out _ -> $"run directory: metrics.jsonl, checkpoint.snnt, report.html [{d.OutDir}]"
             | Resume -> "continue the run in --out from its checkpoint, exactly where it stopped"
             | Device _ -> "cpu | cuda | cuda:N [cpu]"
+            | Backend _ -> $"neurons' interpreter: eager | fused | auto (fused where it applies, else eager) [{d.Backend}]"
             | Threads _ -> "libtorch and OpenBLAS threads [all cores]"
             | Limit_Train _ -> "use only N training samples (evenly spaced) [all]"
             | Limit_Test _ -> "use only N test samples [all]"
@@ -103,6 +106,7 @@ let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
         LimitTest = args.GetResult(TrainArgs.Limit_Test, defaultValue = d.LimitTest)
         Seed = args.GetResult(TrainArgs.Seed, defaultValue = d.Seed)
         Device = args.GetResult(TrainArgs.Device, defaultValue = d.Device)
+        Backend = (args.GetResult(TrainArgs.Backend, defaultValue = d.Backend)).Trim().ToLowerInvariant()
         Threads = args.GetResult(TrainArgs.Threads, defaultValue = d.Threads)
         CheckpointEvery = args.GetResult(TrainArgs.Checkpoint_Every, defaultValue = d.CheckpointEvery)
         OutDir = args.GetResult(TrainArgs.Out, defaultValue = d.OutDir) }

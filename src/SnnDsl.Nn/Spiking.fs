@@ -3,14 +3,17 @@ namespace SnnDsl.Nn
 open System
 open SnnDsl.Torch
 open SnnDsl.Core
+open SnnDsl.Backends
 
-/// A spiking layer driven by any DSL neuron over [T, N, ...]. The neuron's learnable parameters become
-/// trainable parameters of the model (one scalar per layer, one per channel or one per neuron, as the
+/// A spiking layer driven by any DSL neuron over [T, N, ...]: a thin shell over the neuron's step program,
+/// run by the chosen backend (fused kernels by default where they apply). The neuron's learnable parameters
+/// become trainable parameters of the model (one scalar per layer, one per channel or one per neuron, as the
 /// definition says), named "<layer>.<param>". State lives only inside a forward call: every batch starts
 /// from the neuron's initial state, so there is nothing to reset between batches.
-type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[]) as this =
+type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[], ?backend: Backend) as this =
     inherit Module()
-    let neuron = Neuron.check neuron
+    let mutable runner = NeuronRunner(neuron, defaultArg backend Backend.Auto)
+    let neuron = runner.Neuron
     let raw =
         [ for p in neuron.Params do
               if p.Learnable then
@@ -30,12 +33,16 @@ type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[]) as this
 
     member _.Neuron = neuron
     member _.Channels = channels
+    /// The backend that runs this layer's neuron (an execution choice: changing it keeps the parameters).
+    member _.Backend
+        with get () = runner.Backend
+        and set (b: Backend) = if b <> runner.Backend then runner <- NeuronRunner(neuron, b)
 
     /// Whether forward calls accumulate the firing rate (off during timing-critical training if wished).
     member val RecordFiring = true with get, set
 
     override this.Forward(x) =
-        let spikes, _ = TensorNeuron.run neuron raw None x
+        let spikes, _ = runner.Run(raw, None, x)
         if this.RecordFiring then
             use _ = Autograd.noGrad ()
             use s = spikes.Sum()

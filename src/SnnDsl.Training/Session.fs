@@ -86,7 +86,10 @@ module Session =
         Torch.manualSeed (uint64 config.Seed)
         let model =
             use _ = Module.CreateOn device
-            Models.create config.Model (fun ch -> SpikingLayer(neuron, ch) :> Module) input
+            let backend =
+                if String.IsNullOrEmpty config.Backend then SnnDsl.Backends.Backend.Auto
+                else SnnDsl.Backends.Backend.parse config.Backend |> Result.defaultWith fail
+            Models.create config.Model (fun ch -> new SpikingLayer(neuron, ch, backend = backend) :> Module) input
         let optimizer =
             new Optimizer(optimizerKind config, model.Parameters(), config.LearningRate, weightDecay = config.WeightDecay)
         { Config = config

@@ -38,6 +38,8 @@ type TrainConfig =
       LimitTest: int
       Seed: int64
       Device: string
+      /// eager | fused | auto: which tensor interpreter runs the neurons (null in older checkpoints: auto).
+      Backend: string
       Threads: int
       /// Batches between mid-epoch checkpoints (0: only at the end of each epoch).
       CheckpointEvery: int
@@ -71,6 +73,7 @@ module TrainConfig =
           LimitTest = 0
           Seed = 1L
           Device = "cpu"
+          Backend = "auto"
           Threads = 0
           CheckpointEvery = 50
           OutDir = "runs/default" }
@@ -95,4 +98,8 @@ module TrainConfig =
           if not (List.contains c.Schedule [ "cosine"; "step"; "constant" ]) then $"unknown schedule '{c.Schedule}'; valid schedules: cosine, step, constant"
           if c.LimitTrain < 0 || c.LimitTest < 0 then "--limit-train and --limit-test must be >= 0"
           if c.Threads < 0 then $"--threads must be >= 0, got {c.Threads}"
+          if not (String.IsNullOrEmpty c.Backend) then
+              match SnnDsl.Backends.Backend.parse c.Backend with
+              | Ok _ -> ()
+              | Error e -> e
           if c.CheckpointEvery < 0 then "--checkpoint-every must be >= 0" ]

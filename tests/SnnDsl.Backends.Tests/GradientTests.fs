@@ -1,5 +1,6 @@
-/// libtorch autograd through the tensor interpreter equals the oracle's forward-mode gradients.
-module SnnDsl.Core.TensorTests.GradientTests
+/// Autograd through every interpreter (libtorch's for eager, the derived backward for fused) equals the
+/// oracle's forward-mode gradients.
+module SnnDsl.Backends.Tests.GradientTests
 
 open Xunit
 open FsCheck
@@ -7,9 +8,10 @@ open FsCheck.FSharp
 open SnnDsl.Core
 open SnnDsl.Core.Tests
 open SnnDsl.Core.Tests.Generators
-open SnnDsl.Core.TensorTests.Tensors
-open SnnDsl.Core.TensorTests.OracleAgreementTests
+open SnnDsl.Backends.Tests.Tensors
+open SnnDsl.Backends.Tests.OracleAgreementTests
 open SnnDsl.Torch
+open SnnDsl.Backends
 
 let private tol = 1e-9
 
@@ -17,13 +19,13 @@ let private near what (e: float) (a: float) =
     if not (Law.near (tol * max 1.0 (abs e)) e a) then failwith $"{what}: oracle %.17g{e}, autograd %.17g{a}"
 
 /// d(sum of spikes)/d(raw parameters given as tensors) and d/d(inputs) by backward, against Oracle.gradients.
-let expectOracleGradients ((n: Neuron, raw: Map<string, float>), (defined: Neuron, tensors: Map<string, float>), x: float[,]) =
+let expectOracleGradientsWith (interp: ITensorInterpreter) ((n: Neuron, raw: Map<string, float>), (defined: Neuron, tensors: Map<string, float>), x: float[,]) =
     let expected = Oracle.gradients n raw x
     use scope = new TensorScope()
     let pars = tensors |> Map.map (fun _ v -> let t = scalar v in t.RequiresGrad <- true; t)
     let xt = ofArray2 x
     xt.RequiresGrad <- true
-    let spikes, _ = TensorNeuron.run defined pars None xt
+    let spikes, _ = interp.Run(programFor defined tensors, pars, None, xt)
     let total = spikes.Sum()
     if total.ToScalar() <> expected.SpikeCount then
         failwith $"spike count: oracle {expected.SpikeCount}, tensor {total.ToScalar()}"
@@ -41,6 +43,9 @@ let expectOracleGradients ((n: Neuron, raw: Map<string, float>), (defined: Neuro
         let g = match gradOf p with Some g -> g[0] | None -> 0.0
         near $"d/d{name}" expected.Params[name] g
 
+/// The same through the eager interpreter.
+let expectOracleGradients cases = expectOracleGradientsWith Interpreters.eager cases
+
 /// The learnable parameters as tensors, the fixed options written into the definition.
 let private learnablesAsTensors (n: Neuron, raw: Map<string, float>) =
     let learnable name = n.Params |> List.exists (fun p -> p.Name = name && p.Learnable)
@@ -48,37 +53,42 @@ let private learnablesAsTensors (n: Neuron, raw: Map<string, float>) =
         raw |> Map.fold (fun n k v -> if learnable k then n else (match Neuron.withParam k v n with Ok n -> n | Error e -> failwith e)) n
     defined, raw |> Map.filter (fun k _ -> learnable k)
 
-[<Fact>]
-let ``autograd through every built-in equals the oracle's forward-mode gradients for learnable parameters and inputs`` () =
+[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
+let ``autograd through every built-in equals the oracle's forward-mode gradients for learnable parameters and inputs`` (interp: string) =
     let cases =
         gen {
             let! nr = builtinWithParams
             let! x = inputs 16 4 3.0
             return nr, learnablesAsTensors nr, x
         }
-    Law.checkAsserts cases expectOracleGradients
+    Law.checkAsserts cases (expectOracleGradientsWith (interpreter interp))
 
-[<Fact>]
-let ``autograd through every built-in equals the oracle when every parameter is a tensor`` () =
+[<Theory; InlineData("eager"); InlineData("fused"); InlineData("fused-interpreted")>]
+let ``autograd through every built-in equals the oracle when every parameter is a tensor`` (interp: string) =
     let cases =
         gen {
-            let! nr = builtinWithParams
+            let! nr = if interp = "fused" then compiledBuiltinWithParams else builtinWithParams
             let! x = inputs 16 4 3.0
             return nr, (fst nr, snd nr), x
         }
-    Law.checkAsserts cases expectOracleGradients
+    Law.checkAsserts cases (expectOracleGradientsWith (interpreter interp))
+
+let private randomGradientCases =
+    gen {
+        let! n = neuron everything
+        let! raw = rawParams n
+        let! split = split (n, raw)
+        let! x = inputs 10 3 3.0
+        return (n, raw), split, x
+    }
+
+[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
+let ``autograd through random neuron definitions equals the oracle's forward-mode gradients`` (interp: string) =
+    Law.checkAsserts randomGradientCases (expectOracleGradientsWith (interpreter interp))
 
 [<Fact>]
-let ``autograd through random neuron definitions equals the oracle's forward-mode gradients`` () =
-    let cases =
-        gen {
-            let! n = neuron everything
-            let! raw = rawParams n
-            let! split = split (n, raw)
-            let! x = inputs 10 3 3.0
-            return (n, raw), split, x
-        }
-    Law.checkAsserts cases expectOracleGradients
+let ``the derived backward of random neurons in compiled fused kernels equals forward mode (a bounded sample)`` () =
+    Law.checkAssertsOn 6 randomGradientCases (expectOracleGradientsWith Interpreters.fused)
 
 [<Fact>]
 let ``the gradient cases exercise nonzero surrogate gradients`` () =
@@ -98,8 +108,8 @@ let private tie (op: BinaryOp) (left: Expr) (right: Expr) : Neuron =
       Bindings = [ { Name = "h"; Expr = Binary(op, left, right) }; { Name = "S"; Expr = Spike(Surrogate.Triangle 4.0, Ref "h") } ]
       Updates = [ { Name = "V"; Expr = Ref "h" } ]; Output = "S" }
 
-[<Fact>]
-let ``min and max ties send the gradient to the left operand, as in the oracle`` () =
+[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
+let ``min and max ties send the gradient to the left operand, as in the oracle`` (interp: string) =
     // At X = 1 and p = 1: X * 2 - 1 = 1 = X and p * X = X; each pair ties with different derivatives.
     let x = array2D [ [ 1.0; 1.0 ] ]
     for op in [ BinaryOp.Min; BinaryOp.Max ] do
@@ -111,4 +121,4 @@ let ``min and max ties send the gradient to the left operand, as in the oracle``
               Input, Const 1.0
               Const 1.0, Input ] do
             let n = tie op left right
-            expectOracleGradients ((n, Map [ "p", 1.0 ]), (n, Map [ "p", 1.0 ]), x)
+            expectOracleGradientsWith (interpreter interp) ((n, Map [ "p", 1.0 ]), (n, Map [ "p", 1.0 ]), x)

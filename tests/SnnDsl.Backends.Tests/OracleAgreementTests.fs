@@ -1,5 +1,5 @@
-/// The tensor interpreter on float64 tensors computes what the scalar oracle computes.
-module SnnDsl.Core.TensorTests.OracleAgreementTests
+/// Every tensor interpreter on float64 tensors computes what the scalar oracle computes.
+module SnnDsl.Backends.Tests.OracleAgreementTests
 
 open Xunit
 open FsCheck
@@ -7,7 +7,8 @@ open FsCheck.FSharp
 open SnnDsl.Core
 open SnnDsl.Core.Tests
 open SnnDsl.Core.Tests.Generators
-open SnnDsl.Core.TensorTests.Tensors
+open SnnDsl.Backends
+open SnnDsl.Backends.Tests.Tensors
 
 /// A raw value in a range that makes sense for a built-in parameter of this name.
 let rawFor (name: string) =
@@ -20,17 +21,36 @@ let rawFor (name: string) =
     | "scale" -> floatIn 0.0 3.0
     | _ -> floatIn -2.0 2.0
 
+/// Random raw values for every parameter of a neuron (fixed options too).
+let builtinValues (n: Neuron) =
+    n.Params |> List.map (fun p -> rawFor p.Name |> Gen.map (fun v -> p.Name, v)) |> Gen.sequenceToList |> Gen.map Map.ofList
+
 /// A built-in, a random raw value for every parameter (fixed options too) and a random surrogate.
 let builtinWithParams: Gen<Neuron * Map<string, float>> =
     gen {
         let! n = builtin
         let! s = surrogate
-        let! values = n.Params |> List.map (fun p -> rawFor p.Name |> Gen.map (fun v -> p.Name, v)) |> Gen.sequenceToList
-        return Neuron.withSurrogate s n, Map.ofList values
+        let! values = builtinValues n
+        return Neuron.withSurrogate s n, values
+    }
+
+/// The built-ins a compiled kernel is tested on, a bounded set of programs (one compiler run each): every
+/// built-in with its own surrogate, and leaky LIF with each of the other surrogates at its default.
+let compiledBuiltins: Neuron list =
+    Builtins.all
+    @ [ for _, s in Surrogate.all |> List.tail -> Neuron.withSurrogate s Builtins.leakyLif |> fun n -> { n with Name = $"leaky-lif-{fst (Surrogate.describe s)}" } ]
+
+/// A compiled-kernel case: a built-in of `compiledBuiltins` with every parameter given as a tensor, so
+/// random values do not make new programs.
+let compiledBuiltinWithParams: Gen<Neuron * Map<string, float>> =
+    gen {
+        let! n = Gen.elements compiledBuiltins
+        let! values = builtinValues n
+        return n, values
     }
 
 /// Splits raw values into those given to the interpreter as tensors and those written into the
-/// definition with Neuron.withParam (which the interpreter then reads as plain numbers, like the CLI).
+/// definition with Neuron.withParam (which the interpreter then folds in as constants, like the CLI).
 let split (n: Neuron, raw: Map<string, float>) : Gen<Neuron * Map<string, float>> =
     gen {
         let! asTensor = Gen.listOfLength raw.Count (Gen.elements [ true; false ])
@@ -42,40 +62,46 @@ let split (n: Neuron, raw: Map<string, float>) : Gen<Neuron * Map<string, float>
         return defined, chosen |> List.filter snd |> List.map fst |> Map.ofList
     }
 
+/// Built-in cases for an interpreter: random surrogates and split parameters, except for the compiled
+/// kernels (every parameter a tensor, a bounded set of programs).
+let builtinCases (interp: string) : Gen<(Neuron * Map<string, float>) * (Neuron * Map<string, float>)> =
+    if interp = "fused" then compiledBuiltinWithParams |> Gen.map (fun nr -> nr, nr)
+    else builtinWithParams |> Gen.bind (fun nr -> split nr |> Gen.map (fun s -> nr, s))
+
 /// Tensor run (split parameters) against the oracle run (all raw values given).
-let agree (tol: float) ((n: Neuron, raw: Map<string, float>), (defined: Neuron, tensors: Map<string, float>), x: float[,]) =
-    expectSameTrace tol (Oracle.run n raw x) (tensorRun defined tensors x)
+let agree (interp: ITensorInterpreter) (tol: float) ((n: Neuron, raw: Map<string, float>), (defined: Neuron, tensors: Map<string, float>), x: float[,]) =
+    expectSameTrace tol (Oracle.run n raw x) (tensorRunWith interp defined tensors x)
 
-[<Fact>]
-let ``every built-in on tensors equals the oracle: spikes exactly, states and bindings to 1e-12`` () =
-    let cases =
-        gen {
-            let! nr = builtinWithParams
-            let! split = split nr
-            let! x = inputs 20 5 3.0
-            return nr, split, x
-        }
-    Law.checkAsserts cases (agree 1e-12)
+[<Theory; InlineData("eager"); InlineData("fused"); InlineData("fused-interpreted")>]
+let ``every built-in on tensors equals the oracle: spikes exactly, states and bindings to 1e-12`` (interp: string) =
+    let cases = Gen.zip (builtinCases interp) (inputs 20 5 3.0) |> Gen.map (fun ((a, b), x) -> a, b, x)
+    Law.checkAsserts cases (agree (interpreter interp) 1e-12)
 
-[<Fact>]
-let ``every built-in agrees with the oracle at its default parameters`` () =
+[<Theory; InlineData("eager"); InlineData("fused"); InlineData("fused-interpreted")>]
+let ``every built-in agrees with the oracle at its default parameters`` (interp: string) =
     Law.checkAsserts (Gen.zip builtin (inputs 20 5 3.0)) (fun (n, x) ->
-        expectSameTrace 1e-12 (Oracle.run n Map.empty x) (tensorRun n Map.empty x))
+        expectSameTrace 1e-12 (Oracle.run n Map.empty x) (tensorRunWith (interpreter interp) n Map.empty x))
+
+/// A random neuron, random raw values, and the split of those values between tensors and the definition.
+let randomCases =
+    gen {
+        let! n = neuron everything
+        let! raw = rawParams n
+        let! split = split (n, raw)
+        let! x = inputs 12 4 3.0
+        return (n, raw), split, x
+    }
+
+[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
+let ``random neuron definitions on tensors equal the oracle: spikes exactly, states and bindings to 1e-12`` (interp: string) =
+    Law.checkAsserts randomCases (agree (interpreter interp) 1e-12)
 
 [<Fact>]
-let ``random neuron definitions on tensors equal the oracle: spikes exactly, states and bindings to 1e-12`` () =
-    let cases =
-        gen {
-            let! n = neuron everything
-            let! raw = rawParams n
-            let! split = split (n, raw)
-            let! x = inputs 12 4 3.0
-            return (n, raw), split, x
-        }
-    Law.checkAsserts cases (agree 1e-12)
+let ``random neuron definitions in compiled fused kernels equal the oracle (a bounded sample, one compile each)`` () =
+    Law.checkAssertsOn 6 randomCases (agree Interpreters.fused 1e-12)
 
-[<Fact>]
-let ``a single tensor step returns the oracle's spike, state and bindings`` () =
+[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
+let ``a single tensor step from a given state returns the oracle's spike, state and bindings`` (interp: string) =
     let cases =
         gen {
             let! n = neuron everything
@@ -87,12 +113,13 @@ let ``a single tensor step returns the oracle's spike, state and bindings`` () =
     Law.checkAsserts cases (fun (n, raw, state, x) ->
         use scope = new SnnDsl.Torch.TensorScope()
         let expected = Oracle.step n raw state x
-        let xt = SnnDsl.Torch.Tensor.FromArray [| x |]
+        let xt = SnnDsl.Torch.Tensor.FromArray([| x |], [| 1; 1 |])
         let tensorState = state |> Map.map (fun _ v -> TValue.Tensor(SnnDsl.Torch.Tensor.FromArray [| v |]))
-        let got = TensorNeuron.step n (TensorNeuron.effective n (rawTensors raw) 1) tensorState xt
-        let one (v: TValue) = (valueAt xt v)[0]
+        let p = programFor n raw
+        let spikes, next = (interpreter interp).Run(p, rawTensors raw, Some tensorState, xt)
         let near what (e: float) (a: float) =
             if not (Law.near (1e-12 * max 1.0 (abs e)) e a) then failwith $"{what}: oracle %.17g{e}, tensor %.17g{a}"
-        if (elements got.Spike)[0] <> expected.Spike then failwith $"spike: oracle {expected.Spike}, tensor {(elements got.Spike)[0]}"
-        for KeyValue(k, v) in expected.State do near $"state {k}" v (one got.State[k])
-        for KeyValue(k, v) in expected.Values do near $"binding {k}" v (one got.Values[k]))
+        if (elements spikes)[0] <> expected.Spike then failwith $"spike: oracle {expected.Spike}, tensor {(elements spikes)[0]}"
+        for KeyValue(k, v) in expected.State do
+            let got = valueAt (xt.Select(0, 0)) next[k]
+            near $"state {k}" v got[0])

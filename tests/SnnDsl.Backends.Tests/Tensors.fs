@@ -1,10 +1,24 @@
-/// Moving values between float arrays, float64 tensors and the two interpreters, and the assertions
-/// every comparison with the oracle uses.
-module SnnDsl.Core.TensorTests.Tensors
+/// Moving values between float arrays, float64 tensors and the interpreters, and the assertions every
+/// comparison with the oracle uses. Laws run on each interpreter by name: "eager", "fused" (a kernel
+/// compiled per program) and "fused-interpreted" (the one interpreting kernel).
+module SnnDsl.Backends.Tests.Tensors
 
 open SnnDsl.Core
 open SnnDsl.Core.Tests
 open SnnDsl.Torch
+open SnnDsl.Backends
+
+/// The interpreter with this name.
+let interpreter (name: string) : ITensorInterpreter =
+    match name with
+    | "eager" -> Interpreters.eager
+    | "fused" -> Interpreters.fused
+    | "fused-interpreted" -> Interpreters.fusedInterpreted
+    | other -> failwith $"no interpreter '{other}'"
+
+/// The program an interpreter runs for these tensors: learnable parameters and every parameter given as a
+/// tensor stay runtime inputs, the other options fold in.
+let programFor (n: Neuron) (raw: Map<string, 'a>) = Program.lower (fun p -> p.Learnable || raw.ContainsKey p.Name) n
 
 /// A float64 tensor [T, N] holding a [T, N] array.
 let ofArray2 (a: float[,]) = Tensor.FromArray2D a
@@ -12,8 +26,8 @@ let ofArray2 (a: float[,]) = Tensor.FromArray2D a
 /// A 0-d float64 tensor.
 let scalar (v: float) = Tensor.Scalar(v, DType.Float64)
 
-/// The elements of a float64 tensor of any shape, row-major.
-let elements (t: Tensor) : float[] = t.ToArray<float>()
+/// The elements of a tensor of any shape, row-major, as float64.
+let elements (t: Tensor) : float[] = (if t.DType = DType.Float64 then t else t.To(DType.Float64)).ToArray<float>()
 
 /// A float64 tensor [T, N] as an array.
 let toArray2 (t: Tensor) : float[,] =
@@ -25,24 +39,23 @@ let toArray2 (t: Tensor) : float[,] =
 /// Every raw parameter of the map as a 0-d float64 tensor (the oracle's one scalar per parameter).
 let rawTensors (raw: Map<string, float>) : Map<string, Tensor> = raw |> Map.map (fun _ v -> scalar v)
 
-/// A per-step value [N] (a number is broadcast) as floats.
-let valueAt (like: Tensor) (v: TValue) = elements (TensorNeuron.materialize like v)
+/// A state value (a number is broadcast) as floats, shaped like `like`.
+let valueAt (like: Tensor) (v: TValue) = elements (Eager.materialize like v)
 
-/// A trace of the tensor interpreter as [T, N] tables, shaped like the oracle's Trace.
-let traceTables (n: Neuron) (x: Tensor) (steps: TensorStep[]) : Trace =
-    let xs = x.Unbind(0)
-    let table (pick: int -> float[]) =
-        let rows = Array.init steps.Length pick
-        Array2D.init steps.Length (Array.length rows[0]) (fun t j -> rows[t][j])
-    { Spikes = table (fun t -> elements steps[t].Spike)
-      States = n.States |> List.map (fun s -> s.Name, table (fun t -> valueAt xs[t] steps[t].State[s.Name])) |> Map.ofList
-      Values = n.Bindings |> List.map (fun b -> b.Name, table (fun t -> valueAt xs[t] steps[t].Values[b.Name])) |> Map.ofList }
+/// A recorded run [T, N] as the oracle's Trace.
+let traceTables (tr: TensorTrace) : Trace =
+    { Spikes = toArray2 tr.Spikes
+      States = tr.States |> List.map (fun (name, t) -> name, toArray2 t) |> Map.ofList
+      Values = tr.Values |> List.map (fun (name, t) -> name, toArray2 t) |> Map.ofList }
 
-/// Runs the tensor interpreter on inputs [T, N] with every raw parameter given as a 0-d tensor.
-let tensorRun (n: Neuron) (raw: Map<string, float>) (x: float[,]) : Trace =
+/// Runs an interpreter on inputs [T, N] with every raw parameter in `raw` given as a 0-d tensor.
+let tensorRunWith (interp: ITensorInterpreter) (n: Neuron) (raw: Map<string, float>) (x: float[,]) : Trace =
     use scope = new TensorScope()
     let xt = ofArray2 x
-    traceTables n xt (TensorNeuron.trace n (rawTensors raw) xt)
+    traceTables (interp.Trace(programFor n raw, rawTensors raw, None, xt))
+
+/// Runs the eager interpreter on inputs [T, N] with every raw parameter given as a 0-d tensor.
+let tensorRun (n: Neuron) (raw: Map<string, float>) (x: float[,]) : Trace = tensorRunWith Interpreters.eager n raw x
 
 /// Fails with the first [T, N] cell where the tables differ by more than tol * max(1, |expected|)
 /// (tol 0: exact equality).

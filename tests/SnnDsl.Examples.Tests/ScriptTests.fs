@@ -44,7 +44,7 @@ let private checks: Map<string, Outcome -> string -> unit> =
           fun o _ ->
               matches "^    theta = 2 \\* vth$" o |> ignore
               matches "^spike count 2; d/d vth_raw = -1\\.296382; d/d decay = 1\\.845054$" o |> ignore
-              matches "^libtorch tensors give the oracle's spikes" o |> ignore
+              matches "^libtorch tensors \\(fused backend\\) give the oracle's spikes" o |> ignore
           "simulate-and-plot.fsx",
           fun o out ->
               for name in [ "lif"; "da-lif"; "ar-lif" ] do

@@ -6,6 +6,7 @@ open Xunit
 open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Core
+open SnnDsl.Backends
 open SnnDsl.Nn
 open SnnDsl.Nn.Tests.Helpers
 
@@ -18,15 +19,30 @@ let private rawOf (layer: SpikingLayer) = layer.NamedParameters() |> Map.ofList
 /// One learnable parameter of the layer.
 let private param (layer: SpikingLayer) (name: string) = (rawOf layer)[name]
 
+/// The eager interpreter's run of a neuron's step program.
+let private eagerRun (n: Neuron) raw x = Eager.run (Program.lower Program.learnable n) raw None x
+
 [<Fact>]
-let ``SpikingLayer with every built-in neuron equals TensorNeuron.run`` () =
+let ``SpikingLayer with every built-in neuron and the eager backend equals the eager interpreter's run`` () =
     use _ = new TensorScope()
     let x = tensor [| 6; 2; 3; 2; 2 |] (gaussian 20 (6 * 2 * 3 * 4) |> Array.map (fun v -> 1.2 * v + 0.4))
     for neuron in Builtins.all do
-        use layer = new SpikingLayer(neuron, 3)
-        let expected, _ = TensorNeuron.run neuron (rawOf layer) None x
+        use layer = new SpikingLayer(neuron, 3, backend = Backend.Eager)
+        let expected, _ = eagerRun neuron (rawOf layer) x
         let actual = layer.Forward x
-        Assert.True((values expected = values actual), $"{neuron.Name}: the layer's spikes differ from TensorNeuron.run")
+        Assert.True((values expected = values actual), $"{neuron.Name}: the layer's spikes differ from the eager run")
+
+[<Fact>]
+let ``SpikingLayer runs fused kernels by default, and they fire where the eager run fires`` () =
+    use _ = new TensorScope()
+    let x = tensor [| 6; 2; 3; 2; 2 |] (gaussian 21 (6 * 2 * 3 * 4) |> Array.map (fun v -> 1.2 * v + 0.4))
+    for neuron in Builtins.all do
+        use layer = new SpikingLayer(neuron, 3)
+        Assert.Equal(Backend.Auto, layer.Backend)
+        let expected, _ = eagerRun neuron (rawOf layer) x
+        // float32 kernels round like libtorch to within an ulp or two: spikes differ only at a near-tie.
+        let disagree = Array.map2 (<>) (values expected) (values (layer.Forward x)) |> Array.filter id |> Array.length
+        Assert.True((disagree = 0), $"{neuron.Name}: {disagree} spikes differ from the eager run")
 
 /// Runs a per-neuron recurrence over x [T, rest]: step (state, x_t) -> (H - theta, spike, state').
 let private simulate (steps: int) (x: float[]) (init: 's) (step: 's -> float -> float * float * 's) =
@@ -263,5 +279,6 @@ let ``a per-neuron parameter takes the layer's per-sample shape, which must be g
     Assert.Equal<int[]>([| 3; 2; 2 |], (param layer "beta").Shape)
     use _ = new TensorScope()
     let x = tensor [| 2; 4; 3; 2; 2 |] (gaussian 35 96 |> Array.map (fun v -> v + 1.0))
-    let expected, _ = TensorNeuron.run perNeuron (rawOf layer) None x
+    let expected, _ = eagerRun perNeuron (rawOf layer) x
+    layer.Backend <- Backend.Eager
     Assert.Equal<float[]>(values expected, values (layer.Forward x))

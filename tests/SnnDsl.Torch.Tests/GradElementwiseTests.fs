@@ -5,6 +5,7 @@ module SnnDsl.Torch.Tests.GradElementwiseTests
 open System
 open Xunit
 open SnnDsl.Torch
+open SnnDsl.Core
 open SnnDsl.Torch.Tests.Helpers
 open SnnDsl.Torch.Tests.FiniteDiff
 

@@ -5,6 +5,7 @@ open System
 open System.IO
 open Xunit
 open SnnDsl.Torch
+open SnnDsl.Core
 open SnnDsl.Torch.Tests.Helpers
 
 /// Resident set size of this process in bytes (VmRSS of /proc/self/status), after a full collection.

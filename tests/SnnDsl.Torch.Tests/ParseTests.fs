@@ -6,6 +6,7 @@ open System.Globalization
 open Xunit
 open FsCheck.FSharp
 open SnnDsl.Torch
+open SnnDsl.Core
 open SnnDsl.Torch.Tests.Helpers
 
 [<Fact>]

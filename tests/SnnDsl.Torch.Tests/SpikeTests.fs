@@ -6,6 +6,7 @@ open System
 open Xunit
 open FsCheck.FSharp
 open SnnDsl.Torch
+open SnnDsl.Core
 open SnnDsl.Torch.Tests.Helpers
 
 /// SPEC section 4, dS/dx at x = V - threshold.
@@ -130,10 +131,10 @@ let ``backward in float32 is the SPEC surrogate derivative to single precision``
             failwith $"{s}: {e.Message}"
 
 [<Fact>]
-let ``Surrogate.derivative agrees with the SPEC formulas`` () =
+let ``Ops.surrogateDerivative agrees with the SPEC formulas`` () =
     for s in surrogates do
         let xs = Array.append (grid64 s) (uniform (Random 4) 200 -4.0 4.0)
-        assertClose 1e-12 1e-14 (Array.map (specDerivative s) xs) (Array.map (Surrogate.derivative s) xs)
+        assertClose 1e-12 1e-14 (Array.map (specDerivative s) xs) (Array.map (Ops.surrogateDerivative s) xs)
         Assert.Equal<float>(xs |> Array.map (fun x -> if x >= 0.0 then 1.0 else 0.0), Array.map Surrogate.heaviside xs)
 
 [<Fact>]
