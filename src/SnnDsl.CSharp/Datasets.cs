@@ -35,6 +35,12 @@ public sealed class Dataset
     /// <summary>True for event data ([T, C, H, W] samples, time first).</summary>
     public bool IsTemporal => Core.IsTemporal;
 
+    /// <summary>
+    /// For event datasets, where the integrated frames came from: reused from the frame cache (no event parsed),
+    /// integrated now and cached, or integrated in memory; null for other datasets.
+    /// </summary>
+    public string? FrameSource => Core is FrameDataset f ? f.Source.ToString() : null;
+
     /// <summary>Sample <paramref name="index"/> as the model sees it (normalised where the dataset does so).</summary>
     public float[] GetSample(int index) => Core.Sample(CheckIndex(index));
 
@@ -53,14 +59,50 @@ public sealed class Dataset
 /// <param name="Test">The test split.</param>
 public sealed record TrainTestData(Dataset Train, Dataset Test);
 
+/// <summary>How the events of a sample are divided among its frames (SpikingJelly's split_by).</summary>
+public enum EventSplit
+{
+    /// <summary>Equal event counts; the last frame also takes the remainder.</summary>
+    Number,
+    /// <summary>Equal time windows of (t_last - t_first) / T; the last frame also takes the remainder.</summary>
+    Time,
+}
+
+/// <summary>How CIFAR10-DVS, which ships no split, is divided into train and test.</summary>
+public enum Cifar10DvsSplit
+{
+    /// <summary>The papers' split: recordings 0..99 of each class are the test set.</summary>
+    Paper,
+    /// <summary>SpikingJelly's 9:1 split in file-name order.</summary>
+    NineToOne,
+}
+
 /// <summary>Options for loading datasets; each dataset reads the ones that concern it.</summary>
 public sealed class DatasetOptions
 {
     /// <summary>Normalise CIFAR pixels with the usual per-channel mean and std (default true; MNIST-style sets stay in [0, 1]).</summary>
     public bool Normalize { get; set; } = true;
 
-    /// <summary>Number of frames T of event datasets (N-MNIST); default 10.</summary>
+    /// <summary>Number of frames T of event datasets (N-MNIST, CIFAR10-DVS, DVS128 Gesture, SHD, SSC); default 10.</summary>
     public int Frames { get; set; } = 10;
+
+    /// <summary>How events are divided among the frames (default by number).</summary>
+    public EventSplit SplitBy { get; set; } = EventSplit.Number;
+
+    /// <summary>Fixed-duration windows of this many microseconds instead of <see cref="SplitBy"/>; null (default) uses SplitBy.</summary>
+    public long? WindowMicroseconds { get; set; }
+
+    /// <summary>Resize event-camera frames to this side (e.g. 48 for VGGSNN); 0 (default) keeps the sensor's size.</summary>
+    public int Resize { get; set; }
+
+    /// <summary>The frame cache folder; null (default) uses $SNNDSL_CACHE or ~/.cache/snndsl/frames.</summary>
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>Read and write the frame cache (default true); false integrates the frames in memory.</summary>
+    public bool UseCache { get; set; } = true;
+
+    /// <summary>How CIFAR10-DVS is split (default: the papers' split).</summary>
+    public Cifar10DvsSplit Cifar10DvsSplit { get; set; } = Cifar10DvsSplit.Paper;
 
     /// <summary>Samples of the synthetic training split (default 2,000).</summary>
     public int SyntheticTrainCount { get; set; } = SnnDsl.Data.Synthetic.DefaultTrainCount;
@@ -76,8 +118,14 @@ public sealed class DatasetOptions
         Guard.Positive(Frames, nameof(Frames));
         Guard.NotNegative(SyntheticTrainCount, nameof(SyntheticTrainCount));
         Guard.NotNegative(SyntheticTestCount, nameof(SyntheticTestCount));
-        var d = SnnDsl.Data.DatasetOptions.Default;
-        return new SnnDsl.Data.DatasetOptions(Normalize, Frames, d.SplitBy, SyntheticTrainCount, SyntheticTestCount, SyntheticSeed);
+        Guard.NotNegative(Resize, nameof(Resize));
+        if (WindowMicroseconds is <= 0)
+            throw new ArgumentOutOfRangeException(nameof(WindowMicroseconds), WindowMicroseconds, "the window must be positive");
+        var split = WindowMicroseconds is { } us ? SnnDsl.Data.SplitBy.NewDuration(us)
+            : SplitBy == EventSplit.Time ? SnnDsl.Data.SplitBy.Time : SnnDsl.Data.SplitBy.Number;
+        var cifarSplit = Cifar10DvsSplit == Cifar10DvsSplit.NineToOne ? SnnDsl.Data.Cifar10DvsSplit.NineToOne : SnnDsl.Data.Cifar10DvsSplit.Paper;
+        return new SnnDsl.Data.DatasetOptions(Normalize, Frames, split, SyntheticTrainCount, SyntheticTestCount, SyntheticSeed,
+            Resize, CacheDirectory ?? "", !UseCache, cifarSplit);
     }
 }
 
@@ -88,7 +136,10 @@ public sealed class DatasetException : IOException
     public DatasetException(string message, Exception? inner = null) : base(message, inner) { }
 }
 
-/// <summary>Datasets by name: synthetic (embedded, no files), mnist, fashion-mnist, cifar10, cifar100, nmnist.</summary>
+/// <summary>
+/// Datasets by name: synthetic (embedded, no files), mnist, fashion-mnist, cifar10, cifar100, and the event
+/// datasets nmnist, cifar10-dvs, dvs-gesture, shd and ssc (integrated into frames once, through the frame cache).
+/// </summary>
 public static class Datasets
 {
     /// <summary>The valid dataset names.</summary>

@@ -192,6 +192,11 @@ public sealed class Trainer : IDisposable
             WarmupEpochs = o.WarmupEpochs,
             ClipGradNorm = o.ClipGradNorm,
             Augment = o.Augment,
+            SplitBy = "number",
+            Resize = 0,
+            CacheDir = "",
+            NoCache = false,
+            DataSplit = "paper",
             LimitTrain = o.LimitTrain,
             LimitTest = o.LimitTest,
             Seed = o.Seed,
@@ -207,7 +212,10 @@ public sealed class Trainer : IDisposable
             _ => FLoss.NewMeanOutputCrossEntropy(o.LabelSmoothing),
         };
         var d = LoaderOptions.Default;
-        var augmentation = o.Augment && !train.IsTemporal ? FSharpInterop.Some(Augmentation.Standard) : FSharpInterop.None<Augmentation>();
+        var augmentation = !o.Augment ? FSharpInterop.None<Augmentation>()
+            : !train.IsTemporal ? FSharpInterop.Some(Augmentation.Standard)
+            : train.SampleShape[2] > 1 ? FSharpInterop.Some(Augmentation.Events)
+            : FSharpInterop.None<Augmentation>();
         var trainLoader = new DataLoader(train.Core, new LoaderOptions(o.BatchSize, true, o.Seed, false, Limit(o.LimitTrain),
             augmentation, d.Prefetch, d.Workers, FSharpInterop.Some(device)));
         var testLoader = new DataLoader(test.Core, new LoaderOptions(o.BatchSize, false, 0L, false, Limit(o.LimitTest),

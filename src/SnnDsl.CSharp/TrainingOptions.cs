@@ -83,7 +83,7 @@ public sealed class TrainingOptions
     /// <summary>Clip the gradient norm to this value; 0 disables clipping.</summary>
     public double ClipGradNorm { get; set; }
 
-    /// <summary>Random crops, flips and erasing of training images.</summary>
+    /// <summary>Random crops and flips of training images; flip, roll, rotation and shear of event-camera frames.</summary>
     public bool Augment { get; set; }
 
     /// <summary>Use only this many training samples (evenly spaced); 0 uses all.</summary>

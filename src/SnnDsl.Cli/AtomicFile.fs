@@ -39,3 +39,17 @@ module AtomicFile =
             for _, _, temp in pending do
                 if File.Exists temp then
                     try File.Delete temp with _ -> ()
+
+    /// Writes bytes to path through a temporary file beside it, renamed into place once complete.
+    let writeBytes (path: string) (bytes: byte[]) =
+        let full = Path.GetFullPath path
+        let temp = Path.Combine(Path.GetDirectoryName full, $".{Path.GetFileName full}.{Guid.NewGuid():N}.tmp")
+        try
+            try
+                File.WriteAllBytes(temp, bytes)
+                File.Move(temp, full, true)
+            with
+            | :? IOException | :? UnauthorizedAccessException as e -> Fail.data $"cannot write '{path}': {e.Message}"
+        finally
+            if File.Exists temp then
+                try File.Delete temp with _ -> ()

@@ -10,6 +10,7 @@ open SnnDsl.Cli.SimulateCommand
 open SnnDsl.Cli.TrainCommand
 open SnnDsl.Cli.EvalCommand
 open SnnDsl.Cli.ReportCommand
+open SnnDsl.Cli.EventsCommand
 
 /// The subcommands of `snn`.
 [<RequireQualifiedAccess>]
@@ -19,6 +20,7 @@ type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArgs>
     | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
+    | [<CliPrefix(CliPrefix.None)>] Events of ParseResults<EventsArgs>
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -28,6 +30,7 @@ type SnnArgs =
             | Train _ -> "train a spiking network (default: small conv net, DA-LIF, embedded synthetic data)"
             | Eval _ -> "evaluate a checkpoint on its test set"
             | Report _ -> "write an HTML report comparing training runs"
+            | Events _ -> "show what an event file holds (AEDAT 2/3.1/4, SHD, N-MNIST) and draw its frames"
 
 /// The argument parser (also the source of the usage text).
 let parser = ArgumentParser.Create<SnnArgs>(programName = "snn")
@@ -56,6 +59,7 @@ let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
         | [ SnnArgs.Train args ] -> TrainCommand.run args out
         | [ SnnArgs.Eval args ] -> EvalCommand.run args out
         | [ SnnArgs.Report args ] -> ReportCommand.run args out
+        | [ SnnArgs.Events args ] -> EventsCommand.run args out
         | _ ->
             let syntax, _ = syntaxFor argv
             fail ExitCode.UsageError $"snn: give one subcommand.\nUSAGE: {syntax}\nRun 'snn --help' for the subcommands."

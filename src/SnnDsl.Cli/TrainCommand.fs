@@ -19,6 +19,12 @@ type TrainArgs =
     | Param of ``name=value``: string
     | [<Unique>] Surrogate of ``name[:param]``: string
     | [<Unique>] Timesteps of t: int
+    | [<Unique>] Frames of m: int
+    | [<Unique>] Split_By of method: string
+    | [<Unique>] Resize of side: int
+    | [<Unique>] Data_Split of split: string
+    | [<Unique>] Cache_Dir of dir: string
+    | No_Cache
     | [<Unique>] Epochs of n: int
     | [<Unique>] Batch_Size of n: int
     | [<Unique>] Lr of rate: float
@@ -47,13 +53,19 @@ type TrainArgs =
         member a.Usage =
             let d = TrainConfig.defaults
             match a with
-            | Dataset _ -> $"synthetic | mnist | fashion-mnist | cifar10 | cifar100 | nmnist [{d.Dataset}]"
+            | Dataset _ -> $"synthetic | mnist | fashion-mnist | cifar10 | cifar100 | nmnist | cifar10-dvs | dvs-gesture | shd | ssc [{d.Dataset}]"
             | Data_Dir _ -> "folder of the dataset's files (or its parent)"
-            | Model _ -> $"small-conv | vgg11 | vgg13 | vgg16 | vggsnn | resnet18 | resnet19 [{d.Model}]"
+            | Model _ -> $"small-conv | vgg11 | vgg13 | vgg16 | vggsnn | resnet18 | resnet19 | resnet20 | fc [{d.Model}]"
             | Neuron _ -> $"any built-in neuron (see `snn neurons`) [{d.Neuron}]"
             | Param _ -> "a neuron parameter's raw initial value, NAME=VALUE; repeatable"
             | Surrogate _ -> "surrogate gradient, e.g. atan:2 [the neuron's own]"
-            | Timesteps _ -> $"time steps T [{d.Timesteps}]"
+            | Timesteps _ -> $"time steps T (= frames of event data) [{d.Timesteps}]"
+            | Frames _ -> "frames per event sample: the same as --timesteps"
+            | Split_By _ -> $"event data: number | time | duration:<us> [{d.SplitBy}]"
+            | Resize _ -> "event-camera frames resized to N x N [48 for vggsnn on cifar10-dvs/dvs-gesture, else the sensor's size]"
+            | Data_Split _ -> $"cifar10-dvs: paper (first 100 per class test) | 9:1 [{d.DataSplit}]"
+            | Cache_Dir _ -> "frame cache folder of event data [$SNNDSL_CACHE or ~/.cache/snndsl/frames]"
+            | No_Cache -> "integrate event frames in memory; do not read or write the frame cache"
             | Epochs _ -> $"epochs [{d.Epochs}]"
             | Batch_Size _ -> $"batch size [{d.BatchSize}]"
             | Lr _ -> $"initial learning rate [{d.LearningRate}]"
@@ -66,7 +78,7 @@ type TrainArgs =
             | Schedule _ -> $"cosine | step | constant [{d.Schedule}]"
             | Warmup _ -> "linear learning-rate warm-up, in epochs [0]"
             | Clip _ -> "clip the gradients' global norm [off]"
-            | Augment _ -> "random crop + flip for static images"
+            | Augment _ -> "random crop + flip for static images; flip, roll, rotation and shear for event frames"
             | Out _ -> $"run directory: metrics.jsonl, checkpoint.snnt, report.html [{d.OutDir}]"
             | Resume -> "continue the run in --out from its checkpoint, exactly where it stopped"
             | Device _ -> "cpu | cuda | cuda:N [cpu]"
@@ -81,6 +93,11 @@ type TrainArgs =
 /// The configuration the arguments describe.
 let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
     let d = TrainConfig.defaults
+    let timesteps =
+        match args.TryGetResult TrainArgs.Timesteps, args.TryGetResult TrainArgs.Frames with
+        | Some t, Some f when t <> f -> Fail.usage $"--timesteps {t} and --frames {f} disagree; they are the same number, give one"
+        | Some t, _ | None, Some t -> t
+        | None, None -> d.Timesteps
     { d with
         Dataset = (args.GetResult(TrainArgs.Dataset, defaultValue = d.Dataset)).Trim().ToLowerInvariant()
         DataDir = args.GetResult(TrainArgs.Data_Dir, defaultValue = d.DataDir)
@@ -88,7 +105,12 @@ let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
         Neuron = (args.GetResult(TrainArgs.Neuron, defaultValue = d.Neuron)).Trim()
         NeuronParams = args.GetResults TrainArgs.Param |> List.toArray
         Surrogate = args.GetResult(TrainArgs.Surrogate, defaultValue = d.Surrogate)
-        Timesteps = args.GetResult(TrainArgs.Timesteps, defaultValue = d.Timesteps)
+        Timesteps = timesteps
+        SplitBy = (args.GetResult(TrainArgs.Split_By, defaultValue = d.SplitBy)).Trim().ToLowerInvariant()
+        Resize = args.GetResult(TrainArgs.Resize, defaultValue = d.Resize)
+        DataSplit = (args.GetResult(TrainArgs.Data_Split, defaultValue = d.DataSplit)).Trim().ToLowerInvariant()
+        CacheDir = args.GetResult(TrainArgs.Cache_Dir, defaultValue = d.CacheDir)
+        NoCache = args.Contains TrainArgs.No_Cache
         Epochs = args.GetResult(TrainArgs.Epochs, defaultValue = d.Epochs)
         BatchSize = args.GetResult(TrainArgs.Batch_Size, defaultValue = d.BatchSize)
         LearningRate = args.GetResult(TrainArgs.Lr, defaultValue = d.LearningRate)

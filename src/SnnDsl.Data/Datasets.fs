@@ -16,22 +16,39 @@ type DatasetOptions =
       /// Samples of the synthetic test split.
       SyntheticTest: int
       /// Seed of the synthetic dataset (the two splits derive different seeds from it).
-      SyntheticSeed: int64 }
+      SyntheticSeed: int64
+      /// Resize event-camera frames to R x R (e.g. 48 for VGGSNN); 0 keeps the sensor's size.
+      Resize: int
+      /// The frame cache folder of event datasets; null or empty: FrameCache.defaultDirectory ().
+      CacheDirectory: string
+      /// Keep integrated frames in memory instead of the frame cache.
+      NoCache: bool
+      /// How CIFAR10-DVS is split into train and test.
+      Cifar10DvsSplit: Cifar10DvsSplit }
 
-    /// Normalised CIFAR, T = 10 frames split by number, 2,000 / 500 synthetic samples.
+    /// Normalised CIFAR, T = 10 frames split by number at the sensor's size, the default frame cache, the
+    /// papers' CIFAR10-DVS split, 2,000 / 500 synthetic samples.
     static member Default =
         { Normalize = true
           Frames = 10
           SplitBy = SplitBy.Number
           SyntheticTrain = Synthetic.DefaultTrainCount
           SyntheticTest = Synthetic.DefaultTestCount
-          SyntheticSeed = Synthetic.DefaultSeed }
+          SyntheticSeed = Synthetic.DefaultSeed
+          Resize = 0
+          CacheDirectory = null
+          NoCache = false
+          Cifar10DvsSplit = Cifar10DvsSplit.Paper }
 
-/// The registry of datasets by name: synthetic, mnist, fashion-mnist, cifar10, cifar100, nmnist.
+/// The registry of datasets by name: synthetic, mnist, fashion-mnist, cifar10, cifar100, and the event
+/// datasets nmnist, cifar10-dvs, dvs-gesture, shd and ssc.
 [<RequireQualifiedAccess>]
 module Datasets =
     /// The valid dataset names.
-    let names = [ "synthetic"; "mnist"; "fashion-mnist"; "cifar10"; "cifar100"; "nmnist" ]
+    let names = [ "synthetic"; "mnist"; "fashion-mnist"; "cifar10"; "cifar100"; "nmnist"; "cifar10-dvs"; "dvs-gesture"; "shd"; "ssc" ]
+
+    /// The names of the event datasets (samples [T, polarities, H, W] integrated from events).
+    let eventNames = [ "nmnist"; "cifar10-dvs"; "dvs-gesture"; "shd"; "ssc" ]
 
     let private split train = if train then "train" else "test"
 
@@ -101,24 +118,27 @@ module Datasets =
                      (if options.Normalize then Some norm else None))
         :> Dataset
 
-    let private nmnist (options: DatasetOptions) (dataDir: string) (train: bool) =
-        let labelsName = if train then "train1K.txt" else "test100.txt"
-        let all = [ "train1K.txt"; "test100.txt"; "<sample>.bs2[.gz] for each sample they list" ]
-        let dir = DataDirectory.resolve "nmnist" dataDir [ "nmnist-small"; "nmnist" ] false all [ labelsName ]
-        let labelsPath = Path.Combine(dir, labelsName)
-        let entries = NMnist.readLabels 10 labelsPath
-        let events =
-            entries
-            |> Parallel.map (fun (sample, _) ->
-                match DataDirectory.tryFile dir $"{sample}.bs2" |> Option.orElse (DataDirectory.tryFile dir $"{sample}.bin") with
-                | Some p -> NMnist.readEvents p
-                | None ->
-                    raise (DataFileException(Path.Combine(dir, $"{sample}.bs2"), $"file not found (sample {sample} is listed in {labelsPath})")))
-        EventDataset($"nmnist/{split train}", digitNames, events, Array.map snd entries, options.Frames, options.SplitBy)
-        :> Dataset
+    /// The frame options of the event datasets.
+    let frameOptions (options: DatasetOptions) (sensor: SensorSize) : FrameOptions =
+        let resize =
+            if options.Resize <= 0 then None
+            elif sensor.Height = 1 then
+                invalidArg "options" $"resizing applies to event-camera frames, not to a {sensor.Width}-channel row (SHD/SSC)"
+            else Some options.Resize
+        { Frames = options.Frames
+          SplitBy = options.SplitBy
+          CacheDirectory =
+            if options.NoCache then None
+            elif String.IsNullOrWhiteSpace options.CacheDirectory then Some(FrameCache.defaultDirectory ())
+            else Some options.CacheDirectory
+          Resize = resize }
+
+    let private events (spec: EventSpec) (options: DatasetOptions) : Dataset =
+        EventFrames.build spec (frameOptions options spec.Sensor) :> Dataset
 
     /// Loads a dataset by name (case-insensitive) from dataDir (the dataset's folder, or a folder holding
-    /// it under its conventional name, e.g. <dataDir>/mnist); "synthetic" needs no files.
+    /// it under its conventional name, e.g. <dataDir>/mnist); "synthetic" needs no files. Event datasets are
+    /// integrated into frames once and served from the frame cache (FrameDataset.Source says which).
     let loadWith (options: DatasetOptions) (name: string) (dataDir: string) (train: bool) : Dataset =
         match (if isNull name then "" else name.Trim().ToLowerInvariant()) with
         | "synthetic" ->
@@ -128,7 +148,11 @@ module Datasets =
         | "fashion-mnist" -> idx "fashion-mnist" [ "fashion-mnist"; "FashionMNIST/raw" ] fashionNames dataDir train
         | "cifar10" -> cifar Cifar.Cifar10 options dataDir train
         | "cifar100" -> cifar Cifar.Cifar100 options dataDir train
-        | "nmnist" -> nmnist options dataDir train
+        | "nmnist" -> events (EventDatasets.nmnist dataDir train) options
+        | "cifar10-dvs" -> events (EventDatasets.cifar10Dvs options.Cifar10DvsSplit dataDir train) options
+        | "dvs-gesture" -> events (EventDatasets.dvsGesture dataDir train) options
+        | "shd" -> events (EventDatasets.heidelberg "shd" 20 dataDir train) options
+        | "ssc" -> events (EventDatasets.heidelberg "ssc" 35 dataDir train) options
         | _ ->
             let valid = String.Join(", ", names)
             raise (ArgumentException($"unknown dataset '{name}'; valid names: {valid}", "name"))

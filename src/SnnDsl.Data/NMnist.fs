@@ -3,19 +3,15 @@ namespace SnnDsl.Data
 open System
 open System.IO
 
-/// The events of one N-MNIST sample as parallel arrays: pixel column X and row Y (0..33), polarity P
-/// (0 or 1) and timestamp T in microseconds, in file order.
-type Events =
-    { X: byte[]; Y: byte[]; P: byte[]; T: int[] }
-    /// Number of events.
-    member e.Count = e.T.Length
-
 /// Reader of the N-MNIST binary event format (.bin / .bs2) and of the subset's label files.
 [<RequireQualifiedAccess>]
 module NMnist =
     /// Width and height of the ATIS sensor crop used by N-MNIST.
     [<Literal>]
     let SensorSize = 34
+
+    /// The N-MNIST sensor: 34 x 34 pixels, 2 polarities.
+    let sensor = { Width = SensorSize; Height = SensorSize; Polarities = 2 }
     /// Bytes per event.
     [<Literal>]
     let EventBytes = 5
@@ -25,23 +21,24 @@ module NMnist =
     let decode (path: string) (data: ReadOnlySpan<byte>) : Events =
         if data.Length % EventBytes <> 0 then
             raise (DataFileException(path,
-                $"truncated or corrupt: {data.Length} bytes is not a whole number of {EventBytes}-byte events"))
+                $"truncated or corrupt: {data.Length} bytes is not a whole number of {EventBytes}-byte events (the event at offset {data.Length - data.Length % EventBytes} has {data.Length % EventBytes} bytes)"))
         let n = data.Length / EventBytes
-        let xs = Array.zeroCreate<byte> n
-        let ys = Array.zeroCreate<byte> n
+        let xs = Array.zeroCreate<uint16> n
+        let ys = Array.zeroCreate<uint16> n
         let ps = Array.zeroCreate<byte> n
-        let ts = Array.zeroCreate<int> n
+        let ts = Array.zeroCreate<int64> n
         for i in 0 .. n - 1 do
             let o = i * EventBytes
             let x = data[o]
             let y = data[o + 1]
             if int x >= SensorSize || int y >= SensorSize then
                 raise (DataFileException(path,
-                    $"corrupt: event {i} at ({x}, {y}) lies outside the {SensorSize}x{SensorSize} sensor"))
-            xs[i] <- x
-            ys[i] <- y
+                    $"corrupt: event {i} at ({x}, {y}) (offset {o}) lies outside the {SensorSize}x{SensorSize} sensor"))
+            xs[i] <- uint16 x
+            ys[i] <- uint16 y
             ps[i] <- data[o + 2] >>> 7
-            ts[i] <- ((int data[o + 2] &&& 0x7F) <<< 16) ||| (int data[o + 3] <<< 8) ||| int data[o + 4]
+            ts[i] <- int64 (((int data[o + 2] &&& 0x7F) <<< 16) ||| (int data[o + 3] <<< 8) ||| int data[o + 4])
+        EventCounter.add (int64 n)
         { X = xs; Y = ys; P = ps; T = ts }
 
     /// Reads the events of one sample file (gzipped or plain).

@@ -58,6 +58,28 @@ module Models =
         layers.AddRange([ AdaptiveAvgPool2d(1, 1) :> Module; Flatten(); Linear(512, 256); spiking 256; Linear(256, input.Classes) ])
         Sequential(layers)
 
+    /// ResNet-20 (He et al.'s CIFAR ResNet with tdBN/TET BasicBlocks): conv3x3(C->16)+BN+spike, so a
+    /// 2-channel event stem when C = 2; three stages of 3 BasicBlocks of 16, 32 (stride 2) and 64 (stride 2)
+    /// channels; global average pool; FC classes.
+    let resnet20 (spiking: SpikingFactory) (input: InputSpec) : Module =
+        let layers = ResizeArray<Module>([ Blocks.convBnSpike spiking input.Channels 16 1 ])
+        let mutable cin = 16
+        for cout, stride in [ 16, 1; 32, 2; 64, 2 ] do
+            for i in 0..2 do
+                layers.Add(Blocks.basicBlock spiking cin cout (if i = 0 then stride else 1))
+                cin <- cout
+        layers.AddRange([ new AdaptiveAvgPool2d(1, 1) :> Module; new Flatten(); new Linear(64, input.Classes) ])
+        new Sequential(layers)
+
+    /// A small fully connected SNN (SHD/SSC, or any input flattened): linear(C*H*W -> 256) + spike,
+    /// linear(256 -> 256) + spike, linear(256 -> classes).
+    let fc (spiking: SpikingFactory) (input: InputSpec) : Module =
+        let features = input.Channels * input.Height * input.Width
+        new Sequential(
+            [ new Flatten() :> Module; new Linear(features, 256); spiking 256; new Linear(256, 256); spiking 256
+              new Linear(256, input.Classes) ]
+        )
+
     /// Pre-activation ResNet-18 (AR-LIF, CIFAR): conv3x3(64) stem, blocks [2, 2, 2, 2] of 64..512 channels,
     /// BN + spike, AvgPool(4), FC.
     let resnet18 (spiking: SpikingFactory) (input: InputSpec) : Module =
@@ -75,7 +97,7 @@ module Models =
         Sequential(layers)
 
     /// Model names accepted by `create`.
-    let names = [ "small-conv"; "vgg11"; "vgg13"; "vgg16"; "vggsnn"; "resnet18"; "resnet19" ]
+    let names = [ "small-conv"; "vgg11"; "vgg13"; "vgg16"; "vggsnn"; "resnet18"; "resnet19"; "resnet20"; "fc" ]
 
     /// Builds a model by name; an unknown name lists the valid ones.
     let create (name: string) (spiking: SpikingFactory) (input: InputSpec) : Module =
@@ -84,6 +106,8 @@ module Models =
         | "vgg11" | "vgg13" | "vgg16" | "vggsnn" as n -> vgg n spiking input
         | "resnet18" -> resnet18 spiking input
         | "resnet19" -> resnet19 spiking input
+        | "resnet20" -> resnet20 spiking input
+        | "fc" -> fc spiking input
         | other ->
             let valid = String.Join(", ", names)
             invalidArg "name" $"unknown model '{other}'; valid models: {valid}"

@@ -52,6 +52,27 @@ module Session =
         | "mse" -> Loss.CountMse
         | other -> fail $"unknown loss '{other}'; valid losses: ce, tet, mse"
 
+    /// The frame side of event-camera data: --resize, else 48 for VGGSNN on CIFAR10-DVS and DVS128 Gesture
+    /// (the papers' setting), else 0 (the sensor's size).
+    let resize (config: TrainConfig) =
+        if config.Resize > 0 then config.Resize
+        elif config.Model = "vggsnn" && List.contains config.Dataset [ "cifar10-dvs"; "dvs-gesture" ] then 48
+        else 0
+
+    /// The dataset options a configuration implies (frames = timesteps, split, resize, cache).
+    let datasetOptions (config: TrainConfig) : DatasetOptions =
+        let orDefault (d: string) (s: string) = if String.IsNullOrWhiteSpace s then d else s
+        { DatasetOptions.Default with
+            Frames = config.Timesteps
+            SplitBy =
+                (match SplitBy.parse (orDefault "number" config.SplitBy) with
+                 | Ok s -> s
+                 | Error e -> fail e)
+            Resize = resize config
+            CacheDirectory = orDefault "" config.CacheDir
+            NoCache = config.NoCache
+            Cifar10DvsSplit = if orDefault "paper" config.DataSplit = "9:1" then Cifar10DvsSplit.NineToOne else Cifar10DvsSplit.Paper }
+
     /// Loads the data and builds the model and optimiser (seeded, so the initial weights are reproducible).
     let create (config: TrainConfig) : Session =
         match TrainConfig.validate config with
@@ -70,11 +91,18 @@ module Session =
         let neuron = neuron config
         // 0 means every core (libtorch's own default here is 1 thread).
         Torch.setThreads (if config.Threads > 0 then config.Threads else Environment.ProcessorCount)
-        let options = { DatasetOptions.Default with Frames = config.Timesteps }
+        let options = datasetOptions config
+        if List.contains config.Dataset [ "shd"; "ssc" ] && config.Model <> "fc" then
+            fail $"{config.Dataset} samples are rows of 700 channels, not images: use --model fc (the fully connected SNN)"
         let trainSet = Datasets.loadWith options config.Dataset config.DataDir true
         let testSet = Datasets.loadWith options config.Dataset config.DataDir false
         let limit n = if n > 0 then Some n else None
-        let augmentation = if config.Augment && not trainSet.IsTemporal then Some Augmentation.Standard else None
+        let augmentation =
+            match config.Augment, trainSet.IsTemporal with
+            | false, _ -> None
+            | true, false -> Some Augmentation.Standard
+            | true, true when trainSet.SampleShape[2] > 1 -> Some Augmentation.Events
+            | true, true -> None // SHD/SSC rows: no geometric augmentation
         let trainOptions =
             { LoaderOptions.Train(config.BatchSize, config.Seed, ?augmentation = augmentation) with
                 Limit = limit config.LimitTrain

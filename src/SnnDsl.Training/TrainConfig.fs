@@ -34,6 +34,17 @@ type TrainConfig =
       /// 0 disables clipping.
       ClipGradNorm: float
       Augment: bool
+      /// Event datasets: how events are divided among the Timesteps frames: number | time | duration:<us>
+      /// (null or empty, as in checkpoints written before it existed: number).
+      SplitBy: string
+      /// Event-camera frames resized to R x R; 0: 48 for vggsnn on cifar10-dvs and dvs-gesture, else the sensor's size.
+      Resize: int
+      /// The frame cache folder of event datasets; null or empty: the default ($SNNDSL_CACHE or ~/.cache/snndsl/frames).
+      CacheDir: string
+      /// Keep integrated event frames in memory instead of the frame cache.
+      NoCache: bool
+      /// CIFAR10-DVS's split: paper (the first 100 recordings of each class for test) or 9:1; null or empty: paper.
+      DataSplit: string
       LimitTrain: int
       LimitTest: int
       Seed: int64
@@ -69,6 +80,11 @@ module TrainConfig =
           WarmupEpochs = 0.0
           ClipGradNorm = 0.0
           Augment = false
+          SplitBy = "number"
+          Resize = 0
+          CacheDir = ""
+          NoCache = false
+          DataSplit = "paper"
           LimitTrain = 0
           LimitTest = 0
           Seed = 1L
@@ -102,4 +118,10 @@ module TrainConfig =
               match SnnDsl.Backends.Backend.parse c.Backend with
               | Ok _ -> ()
               | Error e -> e
-          if c.CheckpointEvery < 0 then "--checkpoint-every must be >= 0" ]
+          if c.CheckpointEvery < 0 then "--checkpoint-every must be >= 0"
+          match SnnDsl.Data.SplitBy.parse (if String.IsNullOrWhiteSpace c.SplitBy then "number" else c.SplitBy) with
+          | Error e -> e
+          | Ok _ -> ()
+          if c.Resize < 0 then $"--resize must be >= 0, got {c.Resize}"
+          if not (List.contains (if String.IsNullOrWhiteSpace c.DataSplit then "paper" else c.DataSplit) [ "paper"; "9:1" ]) then
+              $"unknown --data-split '{c.DataSplit}'; valid splits: paper, 9:1" ]

@@ -84,7 +84,8 @@ public class MisuseTests
     [Fact]
     public void Datasets_by_name_with_clear_errors()
     {
-        Assert.Equal(new[] { "synthetic", "mnist", "fashion-mnist", "cifar10", "cifar100", "nmnist" }, Datasets.Names);
+        Assert.Equal(new[] { "synthetic", "mnist", "fashion-mnist", "cifar10", "cifar100", "nmnist", "cifar10-dvs", "dvs-gesture", "shd", "ssc" },
+            Datasets.Names);
         var unknown = Assert.Throws<ArgumentException>(() => Datasets.Load("imagenet"));
         Assert.Equal("name", unknown.ParamName);
         Assert.Contains("valid datasets: synthetic, mnist", unknown.Message);

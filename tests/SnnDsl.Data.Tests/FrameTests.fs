@@ -3,17 +3,23 @@ module SnnDsl.Data.Tests.FrameTests
 open Xunit
 open SnnDsl.Data
 
-let private evs (list: (int * int * int * int) list) : Events =
-    { X = list |> List.map (fun (x, _, _, _) -> byte x) |> Array.ofList
-      Y = list |> List.map (fun (_, y, _, _) -> byte y) |> Array.ofList
+let internal evs (list: (int * int * int * int) list) : Events =
+    { X = list |> List.map (fun (x, _, _, _) -> uint16 x) |> Array.ofList
+      Y = list |> List.map (fun (_, y, _, _) -> uint16 y) |> Array.ofList
       P = list |> List.map (fun (_, _, p, _) -> byte p) |> Array.ofList
-      T = list |> List.map (fun (_, _, _, t) -> t) |> Array.ofList }
+      T = list |> List.map (fun (_, _, _, t) -> int64 t) |> Array.ofList }
+
+let private sensor = NMnist.sensor
+
+module Frames =
+    let toArray split frames events = Frames.toArray sensor split frames events
 
 let private at (frames: float32[]) t p y x = frames[((t * 2 + p) * 34 + y) * 34 + x]
 
 /// Per frame, the total count.
 let private totals (frames: float32[]) (t: int) =
-    Array.init t (fun i -> Array.sum frames[i * Frames.frameSize .. (i + 1) * Frames.frameSize - 1])
+    let size = sensor.FrameSize
+    Array.init t (fun i -> Array.sum frames[i * size .. (i + 1) * size - 1])
 
 [<Fact>]
 let ``split by number gives N/T events per frame and the remainder to the last`` () =
@@ -56,3 +62,56 @@ let ``no events give empty frames`` () =
     let e = evs []
     for split in [ SplitBy.Number; SplitBy.Time ] do
         Assert.All(Frames.toArray split 2 e, fun v -> Assert.Equal(0.0f, v))
+
+let private spans (segs: struct (int * int)[]) = segs |> Array.map (fun struct (a, b) -> a, b)
+
+[<Fact>]
+let ``split by number gives frames [j*di, (j+1)*di) and the remainder to the last, by index`` () =
+    // N = 11, T = 4: di = 2; frames [0,2) [2,4) [4,6) [6,11).
+    let t = Array.init 11 int64
+    Assert.Equal<(int * int)[]>([| 0, 2; 2, 4; 4, 6; 6, 11 |], spans (Frames.segments SplitBy.Number 4 t))
+    let f = Frames.toArray SplitBy.Number 4 (evs [ for k in 0..10 -> (k, 0, 0, k) ])
+    Assert.Equal<float32[]>([| 2.0f; 2.0f; 2.0f; 5.0f |], totals f 4)
+    Assert.Equal(1.0f, at f 3 0 0 10) // the remainder's last event
+
+[<Fact>]
+let ``split by time takes index ranges from the first to the last event in each window, as SpikingJelly`` () =
+    // Unsorted times [0, 5, 1, 6, 2, 9], T = 2: dt = 9 / 2 = 4; window [0,4) holds indices 0, 2, 4 -> [0, 5);
+    // the last window starts at index 1 (t = 5) and runs to the end -> [1, 6). The ranges overlap, as in SpikingJelly.
+    let t = [| 0L; 5L; 1L; 6L; 2L; 9L |]
+    Assert.Equal<(int * int)[]>([| 0, 5; 1, 6 |], spans (Frames.segments SplitBy.Time 2 t))
+
+[<Fact>]
+let ``split by time leaves an empty window empty and gives the last frame the later events`` () =
+    // t = [0, 1, 100], T = 4: dt = 25; windows [0,25) [25,50) [50,75) and the last from 75 on.
+    let f = Frames.toArray SplitBy.Time 4 (evs [ (0, 0, 0, 0); (1, 0, 0, 1); (2, 0, 1, 100) ])
+    Assert.Equal<float32[]>([| 2.0f; 0.0f; 0.0f; 1.0f |], totals f 4)
+    Assert.Equal(1.0f, at f 3 1 0 2)
+    // The remainder after T * dt: t_last = 10, T = 3, dt = 3: the last window [6, 9) also takes t = 9 and 10.
+    let t = [| 0L; 3L; 6L; 9L; 10L |]
+    Assert.Equal<(int * int)[]>([| 0, 1; 1, 2; 2, 5 |], spans (Frames.segments SplitBy.Time 3 t))
+
+[<Fact>]
+let ``fixed-duration windows start at the first event not yet taken and include t_start + duration`` () =
+    // duration 20: [0, 10, 20] | [35, 36] | [100]; a fourth frame is empty.
+    let t = [| 0L; 10L; 20L; 35L; 36L; 100L |]
+    Assert.Equal<(int * int)[]>([| 0, 3; 3, 5; 5, 6 |], spans (Frames.durationSegments 20L t))
+    Assert.Equal<(int * int)[]>([| 0, 3; 3, 5; 5, 6; 6, 6 |], spans (Frames.segments (SplitBy.Duration 20L) 4 t))
+    Assert.Equal<(int * int)[]>([| 0, 3; 3, 5 |], spans (Frames.segments (SplitBy.Duration 20L) 2 t))
+
+[<Fact>]
+let ``frames of a 128 x 128 sensor put event (x, y, p) at [p, y, x] and reject events outside`` () =
+    let sensor = { Width = 128; Height = 128; Polarities = 2 }
+    let f = SnnDsl.Data.Frames.toArray sensor SplitBy.Number 1 (evs [ (127, 3, 1, 0); (0, 127, 0, 1) ])
+    Assert.Equal(1.0f, f[(1 * 128 + 3) * 128 + 127])
+    Assert.Equal(1.0f, f[(0 * 128 + 127) * 128 + 0])
+    let e = Assert.Throws<System.ArgumentException>(fun () -> SnnDsl.Data.Frames.toArray sensor SplitBy.Number 1 (evs [ (128, 0, 0, 0) ]) |> ignore)
+    Assert.Contains("x=128", e.Message)
+
+[<Fact>]
+let ``split names parse, and a bad one lists the valid forms`` () =
+    Assert.Equal(Ok SplitBy.Number, SplitBy.parse "Number")
+    Assert.Equal(Ok(SplitBy.Duration 50000L), SplitBy.parse "duration:50000")
+    match SplitBy.parse "frames" with
+    | Error e -> Assert.Contains("number, time and duration:<microseconds>", e)
+    | Ok v -> failwith $"parsed {v}"

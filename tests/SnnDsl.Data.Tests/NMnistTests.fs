@@ -13,17 +13,17 @@ let ``events decode to the written coordinates, polarities and timestamps`` (gz:
     write (dir.File "1.bs2") gz (events known)
     let e = NMnist.readEvents (dir.File "1.bs2")
     Assert.Equal(4, e.Count)
-    Assert.Equal<byte[]>([| 0uy; 33uy; 5uy; 17uy |], e.X)
-    Assert.Equal<byte[]>([| 0uy; 1uy; 33uy; 9uy |], e.Y)
+    Assert.Equal<uint16[]>([| 0us; 33us; 5us; 17us |], e.X)
+    Assert.Equal<uint16[]>([| 0us; 1us; 33us; 9us |], e.Y)
     Assert.Equal<byte[]>([| 0uy; 1uy; 1uy; 0uy |], e.P)
-    Assert.Equal<int[]>([| 0; 255; 65536; 0x7FFFFF |], e.T)
+    Assert.Equal<int64[]>([| 0L; 255L; 65536L; 0x7FFFFFL |], e.T)
 
 [<Fact>]
 let ``an event file that is not whole events is truncated`` () =
     use dir = new TempDir()
     write (dir.File "1.bs2") false (events known).[.. 17]
     let e = raisesWith<DataFileException> (fun () -> NMnist.readEvents (dir.File "1.bs2"))
-    containsAll e.Message [ dir.File "1.bs2"; "18 bytes"; "5-byte events" ]
+    containsAll e.Message [ dir.File "1.bs2"; "18 bytes"; "5-byte events"; "offset 15" ]
 
 [<Fact>]
 let ``an event outside the sensor is corrupt`` () =
@@ -58,7 +58,7 @@ let private writeSubset (dir: string) =
 let ``the nmnist registry entry integrates the listed samples into frames`` () =
     use dir = new TempDir()
     writeSubset dir.Path
-    let opts = { DatasetOptions.Default with Frames = 3 }
+    let opts = { DatasetOptions.Default with Frames = 3; NoCache = true }
     let d = Datasets.loadWith opts "nmnist" dir.Path true
     Assert.Equal((2, 10), (d.Count, d.NumClasses))
     Assert.Equal<int[]>([| 3; 2; 34; 34 |], d.SampleShape)

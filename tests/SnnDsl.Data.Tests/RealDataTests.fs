@@ -62,18 +62,20 @@ let ``a class-sorted test set stays balanced under a loader limit`` () =
 [<RealDataFact>]
 let ``N-MNIST subset has 1000 and 100 samples labelled as in its label files`` () =
     let dir = Path.Combine(realDataDir.Value, "nmnist-small")
+    let labelsOf file = NMnist.readLabels 10 (Path.Combine(dir, file))
     for train, file, count in [ true, "train1K.txt", 1000; false, "test100.txt", 100 ] do
-        let d = load "nmnist" train
+        let d = Datasets.loadWith { DatasetOptions.Default with NoCache = true } "nmnist" realDataDir.Value train
         let labels = NMnist.readLabels 10 (Path.Combine(dir, file))
         Assert.Equal(count, d.Count)
         Assert.Equal<int[]>(Array.map snd labels, d.Labels)
         Assert.Equal<int[]>([| 10; 2; 34; 34 |], d.SampleShape)
-    let train = load "nmnist" true :?> EventDataset
-    for i in 0 .. train.Count - 1 do
-        let e = train.Events i
+    let train = Datasets.loadWith { DatasetOptions.Default with NoCache = true } "nmnist" realDataDir.Value true
+    let files = labelsOf "train1K.txt" |> Array.map (fun (sample, _) -> Path.Combine(dir, $"{sample}.bs2"))
+    for i in 0 .. files.Length - 1 do
+        let e = NMnist.readEvents files[i]
         Assert.InRange(e.Count, 1069, 7152)
         Assert.True(Seq.forall (fun k -> e.T[k] <= e.T[k + 1]) (seq { 0 .. e.Count - 2 }), $"sample {i}: timestamps not sorted")
-    let e0 = train.Events 0
+    let e0 = NMnist.readEvents files[0]
     Assert.Equal(float32 e0.Count, Array.sum (train.Sample 0))
-    let byTime = Frames.toArray SplitBy.Time 10 e0
+    let byTime = Frames.toArray NMnist.sensor SplitBy.Time 10 e0
     Assert.Equal(float32 e0.Count, Array.sum byTime)

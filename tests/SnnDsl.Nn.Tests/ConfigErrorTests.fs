@@ -28,7 +28,7 @@ let private configError (c: TrainConfig) : string =
 let ``an unknown model is a ConfigError listing the models`` () =
     let msg = configError { config (freshDir "bad-model") with Model = "resnet50" }
     Assert.Contains("unknown model 'resnet50'", msg)
-    Assert.Contains("valid models: small-conv, vgg11, vgg13, vgg16, vggsnn, resnet18, resnet19", msg)
+    Assert.Contains("valid models: small-conv, vgg11, vgg13, vgg16, vggsnn, resnet18, resnet19, resnet20, fc", msg)
 
 [<Fact>]
 let ``an unknown neuron is a ConfigError listing the neurons`` () =

@@ -14,12 +14,13 @@ let private spiking neuron : SpikingFactory = fun ch -> new SpikingLayer(neuron,
 let private inputFor (name: string) =
     match name with
     | "small-conv" -> { Channels = 1; Height = 28; Width = 28; Classes = 7 }
-    | "vggsnn" -> { Channels = 2; Height = 48; Width = 48; Classes = 7 }
+    | "vggsnn" | "resnet20" -> { Channels = 2; Height = 48; Width = 48; Classes = 7 }
+    | "fc" -> { Channels = 1; Height = 1; Width = 700; Classes = 7 }
     | _ -> { Channels = 3; Height = 32; Width = 32; Classes = 7 }
 
 [<Fact>]
 let ``every model of the zoo maps one sample at one step to one output per class`` () =
-    Assert.Equal<string list>([ "small-conv"; "vgg11"; "vgg13"; "vgg16"; "vggsnn"; "resnet18"; "resnet19" ], Models.names)
+    Assert.Equal<string list>([ "small-conv"; "vgg11"; "vgg13"; "vgg16"; "vggsnn"; "resnet18"; "resnet19"; "resnet20"; "fc" ], Models.names)
     for name in Models.names do
         let input = inputFor name
         use model = Models.create name (spiking Builtins.daLif) input
@@ -45,6 +46,25 @@ let ``the small conv net trains on a batch of several steps`` () =
 let private conv cin cout k = int64 (cin * cout * k * k)
 let private bn c = int64 (2 * c)
 let private linear i o = int64 (i * o + o)
+
+[<Fact>]
+let ``ResNet-20 with a 2-channel event stem has the parameters of its architecture`` () =
+    let basic cin cout =
+        conv cin cout 3 + bn cout + conv cout cout 3 + bn cout
+        + (if cin <> cout then conv cin cout 1 + bn cout else 0L)
+    let expected =
+        conv 2 16 3 + bn 16
+        + 3L * basic 16 16
+        + basic 16 32 + 2L * basic 32 32
+        + basic 32 64 + 2L * basic 64 64
+        + linear 64 11
+    use model = Models.resnet20 (spiking Builtins.lif) { Channels = 2; Height = 128; Width = 128; Classes = 11 }
+    Assert.Equal(expected, model.ParameterCount())
+
+[<Fact>]
+let ``the fully connected SNN for SHD has the parameters of its description`` () =
+    use model = Models.fc (spiking Builtins.lif) { Channels = 1; Height = 1; Width = 700; Classes = 20 }
+    Assert.Equal(linear 700 256 + linear 256 256 + linear 256 20, model.ParameterCount())
 
 [<Fact>]
 let ``ResNet-19 has the parameters of its architecture`` () =
@@ -91,7 +111,7 @@ let ``the small conv net has the parameters of its description`` () =
 let ``an unknown model name lists the valid ones and aliases are accepted`` () =
     let msg = throwsMessage<ArgumentException> (fun () -> Models.create "resnet50" (spiking Builtins.lif) (inputFor "vgg11") |> ignore)
     Assert.Contains("unknown model 'resnet50'", msg)
-    Assert.Contains("small-conv, vgg11, vgg13, vgg16, vggsnn, resnet18, resnet19", msg)
+    Assert.Contains("small-conv, vgg11, vgg13, vgg16, vggsnn, resnet18, resnet19, resnet20, fc", msg)
     use m = Models.create " SmallConv " (spiking Builtins.lif) (inputFor "small-conv")
     Assert.True(m.ParameterCount() > 0L)
 
