@@ -57,6 +57,8 @@ SNN_API int snn_get_num_threads(int* out);
 SNN_API int snn_manual_seed(uint64_t seed);
 SNN_API int snn_cuda_is_available(int* out);
 SNN_API int snn_cuda_device_count(int* out);
+/* Waits for all work queued on a CUDA device (-1: the current one); an error without CUDA. */
+SNN_API int snn_cuda_synchronize(int device_index);
 SNN_API int snn_set_grad_enabled(int enabled, int* previous);
 SNN_API int snn_is_grad_enabled(int* out);
 /* Test hook: throws a C++ exception of the given kind (0 std::runtime_error, 1 c10::Error,
