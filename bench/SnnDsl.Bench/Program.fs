@@ -291,6 +291,16 @@ let compare (cmd: string) (a: Args) =
         | Some false -> 1
         | _ -> 0
 
+/// The interpreter (checked for torch) and bench/reference/neuron_loop.py, for `neurons` and `gpu-check`.
+let neuronReference (a: Args) =
+    let python = a.Str("--python", "/usr/bin/python3")
+    checkPython python |> ignore
+    match findInRepo "bench/reference/neuron_loop.py" with
+    | Some p -> python, p
+    | None ->
+        eprintfn "error: bench/reference/neuron_loop.py not found above %s or %s" AppContext.BaseDirectory Environment.CurrentDirectory
+        exit 2
+
 [<EntryPoint>]
 let main argv =
     if argv.Length = 0 || argv[0] = "--help" || argv[0] = "-h" then
@@ -302,25 +312,13 @@ let main argv =
         match cmd with
         | "conv-spike" | "lif" | "tiny-ops" | "all" -> compare cmd a
         | "neurons" ->
-            let python = a.Str("--python", "/usr/bin/python3")
-            checkPython python |> ignore
-            let script =
-                match findInRepo "bench/reference/neuron_loop.py" with
-                | Some p -> p
-                | None ->
-                    eprintfn "error: bench/reference/neuron_loop.py not found above %s or %s" AppContext.BaseDirectory Environment.CurrentDirectory
-                    exit 2
+            let python, script = neuronReference a
             let names = a.Str("--neurons", "leaky-lif,da-lif,plif,ar-lif").Split(',', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
             NeuronBench.run Device.Cpu python script names (a.Ints("--T", [ 4; 8; 16 ])) (a.Ints("--threads", [ 1; 2 ])) [ a.Int("--N", 1 <<< 20) ]
                 (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Flag "--json") (a.Str("--json-out", "")) |> ignore
             0
         | "gpu-check" ->
-            let python = a.Str("--python", "/usr/bin/python3")
-            checkPython python |> ignore
-            let script =
-                match findInRepo "bench/reference/neuron_loop.py" with
-                | Some p -> p
-                | None -> (eprintfn "error: bench/reference/neuron_loop.py not found"; exit 2)
+            let python, script = neuronReference a
             let device = Device.Parse(a.Str("--device", "cuda"))
             GpuCheck.run device python script (a.Ints("--N", [ 1 <<< 20; 1 <<< 24 ])) (a.Ints("--T", [ 8; 32 ]))
                 (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Str("--json-out", ""))

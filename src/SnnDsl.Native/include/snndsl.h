@@ -37,7 +37,7 @@ enum snn_dtype {
 };
 enum snn_device_type { SNN_CPU = 0, SNN_CUDA = 1 };
 enum snn_reduction { SNN_REDUCE_NONE = 0, SNN_REDUCE_MEAN = 1, SNN_REDUCE_SUM = 2 };
-/* Surrogate gradients of the spike op (SPEC section 4); `param` is a, gamma, alpha, alpha, beta. */
+/* Surrogate gradients of the spike op (docs/science.md, "Surrogate gradients"); `param` is a, gamma, alpha, alpha, beta. */
 enum snn_surrogate {
   SNN_SURROGATE_RECTANGLE = 0, SNN_SURROGATE_TRIANGLE = 1, SNN_SURROGATE_SIGMOID = 2,
   SNN_SURROGATE_ATAN = 3, SNN_SURROGATE_FAST_SIGMOID = 4
