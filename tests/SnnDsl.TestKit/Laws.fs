@@ -38,10 +38,10 @@ let private checkConfig (cases: int) =
 /// The property that `body` holds for every value of `gen` (body returns a bool or asserts and returns unit).
 let forAll (gen: Gen<'a>) (body: 'a -> 'p) : Property = Prop.forAll (Arb.fromGen gen) body
 
-/// A law as an Expecto test named by the law, checked on `cases` generated values; `property ()` may set
-/// up what the law needs before it returns `forAll gen body`.
+/// A law as an Expecto test named by the law, checked on `cases` generated values; `property ()` runs once
+/// when the test runs and may set up what the law needs (generators) before it returns `forAll gen body`.
 let lawOn (cases: int) (name: string) (property: unit -> Property) : Test =
-    testPropertyWithConfig (lawConfig cases) name property
+    testPropertyWithConfig (lawConfig cases) name (lazy (property ()))
 
 /// A law as an Expecto test named by the law, checked on 300 generated values.
 let law (name: string) (property: unit -> Property) : Test = lawOn DefaultCases name property
@@ -52,3 +52,11 @@ let checkOn (cases: int) (gen: Gen<'a>) (body: 'a -> 'p) : unit = Check.One(chec
 
 /// `checkOn` with 300 cases.
 let check (gen: Gen<'a>) (body: 'a -> 'p) : unit = checkOn DefaultCases gen body
+
+/// One law per row, named "name (row)", each checked on `cases` values.
+let lawRowsOn (cases: int) (name: string) (rows: 'a list) (property: 'a -> Property) : Test list =
+    rows |> List.map (fun row -> lawOn cases $"{name} ({row})" (fun () -> property row))
+
+/// One law per row, named "name (row)", each checked on 300 values.
+let lawRows (name: string) (rows: 'a list) (property: 'a -> Property) : Test list =
+    lawRowsOn DefaultCases name rows property
