@@ -39,10 +39,10 @@ let inRange (actual: 'a) (lo: 'a) (hi: 'a) (message: string) =
 let stringLacks (subject: string) (substring: string) (message: string) =
     if subject.Contains substring then failtest $"{message}: did not expect \"{substring}\" in:\n{subject}"
 
-/// actual and expected are equal once rounded to `digits` decimal places (xunit's precision).
-let equalRounded (digits: int) (actual: float) (expected: float) (message: string) =
-    let a, e = Math.Round(actual, digits), Math.Round(expected, digits)
-    if a <> e then failtest $"{message}: expected {expected:R}, got {actual:R} (to {digits} digits: {e} vs {a})"
+/// actual and expected (float or float32) are equal once rounded, as float64, to `digits` decimal places.
+let inline equalRounded (digits: int) (actual: ^a) (expected: ^a) (message: string) =
+    let a, e = Math.Round(float actual, digits), Math.Round(float expected, digits)
+    if a <> e then failtest $"{message}: expected {e}, got {a} (rounded to {digits} digits)"
 
 /// The same object (reference equality).
 let same (actual: obj) (expected: obj) (message: string) =
