@@ -21,6 +21,10 @@ let expectClose (rtol: float) (atol: float) (expected: float[]) (actual: float[]
         if not (closeTo rtol atol e a) then
             failtest $"element {i} of {expected.Length}: expected {e:R}, got {a:R} (|diff| = {abs (e - a):E3}, rtol {rtol}, atol {atol})"
 
+/// `expectClose` of one number.
+let expectNear (rtol: float) (atol: float) (expected: float) (actual: float) =
+    expectClose rtol atol [| expected |] [| actual |]
+
 /// Exact equality of float arrays (NaN matches NaN), with the first difference in the failure.
 let expectExact (expected: float[]) (actual: float[]) = expectClose 0.0 0.0 expected actual
 
