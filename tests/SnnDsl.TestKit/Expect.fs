@@ -39,6 +39,10 @@ let inRange (actual: 'a) (lo: 'a) (hi: 'a) (message: string) =
 let stringLacks (subject: string) (substring: string) (message: string) =
     if subject.Contains substring then failtest $"{message}: did not expect \"{substring}\" in:\n{subject}"
 
+/// sequence does not contain element.
+let lacks (sequence: seq<'a>) (element: 'a) (message: string) =
+    if Seq.contains element sequence then failtest $"{message}: did not expect %A{element} in %A{List.ofSeq sequence}"
+
 /// actual and expected (float or float32) are equal once rounded, as float64, to `digits` decimal places.
 let inline equalRounded (digits: int) (actual: ^a) (expected: ^a) (message: string) =
     let a, e = Math.Round(float actual, digits), Math.Round(float expected, digits)
