@@ -29,6 +29,9 @@ type TempDir() =
     interface IDisposable with
         member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
 
+/// The `snn` program beside the tests, for runs in a child process.
+let snnDll = Path.Combine(AppContext.BaseDirectory, "snn.dll")
+
 /// Runs `snn` with these arguments through its entry function.
 let snn (args: string list) : Outcome =
     use out = new StringWriter()

@@ -34,7 +34,6 @@ let private savedValues (path: string) =
     finally
         for _, t in entries do t.Dispose()
 
-let private snnDll = Path.Combine(AppContext.BaseDirectory, "snn.dll")
 
 [<Tests>]
 let tests =
