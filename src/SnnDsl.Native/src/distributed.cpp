@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <thread>
 #include "shim.h"
 
 using snn::unwrap;
@@ -135,7 +136,8 @@ void meet(Group& g) {
   std::vector<std::string> keys;
   for (int r = 0; r < g.size; ++r) keys.push_back("snndsl/join/" + std::to_string(r));
 
-  // A rank that declared another world size is reported as soon as it is seen.
+  // A rank that declared another world size is reported as soon as it is seen. Polled with check(), never a
+  // timed-out wait(): a TCPStore client whose wait timed out would read the late answer as its next reply.
   auto check_declared = [&](int r) {
     const auto declared = text(store.get(keys[r]));
     if (declared != std::to_string(g.size)) {
@@ -148,21 +150,31 @@ void meet(Group& g) {
       g.fail(op, what);
     }
   };
-  try {
-    store.wait(keys, g.timeout);
-  } catch (const std::exception& e) {
+  std::vector<bool> seen(static_cast<size_t>(g.size), false);
+  const auto deadline = Clock::now() + g.timeout;
+  auto pause = Millis(1);
+  for (;;) {
+    const bool all = store.check(keys);
     std::vector<int> missing;
     for (int r = 0; r < g.size; ++r) {
-      if (store.check({keys[r]})) check_declared(r);
-      else missing.push_back(r);
+      if (seen[r]) continue;
+      if (all || store.check({keys[r]})) {
+        check_declared(r);
+        seen[r] = true;
+      } else {
+        missing.push_back(r);
+      }
     }
-    if (missing.empty()) g.fail(op, reason(e));
-    std::string list;
-    for (size_t i = 0; i < missing.size(); ++i) list += (i ? ", " : "") + std::to_string(missing[i]);
-    g.fail(op, "timed out after " + seconds(g.timeout) + " waiting for rank(s) " + list +
-                   " to join (not started, crashed, or given another rendezvous address)");
+    if (missing.empty()) return;
+    if (Clock::now() >= deadline) {
+      std::string list;
+      for (size_t i = 0; i < missing.size(); ++i) list += (i ? ", " : "") + std::to_string(missing[i]);
+      g.fail(op, "timed out after " + seconds(g.timeout) + " waiting for rank(s) " + list +
+                     " to join (not started, crashed, or given another rendezvous address)");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, Millis(50));
   }
-  for (int r = 0; r < g.size; ++r) check_declared(r);
 }
 
 bool is_loopback(const std::string& host) {
