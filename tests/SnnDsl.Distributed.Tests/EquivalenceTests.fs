@@ -104,10 +104,13 @@ let tests =
             let w, ranks = runLaw "sync"
             use _ = w
             let biggest = reference |> List.map (snd >> maxAbs) |> List.max
+            let worst = ref 0.0
             for r, got in List.indexed ranks do
                 for name, want in reference do
                     let d = maxAbsDiff got[name] want
+                    worst.Value <- max worst.Value d
                     Expect.isLessThan d (2e-5 * (1.0 + biggest)) $"rank {r}: {name} differs by {d}"
+            printfn "law: the largest difference of a parameter or buffer is %.3g (largest value %.3g)" worst.Value biggest
             // The ranks saw, step for step, the samples of the single process.
             let idx r = (Map.find "indices" ranks[r]).ToArray<float>() |> Array.map int
             for k in 0 .. lawSteps - 1 do
@@ -127,6 +130,7 @@ let tests =
             let w, ranks = runLaw "local"
             use _ = w
             let worst = reference |> List.map (fun (name, want) -> maxAbsDiff (Map.find name ranks[0]) want) |> List.max
+            printfn "law with local BatchNorm: the largest difference is %.3g" worst
             Expect.isGreaterThan worst 1e-3 $"local batch statistics give other parameters (max difference {worst})"
             model.Dispose()
         }
