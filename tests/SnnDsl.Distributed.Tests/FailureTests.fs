@@ -41,6 +41,7 @@ let tests =
                 Expect.stringContains message $"rank {survivor} of 2" "names the rank"
                 Expect.stringContains message "all-reduce" "names the operation"
                 let ms = callMs w survivor
+                printfn "killed rank %d: rank %d's all-reduce failed after %.0f ms: %s" victim survivor ms message
                 Expect.isLessThan ms (float timeoutMs + 2000.0) $"the failing call ended within the timeout (took {ms} ms)"
                 Expect.isTrue w.AllExited "no process left behind"
             }
@@ -54,6 +55,7 @@ let tests =
             Expect.stringContains message "rank 0 of 2" "names the rank"
             Expect.stringContains message "all-reduce" "names the operation"
             let ms = callMs w 0
+            printfn "hung rank 1: rank 0's all-reduce failed after %.0f ms: %s" ms message
             Expect.isGreaterThanOrEqual ms (float timeoutMs * 0.9) $"waited for the timeout ({ms} ms)"
             Expect.isLessThan ms (float timeoutMs + 2500.0) $"and not much longer ({ms} ms)"
             w.Kill 1
