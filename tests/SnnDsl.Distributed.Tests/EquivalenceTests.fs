@@ -69,12 +69,12 @@ let private lawReference () =
     let named = Replicas.tensors model |> List.map (fun (name, t) -> name, t.Detach())
     model, named, metrics, steps
 
+/// The ranks' results of the law (the world is disposed, its children killed, whatever happens).
 let private runLaw (mode: string) =
-    let w = new World("law", [ 0, 2; 1, 2 ], Tcp(freePort ()), 30_000, [ mode ])
+    use w = new World("law", [ 0, 2; 1, 2 ], Tcp(freePort ()), 30_000, [ mode ])
     w.Go()
     w.ExpectSuccess(TimeSpan.FromSeconds 300.0)
-    let ranks = [ for r in 0..1 -> load (Path.Combine(w.Dir, $"rank{r}.snnt")) ]
-    w, ranks
+    [ for r in 0..1 -> load (Path.Combine(w.Dir, $"rank{r}.snnt")) ]
 
 [<Tests>]
 let tests =
@@ -101,8 +101,7 @@ let tests =
         test "law: 2 ranks x batch 16 with averaged gradients and sync BatchNorm equal 1 rank x batch 32 after 3 SGD steps" {
             use _ = new TensorScope()
             let model, reference, metrics, steps = lawReference ()
-            let w, ranks = runLaw "sync"
-            use _ = w
+            let ranks = runLaw "sync"
             let biggest = reference |> List.map (snd >> maxAbs) |> List.max
             let worst = ref 0.0
             for r, got in List.indexed ranks do
@@ -127,8 +126,7 @@ let tests =
         test "control: with local BatchNorm the 2 ranks drift from the single process (why sync BN exists)" {
             use _ = new TensorScope()
             let model, reference, _, _ = lawReference ()
-            let w, ranks = runLaw "local"
-            use _ = w
+            let ranks = runLaw "local"
             let worst = reference |> List.map (fun (name, want) -> maxAbsDiff (Map.find name ranks[0]) want) |> List.max
             printfn "law with local BatchNorm: the largest difference is %.3g" worst
             Expect.isGreaterThan worst 1e-3 $"local batch statistics give other parameters (max difference {worst})"
