@@ -50,7 +50,8 @@ let commandExists (name: string) =
 
 // ---------------------------------------------------------------- deps
 
-let aptPackages = [ "libtorch-dev"; "libopenblas0-pthread"; "cmake"; "g++" ]
+// libgloo-dev: the headers of the Gloo that Debian's libtorch was built with (distributed training, c10d).
+let aptPackages = [ "libtorch-dev"; "libgloo-dev"; "libopenblas0-pthread"; "cmake"; "g++" ]
 
 let torchFound () =
     let fromEnv =
@@ -63,8 +64,17 @@ let openBlasFound () =
     [ "/usr/lib/x86_64-linux-gnu/libopenblas.so.0"; "/usr/lib/aarch64-linux-gnu/libopenblas.so.0" ]
     |> List.exists File.Exists
 
+/// Gloo's headers, for the shim's c10d process groups (only checked for the system libtorch: another libtorch
+/// brings its own, or builds the shim without Gloo and says so).
+let glooFound () =
+    let customTorch =
+        [ "Torch_DIR"; "CMAKE_PREFIX_PATH" ]
+        |> List.exists (fun v -> not (String.IsNullOrEmpty(Environment.GetEnvironmentVariable v)))
+    customTorch || File.Exists "/usr/include/gloo/config.h"
+
 let missingDeps () =
     [ if not (torchFound ()) then "libtorch-dev"
+      if not (glooFound ()) then "libgloo-dev"
       if not (openBlasFound ()) then "libopenblas0-pthread"
       if not (commandExists "cmake") then "cmake"
       if not (commandExists "g++") then "g++" ]
