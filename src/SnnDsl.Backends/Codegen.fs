@@ -106,7 +106,7 @@ module Codegen =
               yield! [ for k in 0 .. np - 1 -> $"  snn_param_grad<S>(a, {k}, e, n, chunk, gp{k});" ]
               yield "}" ]
         let entry (suffix: string) (ty: string) =
-            let w = if ty = "float" then 16 else 8
+            let w = $"snn_lanes<{ty}>::W"
             [ for fn, group in [ "forward", "snn_fwd_group"; "trace", "snn_trace_group" ] do
                   yield $"extern \"C\" void snn_{fn}_{suffix}(const snn_kargs* a, int64_t e0, int64_t e1, int64_t) {{"
                   yield $"  for (int64_t e = e0; e < e1; e += {w}) {group}<{ty}>(a, e, (int)(e1 - e < {w} ? e1 - e : {w}));"

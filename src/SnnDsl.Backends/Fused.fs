@@ -74,7 +74,7 @@ module Fused =
         // CUDA source only where the shim can compile it (NVRTC); the tests generate it for every built-in.
         let cuda = if FusedKernel.CudaAvailable then Codegen.cudaKernel plan else null
         let shape = sprintf "%s %A %A" p.Neuron [ for q in p.Params -> q.Granularity ] [ for st in p.States -> st.Init ]
-        let key = Codegen.hash (cpu + "\n" + System.Convert.ToBase64String code + "\n" + cuda + "\n" + shape)
+        let key = Codegen.hash (cpu + "\n" + System.Convert.ToBase64String code + "\n" + cuda + "\n" + shape + "\n" + String.concat " " (KernelCache.flags ()))
         // Kernels stay loaded for the process; the bindings of many one-off programs (random neurons in
         // tests) are dropped in bulk, and a binding still in use lives on in its runs.
         if kernels.Count > 1024 then kernels.Clear()

@@ -8,12 +8,19 @@ open SnnDsl.Core
 
 /// Generated kernel sources compiled by the system's C++ compiler (the one the shim's build already needs)
 /// into shared objects, cached on disk by a hash of source, compiler and flags, so each program compiles
-/// once per machine. SNNDSL_CXX (or CXX) names the compiler; SNNDSL_KERNEL_CACHE the folder.
+/// once per machine. SNNDSL_CXX (or CXX) names the compiler, SNNDSL_CXXFLAGS adds flags (e.g.
+/// -mno-avx512f), SNNDSL_KERNEL_CACHE names the folder.
 [<RequireQualifiedAccess>]
 module KernelCache =
     /// The flags every kernel is compiled with: optimised for this machine's vector units; a * b + c may
     /// become one fused multiply-add (one rounding instead of two: within the laws' tolerances).
-    let flags = [ "-std=c++17"; "-O2"; "-march=native"; "-fPIC"; "-shared"; "-ffp-contract=fast"; "-fno-math-errno"; "-w" ]
+    let baseFlags = [ "-std=c++17"; "-O2"; "-march=native"; "-fPIC"; "-shared"; "-ffp-contract=fast"; "-fno-math-errno"; "-w" ]
+
+    /// The flags of the next compile: the base flags, then SNNDSL_CXXFLAGS.
+    let flags () =
+        match Environment.GetEnvironmentVariable "SNNDSL_CXXFLAGS" with
+        | null | "" -> baseFlags
+        | extra -> baseFlags @ (extra.Split(' ', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray)
 
     let private onPath (name: string) =
         (Environment.GetEnvironmentVariable "PATH" |> Option.ofObj |> Option.defaultValue "").Split(':')
@@ -85,7 +92,7 @@ module KernelCache =
     let private safe (name: string) =
         String(name |> Seq.map (fun c -> if Char.IsLetterOrDigit c || c = '-' then c else '_') |> Array.ofSeq)
 
-    let private build (name: string) (source: string) (key: string) =
+    let private build (name: string) (source: string) (flags: string list) (key: string) =
         let cxx, _ =
             match compiler.Force() with
             | Ok c -> c
@@ -115,8 +122,9 @@ module KernelCache =
             match compiler.Force() with
             | Ok(cxx, version) -> cxx + "\n" + version
             | Error why -> why
+        let flags = flags ()
         let key = Codegen.hash (source + "\n" + identity + "\n" + String.concat " " flags + "\n" + machine.Force())
-        let entry = compiled.GetOrAdd(key, fun k -> lazy (build name source k))
+        let entry = compiled.GetOrAdd(key, fun k -> lazy (build name source flags k))
         try entry.Force()
         with _ ->
             // A failed build is not remembered: the next call tries again (and fails again with its reason).

@@ -166,6 +166,17 @@ let tests =
             // Per-layer parameter adjoints sum 3000 * T terms: float32 sums carry ~1e-7 per term, so 1e-4 there.
             forAll cases (agreeOn (interpreter interp) DType.Float32 1e-3 1e-5 1e-4)
 
+        // The kernels of a machine without AVX-512 (native vectors of 32 or 16 bytes): the same laws.
+        yield! lawRowsOn 25 "kernels built for narrower vector units equal eager float32 and float64" [ "-mno-avx512f"; "-mno-avx" ] <| fun (flags: string) ->
+            forAll (Gen.zip cases (Gen.elements [ DType.Float32; DType.Float64 ])) (fun (c, dtype) ->
+                let previous = Environment.GetEnvironmentVariable "SNNDSL_CXXFLAGS"
+                Environment.SetEnvironmentVariable("SNNDSL_CXXFLAGS", flags)
+                try
+                    if dtype = DType.Float32 then agreeOn Interpreters.fused dtype 1e-3 1e-5 1e-4 c
+                    else agreeOn Interpreters.fused dtype 1e-9 1e-10 1e-10 c
+                finally
+                    Environment.SetEnvironmentVariable("SNNDSL_CXXFLAGS", previous))
+
         testCase "the many-chunk cases exercise spikes, ties left out sparingly and nonzero parameter gradients" <| fun () ->
             let sample = Gen.sample 30 cases |> List.ofSeq
             let spiking, tiesLeftOut =

@@ -6,24 +6,33 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__AVX__) || defined(__AVX512F__)
+#if defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
 // Everything here is small and called per lane group: always inlined into the generated loops.
 #define SNN_INLINE static inline __attribute__((always_inline))
 
-typedef float snn_v32 __attribute__((vector_size(64)));
-typedef int32_t snn_i32 __attribute__((vector_size(64)));
-typedef double snn_v64 __attribute__((vector_size(64)));
-typedef int64_t snn_i64 __attribute__((vector_size(64)));
+// One vector is the target's native width: 64 bytes with AVX-512, 32 with AVX, 16 otherwise. (Wider
+// vectors than the target has would be split, and their comparisons and selections lowered lane by lane.)
+#if defined(__AVX512F__)
+#define SNN_VBYTES 64
+#elif defined(__AVX__)
+#define SNN_VBYTES 32
+#else
+#define SNN_VBYTES 16
+#endif
+typedef float snn_v32 __attribute__((vector_size(SNN_VBYTES)));
+typedef int32_t snn_i32 __attribute__((vector_size(SNN_VBYTES)));
+typedef double snn_v64 __attribute__((vector_size(SNN_VBYTES)));
+typedef int64_t snn_i64 __attribute__((vector_size(SNN_VBYTES)));
 
 template <typename S> struct snn_lanes;
-template <> struct snn_lanes<float> { typedef snn_v32 V; typedef snn_i32 I; enum { W = 16 }; };
-template <> struct snn_lanes<double> { typedef snn_v64 V; typedef snn_i64 I; enum { W = 8 }; };
+template <> struct snn_lanes<float> { typedef snn_v32 V; typedef snn_i32 I; enum { W = SNN_VBYTES / 4 }; };
+template <> struct snn_lanes<double> { typedef snn_v64 V; typedef snn_i64 I; enum { W = SNN_VBYTES / 8 }; };
 template <typename V> struct snn_elem;
-template <> struct snn_elem<snn_v32> { typedef float S; typedef snn_i32 I; enum { W = 16 }; };
-template <> struct snn_elem<snn_v64> { typedef double S; typedef snn_i64 I; enum { W = 8 }; };
+template <> struct snn_elem<snn_v32> { typedef float S; typedef snn_i32 I; enum { W = SNN_VBYTES / 4 }; };
+template <> struct snn_elem<snn_v64> { typedef double S; typedef snn_i64 I; enum { W = SNN_VBYTES / 8 }; };
 
 template <typename V> SNN_INLINE V snn_k(double c) {
   typedef typename snn_elem<V>::S S;
@@ -159,11 +168,11 @@ SNN_INLINE snn_v32 snn_tanh(snn_v32 x) {
 SNN_INLINE snn_v32 snn_sigmoid(snn_v32 x) { return snn_k<snn_v32>(1.0) / (snn_k<snn_v32>(1.0) + snn_exp(-x)); }
 
 // ---- double transcendentals: libm per lane (the float64 laws compare to 1e-12)
-#define SNN_PER_LANE(name, f)                                   \
-  SNN_INLINE snn_v64 name(snn_v64 x) {                       \
-    snn_v64 r;                                                  \
-    for (int i = 0; i < 8; ++i) r[i] = f(x[i]);                 \
-    return r;                                                   \
+#define SNN_PER_LANE(name, f)                                                   \
+  SNN_INLINE snn_v64 name(snn_v64 x) {                                          \
+    snn_v64 r;                                                                  \
+    for (int i = 0; i < (int)snn_elem<snn_v64>::W; ++i) r[i] = f(x[i]);         \
+    return r;                                                                   \
   }
 SNN_PER_LANE(snn_exp, exp)
 SNN_PER_LANE(snn_log, log)
@@ -210,17 +219,15 @@ SNN_INLINE void snn_store(void* base, int64_t offset, int n, typename snn_lanes<
 template <typename S>
 SNN_INLINE void snn_stream(void* base, int64_t offset, int n, typename snn_lanes<S>::V v) {
   S* p = (S*)base + offset;
-  if (n == (int)snn_lanes<S>::W && ((uintptr_t)p & 63) == 0) {
+  if (n == (int)snn_lanes<S>::W && ((uintptr_t)p & (SNN_VBYTES - 1)) == 0) {
 #if defined(__AVX512F__)
-    if (sizeof(S) == 4) _mm512_stream_ps((float*)p, (__m512)v);
-    else _mm512_stream_pd((double*)p, (__m512d)v);
+    _mm512_stream_ps((float*)p, (__m512)v);
     return;
 #elif defined(__AVX__)
-    __m256 lo, hi;
-    memcpy(&lo, &v, 32);
-    memcpy(&hi, (char*)&v + 32, 32);
-    _mm256_stream_ps((float*)p, lo);
-    _mm256_stream_ps((float*)p + 8, hi);
+    _mm256_stream_ps((float*)p, (__m256)v);
+    return;
+#elif defined(__SSE2__)
+    _mm_stream_ps((float*)p, (__m128)v);
     return;
 #endif
   }
