@@ -12,6 +12,10 @@ type TrainConfig =
       DataDir: string
       Model: string
       Neuron: string
+      /// The neuron's text form (`snn train --neuron-file`; every checkpoint stores the text of the neuron it
+      /// trained): when given, the neuron is read from it and `Neuron` is only its name. Null or empty in
+      /// older checkpoints and for `--neuron NAME`: the built-in of that name.
+      NeuronText: string
       /// Raw values for neuron parameters, e.g. ["decay=0.25"].
       NeuronParams: string[]
       /// e.g. "rectangle:1"; empty keeps the neuron's own surrogate.
@@ -64,6 +68,7 @@ module TrainConfig =
           DataDir = ""
           Model = "small-conv"
           Neuron = "da-lif"
+          NeuronText = ""
           NeuronParams = [||]
           Surrogate = ""
           Timesteps = 4

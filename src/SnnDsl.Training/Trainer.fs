@@ -103,8 +103,11 @@ module Trainer =
         observe (Started(session, start))
         let mutable position = start
         let results = ResizeArray<EpochMetrics>()
+        // The neuron's text goes into every checkpoint, so a resume or `snn eval` needs nothing else
+        // (applying the saved --param and --surrogate to it again changes nothing).
+        let saved = { config with NeuronText = SnnDsl.Core.Describe.text session.Neuron }
         let save () =
-            Checkpoint.save checkpointPath config position model session.Optimizer
+            Checkpoint.save checkpointPath saved position model session.Optimizer
             observe (CheckpointWritten checkpointPath)
         for epoch in start.Epoch .. config.Epochs - 1 do
             let clock = Stopwatch.StartNew()
