@@ -53,10 +53,10 @@ module Verify =
     let laws (settings: VerifySettings) (file: NeuronFile) : Law list =
         standardLaws settings file.Neuron @ (file.Laws |> List.map (TextLaws.ofText settings.Cases file.Neuron))
 
-    /// Checks the chosen laws of a file; `onResult` sees each result as soon as it is known. An unknown
-    /// law name is a usage error listing the valid ones.
-    let runWith (settings: VerifySettings) (onResult: LawResult -> unit) (file: NeuronFile) : LawResult list =
-        let all = laws settings file
+    /// Checks the chosen laws of a file and the `extra` laws (e.g. laws written in F# or C#); `onResult`
+    /// sees each result as soon as it is known. An unknown law name is a usage error listing the valid ones.
+    let runAll (settings: VerifySettings) (onResult: LawResult -> unit) (file: NeuronFile) (extra: Law list) : LawResult list =
+        let all = laws settings file @ extra
         let names = all |> List.map (fun l -> l.Name)
         for name in settings.Only do
             if not (List.contains name names) then
@@ -70,6 +70,10 @@ module Verify =
                   | _ -> Law.checkWith settings.Run law
               onResult r
               r ]
+
+    /// Checks the chosen laws of a file; `onResult` sees each result as soon as it is known.
+    let runWith (settings: VerifySettings) (onResult: LawResult -> unit) (file: NeuronFile) : LawResult list =
+        runAll settings onResult file []
 
     /// Checks the chosen laws of a file.
     let run (settings: VerifySettings) (file: NeuronFile) : LawResult list = runWith settings ignore file
