@@ -145,7 +145,7 @@ module Cases =
             Initial = c.Initial |> Map.map (fun _ v -> keep |> Array.map (fun j -> v[j])) }
 
     let private simpler (v: float) =
-        [ 0.0; truncate (v / 2.0); round v; round (v * 2.0) / 2.0; round (v * 4.0) / 4.0 ] |> List.distinct |> List.filter (fun s -> s <> v && abs s <= abs v)
+        [ 0.0; truncate (v / 2.0); truncate v; round v; round (v * 2.0) / 2.0; round (v * 4.0) / 4.0 ] |> List.distinct |> List.filter (fun s -> s <> v && abs s <= abs v)
 
     /// Smaller and simpler cases, most drastic first: fewer steps, fewer columns, the definition's initial
     /// states, shared instead of per-column parameters, learnable parameters at their initial values, and
