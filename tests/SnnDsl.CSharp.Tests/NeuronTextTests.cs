@@ -82,3 +82,28 @@ public class NeuronTextTests
         Assert.Contains("no law 'no-such-law'", Assert.Throws<ArgumentException>(() => GeneratedNeurons.LifSyn.Verify(cases: 1, only: new[] { "no-such-law" })).Message);
     }
 }
+
+/// <summary>The builder's Bind before the charge: a value the charge reads is computed before H.</summary>
+public class EarlyBindTests
+{
+    [Fact]
+    public void A_binding_the_charge_reads_comes_before_H_and_matches_the_text_neuron()
+    {
+        var built = NeuronBuilder.Create("lif-syn")
+            .Option("a", 0.8).Option("b", 0.9)
+            .Learnable("vth", 1.0, granularity: Granularity.PerChannel)
+            .State("I")
+            .Bind("I_t", Expr.Param("a") * Expr.State("I") + Expr.X)
+            .Charge(Expr.Param("b") * Expr.V + Expr.Ref("I_t"))
+            .Threshold(Expr.Param("vth"))
+            .Fire(Surrogate.Atan(2.0))
+            .SoftReset()
+            .Update("I", Expr.Ref("I_t"))
+            .Build();
+        Assert.StartsWith("I_t", built.Equations[0]);
+        Assert.EndsWith("= a * I + X", built.Equations[0]);
+        var x = new double[,] { { 0.5, 1.2 }, { 0.9, 0.3 }, { 1.5, 0.7 } };
+        var text = GeneratedNeurons.LifSyn;
+        Assert.Equal(text.SimulateReference(x).Spikes, built.SimulateReference(x).Spikes);
+    }
+}
