@@ -48,6 +48,7 @@ type TrainArgs =
     | [<Unique>] Limit_Test of n: int
     | [<Unique>] Seed of seed: int64
     | [<Unique>] Checkpoint_Every of batches: int
+    | Check_Finite
     | No_Report
 
     interface IArgParserTemplate with
@@ -90,6 +91,7 @@ type TrainArgs =
             | Limit_Test _ -> "use only N test samples [all]"
             | Seed _ -> $"seed of weights, data order, augmentation and dropout [{d.Seed}]"
             | Checkpoint_Every _ -> $"also checkpoint every N batches within an epoch, 0 = only at epoch ends [{d.CheckpointEvery}]"
+            | Check_Finite -> "every spiking layer checks that its input is finite and stops the run naming how many values are not (docs/dsl.md, 'Non-finite values')"
             | No_Report -> "do not write report.html at the end"
 
 /// The configuration the arguments describe.
@@ -142,6 +144,7 @@ let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
         Backend = (args.GetResult(TrainArgs.Backend, defaultValue = d.Backend)).Trim().ToLowerInvariant()
         Threads = args.GetResult(TrainArgs.Threads, defaultValue = d.Threads)
         CheckpointEvery = args.GetResult(TrainArgs.Checkpoint_Every, defaultValue = d.CheckpointEvery)
+        CheckFinite = args.Contains TrainArgs.Check_Finite
         OutDir = args.GetResult(TrainArgs.Out, defaultValue = d.OutDir) }
 
 /// Runs the command.

@@ -123,7 +123,11 @@ module Session =
             let backend =
                 if String.IsNullOrEmpty config.Backend then SnnDsl.Backends.Backend.Auto
                 else SnnDsl.Backends.Backend.parse config.Backend |> Result.defaultWith fail
-            Models.create config.Model (fun ch -> new SpikingLayer(neuron, ch, backend = backend) :> Module) input
+            let spiking ch =
+                let layer = new SpikingLayer(neuron, ch, backend = backend)
+                layer.CheckFinite <- config.CheckFinite
+                layer :> Module
+            Models.create config.Model spiking input
         let optimizer =
             new Optimizer(optimizerKind config, model.Parameters(), config.LearningRate, weightDecay = config.WeightDecay)
         { Config = config

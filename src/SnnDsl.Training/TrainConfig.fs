@@ -58,6 +58,8 @@ type TrainConfig =
       Threads: int
       /// Batches between mid-epoch checkpoints (0: only at the end of each epoch).
       CheckpointEvery: int
+      /// Every spiking layer checks that its input is finite (a data error names how many values are not).
+      CheckFinite: bool
       OutDir: string }
 
 [<RequireQualifiedAccess>]
@@ -97,6 +99,7 @@ module TrainConfig =
           Backend = "auto"
           Threads = 0
           CheckpointEvery = 50
+          CheckFinite = false
           OutDir = "runs/default" }
 
     let private options = JsonSerializerOptions(WriteIndented = true)

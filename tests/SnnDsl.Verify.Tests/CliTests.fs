@@ -98,7 +98,7 @@ let tests =
             let copy = Path.Combine(dir, "mine.neuron")
             File.Copy(example "lif-syn.neuron", copy)
             let run = Path.Combine(dir, "run")
-            let common = [ "--limit-train"; "64"; "--limit-test"; "32"; "--timesteps"; "2"; "--batch-size"; "32"; "--threads"; "1"; "--no-report" ]
+            let common = [ "--limit-train"; "64"; "--limit-test"; "32"; "--timesteps"; "2"; "--batch-size"; "32"; "--threads"; "1"; "--no-report"; "--check-finite" ]
             let o = snn ([ "train"; "--neuron-file"; copy; "--epochs"; "1"; "--out"; run ] @ common)
             expectCode 0 o
             File.Delete copy

@@ -36,24 +36,6 @@ let private failure (r: LawResult) =
     | Outcome.Failed f -> f
     | other -> failtest $"expected {r.Law} to fail, got %A{other}"
 
-// S_t = Θ(sum_{k<=t} λ^(t-k) X_k - θ sum_{k<t} λ^(t-k) S_k - θ): Theorem 1's closed form.
-let private closedForm (lambda: float) (theta: float) (xs: float[]) : float[] =
-    let spikes = Array.zeroCreate xs.Length
-    for t in 0 .. xs.Length - 1 do
-        let drive = Seq.sum (seq { for k in 0 .. t -> pown lambda (t - k) * xs[k] })
-        let resets = Seq.sum (seq { for k in 0 .. t - 1 -> pown lambda (t - k) * spikes[k] })
-        spikes[t] <- if drive - theta * resets - theta >= 0.0 then 1.0 else 0.0
-    spikes
-
-/// Theorem 1 as a user law: dyadic decays, thresholds and inputs keep the arithmetic exact.
-let theorem1 (n: Neuron) =
-    let settings =
-        { Cases.defaults with RandomInitial = false; Input = Values.grid 16 -3.0 4.0 }
-        |> Cases.withParam "decay" (Values.oneOf [ 0.25; 0.5; 0.75 ])
-        |> Cases.withParam "threshold" (Values.grid 8 0.125 2.0)
-    Law.onTrace "theorem-1" (Cases.ofNeuron settings n) (fun c tr ->
-        Seq.forall (fun j -> tr.Spikes[*, j] = closedForm (c.Param "decay") (c.Param "threshold") c.Inputs[*, j]) (seq { 0 .. c.Columns - 1 }))
-
 let private tensors = Interpreter.tensors
 
 [<Tests>]
@@ -85,10 +67,31 @@ let tests =
             test "reverse-equals-forward" { Law.test (run 200) (Laws.reverseEqualsForward Laws.tolerance.Gradients randoms) }
         ]
 
-        test "Theorem 1 as a user law holds for the soft-reset leaky LIF and fails for the hard-reset one" {
-            Law.test (run 200) (theorem1 Builtins.leakyLifSoft)
-            let f = failure (Law.check 200 (theorem1 Builtins.leakyLif))
-            Expect.equal f.Reason "theorem-1 does not hold" "the reason"
+        test "Theorem 1 holds for the soft-reset leaky LIF on the oracle, eager and fused-interpreted, and fails for the hard-reset one" {
+            for interp in Interpreter.oracle :: tensors do
+                Law.test (run 150) (BuiltinLaws.theorem1 interp (BuiltinLaws.theorem1Cases Builtins.leakyLifSoft))
+            let f = failure (Law.check 200 (BuiltinLaws.theorem1 Interpreter.oracle (BuiltinLaws.theorem1Cases Builtins.leakyLif)))
+            Expect.stringContains f.Reason "; Theorem 1 gives" f.Reason
+        }
+
+        test "the Theorem 1 cases exercise both spiking and silent steps" {
+            let spikes =
+                Gen.sampleWithSeed (Rnd 1UL) 50 100 (BuiltinLaws.theorem1Cases Builtins.leakyLifSoft)
+                |> Seq.collect (fun c -> Seq.cast<float> (Interpreter.oracle.Trace c).Spikes)
+            let rate = Seq.average spikes
+            Expect.isTrue (rate > 0.1 && rate < 0.9) $"firing rate {rate}"
+        }
+
+        test "after a hard reset V is the reset value wherever S is 1; after a soft reset V is H - theta, else H" {
+            let hard = Cases.ofNeurons builtinSettings (Gen.elements [ Builtins.integrateAndFire; Builtins.lif; Builtins.leakyLif; Builtins.plif; Builtins.daLif ])
+            let soft = Cases.ofNeurons builtinSettings (Gen.elements [ Builtins.lifSoft; Builtins.leakyLifSoft; Builtins.alif ])
+            for interp in Interpreter.oracle :: tensors do
+                Law.test (run 100) (BuiltinLaws.hardReset interp hard)
+                Law.test (run 100) (BuiltinLaws.softReset interp soft)
+            // The broken twin's reset is caught by the soft-reset law too.
+            let broken = NeuronText.loadNeuron (Path.Combine(examples, "lif-syn-broken.neuron"))
+            let renamed = { broken with Bindings = broken.Bindings @ [ { Name = "theta"; Expr = Param "vth" } ] }
+            failure (Law.check 100 (BuiltinLaws.softReset Interpreter.oracle (Cases.ofNeuron Cases.defaults renamed))) |> ignore
         }
 
         test "a wrong interpreter is caught: states off by 1e-9" {

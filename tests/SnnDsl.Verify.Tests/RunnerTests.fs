@@ -6,6 +6,7 @@ open Expecto
 open SnnDsl.Core
 open SnnDsl.Torch
 open SnnDsl.Backends
+open SnnDsl.Training
 
 let private perChannel =
     { Builtins.daLif with Params = Builtins.daLif.Params |> List.map (fun p -> if p.Learnable then ParamSpec.per Granularity.PerChannel p else p) }
@@ -39,5 +40,14 @@ let tests =
             let e = error (fun () -> runner.Run(Map.empty, None, x) |> ignore)
             Expect.equal e.Kind ErrorKind.Data "a data error"
             Expect.stringContains e.Message "1 of the 4 input values are NaN or infinite" e.Message
+        }
+
+        test "TrainConfig.CheckFinite (snn train --check-finite) turns the check on in every spiking layer" {
+            let config = { TrainConfig.defaults with CheckFinite = true; LimitTrain = 32; LimitTest = 32; Timesteps = 2; Threads = 1 }
+            use session = Session.create config
+            let layers = Trainer.spikingLayers session.Model
+            Expect.isNonEmpty layers "spiking layers"
+            for name, l in layers do
+                Expect.isTrue l.CheckFinite name
         }
     ]
