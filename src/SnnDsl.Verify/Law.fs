@@ -98,6 +98,15 @@ module Law =
     /// The same law on other cases.
     let withCases (cases: Gen<Case>) (law: Law) : Law = { law with Cases = cases }
 
+    /// One law that holds where every one of `laws` holds (checked in order on the first law's cases; the
+    /// first failure is the verdict).
+    let all (name: string) (laws: Law list) : Law =
+        match laws with
+        | [] -> invalidArg "laws" "Law.all needs at least one law"
+        | first :: _ ->
+            create name first.Cases (fun c ->
+                laws |> List.tryPick (fun l -> match l.Check c with Verdict.Holds -> None | v -> Some v) |> Option.defaultValue Verdict.Holds)
+
     /// The same law under another name.
     let named (name: string) (law: Law) : Law = { law with Name = name }
 

@@ -34,8 +34,9 @@ module Verify =
         let fusedOk = (fusedWhyNot n).IsNone
         let interps = if fusedOk then Interpreter.tensors else [ Interpreter.eager ]
         [ Laws.interpretersAgree interps Laws.tolerance.Values cases
-          Laws.interpretersAgree [ Interpreter.fused ] Laws.tolerance.Values (Cases.allAsTensors cases)
-          |> Law.named "compiled-kernel-agrees"
+          Law.all "compiled-kernel-agrees"
+              [ Laws.interpretersAgree [ Interpreter.fused ] Laws.tolerance.Values (Cases.allAsTensors cases)
+                Laws.gradientsAgree [ Interpreter.fused ] Laws.tolerance.Gradients (Cases.allAsTensors cases) ]
           |> Law.atMost settings.CompiledCases
           Laws.gradientsAgree interps Laws.tolerance.Gradients cases
           Laws.multiStepIsFold interps cases
