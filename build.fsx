@@ -3,7 +3,9 @@
 //   deps    check libtorch, OpenBLAS, cmake, g++; installs them with apt-get when root on Debian
 //   native  build the C++ shim (src/SnnDsl.Native) with CMake into build/native
 //   build   build the whole solution (Release)
-//   test    run every test project and print "N passed, N failed"
+//   test    run every test project and print "N passed, N failed": the C# tests with `dotnet test` (xunit), the
+//           F# tests as Expecto executables; `test --filter TEXT` selects tests whose name contains TEXT in
+//           both, arguments after `--` go to the Expecto runners (e.g. `test -- --summary`)
 //   bench   binding vs PyTorch: conv2d+spike (bench/SnnDsl.Bench) and the default model's training step
 //           (bench/train-step.fsx); needs Debian's python3-torch
 //   demo    the main job: `snn train` on the embedded synthetic dataset (writes runs/demo)
@@ -48,7 +50,8 @@ let commandExists (name: string) =
 
 // ---------------------------------------------------------------- deps
 
-let aptPackages = [ "libtorch-dev"; "libopenblas0-pthread"; "cmake"; "g++" ]
+// libgloo-dev: the headers of the Gloo that Debian's libtorch was built with (distributed training, c10d).
+let aptPackages = [ "libtorch-dev"; "libgloo-dev"; "libopenblas0-pthread"; "cmake"; "g++" ]
 
 let torchFound () =
     let fromEnv =
@@ -61,8 +64,17 @@ let openBlasFound () =
     [ "/usr/lib/x86_64-linux-gnu/libopenblas.so.0"; "/usr/lib/aarch64-linux-gnu/libopenblas.so.0" ]
     |> List.exists File.Exists
 
+/// Gloo's headers, for the shim's c10d process groups (only checked for the system libtorch: another libtorch
+/// brings its own, or builds the shim without Gloo and says so).
+let glooFound () =
+    let customTorch =
+        [ "Torch_DIR"; "CMAKE_PREFIX_PATH" ]
+        |> List.exists (fun v -> not (String.IsNullOrEmpty(Environment.GetEnvironmentVariable v)))
+    customTorch || File.Exists "/usr/include/gloo/config.h"
+
 let missingDeps () =
     [ if not (torchFound ()) then "libtorch-dev"
+      if not (glooFound ()) then "libgloo-dev"
       if not (openBlasFound ()) then "libopenblas0-pthread"
       if not (commandExists "cmake") then "cmake"
       if not (commandExists "g++") then "g++" ]
@@ -102,33 +114,89 @@ let build () =
 
 // ---------------------------------------------------------------- test
 
-/// Projects under tests/ that reference the test SDK (support libraries such as the F# neurons the C#
-/// generator tests scan are built, not run).
+/// How a test project runs: the C# tests on xunit through `dotnet test`, the F# tests as Expecto executables.
+type TestKind =
+    | Xunit
+    | Expecto
+
+/// Test projects under tests/: xunit ones reference the test SDK, Expecto ones are executables that reference
+/// Expecto. Support libraries (the F# test kit, the F# neurons the C# generator tests scan) are built, not run.
 let testProjects () =
     Directory.GetFiles(Path.Combine(root, "tests"), "*.*proj", SearchOption.AllDirectories)
-    |> Array.filter (fun p -> (p.EndsWith ".fsproj" || p.EndsWith ".csproj") && File.ReadAllText(p).Contains "Microsoft.NET.Test.Sdk")
+    |> Array.filter (fun p -> p.EndsWith ".fsproj" || p.EndsWith ".csproj")
     |> Array.sort
+    |> Array.choose (fun p ->
+        let text = File.ReadAllText p
+        if text.Contains "Microsoft.NET.Test.Sdk" then Some(p, Xunit)
+        elif text.Contains "<OutputType>Exe</OutputType>" && text.Contains "<PackageReference Include=\"Expecto\"" then
+            Some(p, Expecto)
+        else None)
+
+/// The arguments after `test`: those before a `--` go to `dotnet test` (xunit); `--filter EXPR` also selects
+/// Expecto tests, translated to `--filter-test-case TEXT` when EXPR is TEXT, `FullyQualifiedName~TEXT`,
+/// `Name~TEXT` or `DisplayName~TEXT` (a test name substring); those after a `--` go to the Expecto runners.
+let testArgs () =
+    let split = Array.tryFindIndex ((=) "--") extraArgs
+    let forXunit, forExpecto =
+        match split with
+        | Some i -> extraArgs[.. i - 1], extraArgs[i + 1 ..]
+        | None -> extraArgs, [||]
+    let translated =
+        [ for i in 0 .. forXunit.Length - 1 do
+              let expr =
+                  if forXunit[i] = "--filter" && i + 1 < forXunit.Length then Some forXunit[i + 1]
+                  elif forXunit[i].StartsWith "--filter=" then Some(forXunit[i].Substring "--filter=".Length)
+                  else None
+              match expr with
+              | Some e ->
+                  let m = Regex.Match(e, @"^(?:(?:FullyQualifiedName|Name|DisplayName)~)?([^=~!&|()]+)$")
+                  if not m.Success then
+                      fail $"--filter {e}: only a name substring (TEXT or Name~TEXT) selects tests in both xunit and Expecto"
+                  yield "--filter-test-case"
+                  yield m.Groups[1].Value
+              | None -> () ]
+    forXunit, Array.append (Array.ofList translated) forExpecto
+
+/// Quotes an argument for a command line.
+let quote (a: string) = if a = "" || a.IndexOfAny [| ' '; '"'; '\'' |] >= 0 then "\"" + a.Replace("\"", "\\\"") + "\"" else a
 
 let test () =
     build ()
-    let summary = Regex(@"(Passed|Failed)!\s+-\s+Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)")
+    let xunitSummary = Regex(@"(Passed|Failed)!\s+-\s+Failed:\s+(\d+),\s+Passed:\s+(\d+),\s+Skipped:\s+(\d+)")
+    let expectoSummary =
+        Regex(@"EXPECTO! [\d,]+ tests run in .*?([\d,]+) passed, ([\d,]+) ignored, ([\d,]+) failed, ([\d,]+) errored")
+    let number (g: Group) = int (g.Value.Replace(",", ""))
+    let forXunit, forExpecto = testArgs ()
+    let filtered = extraArgs.Length > 0
     let mutable passed, failed, skipped, broken = 0, 0, 0, []
-    for proj in testProjects () do
+    for proj, kind in testProjects () do
         let name = Path.GetFileNameWithoutExtension proj
         let mutable counted = false
         let echo (line: string) =
             printfn "%s" line
-            let m = summary.Match line
-            if m.Success then
+            let x = xunitSummary.Match line
+            let e = expectoSummary.Match line
+            if kind = Xunit && x.Success then
                 counted <- true
-                failed <- failed + int m.Groups[2].Value
-                passed <- passed + int m.Groups[3].Value
-                skipped <- skipped + int m.Groups[4].Value
-        let filter = if extraArgs.Length > 0 then " " + String.Join(" ", extraArgs) else ""
-        let code = runCode "dotnet" $"test \"{proj}\" -c Release --no-build -nologo{filter}" echo
-        // Without a filter, a test project that printed no summary ran nothing: broken whatever its exit code.
-        // (With one, a project may rightly match no test.)
-        if not counted && (code <> 0 || extraArgs.Length = 0) then broken <- name :: broken
+                failed <- failed + number x.Groups[2]
+                passed <- passed + number x.Groups[3]
+                skipped <- skipped + number x.Groups[4]
+            elif kind = Expecto && e.Success then
+                counted <- true
+                passed <- passed + number e.Groups[1]
+                skipped <- skipped + number e.Groups[2]
+                failed <- failed + number e.Groups[3] + number e.Groups[4]
+        let code =
+            match kind with
+            | Xunit ->
+                let filter = String.Join("", forXunit |> Array.map (fun a -> " " + quote a))
+                runCode "dotnet" $"test \"{proj}\" -c Release --no-build -nologo{filter}" echo
+            | Expecto ->
+                let args = String.Join("", forExpecto |> Array.map (fun a -> " " + quote a))
+                runCode "dotnet" $"run --project \"{proj}\" -c Release --no-build -- --no-spinner --colours 0{args}" echo
+        // A test project that printed no summary ran nothing: broken whatever its exit code. (Only `dotnet test`
+        // with a filter that matches none of its tests rightly prints none; Expecto always prints one.)
+        if not counted && (code <> 0 || not filtered || kind = Expecto) then broken <- name :: broken
     if not broken.IsEmpty then
         eprintfn "test projects that failed to run: %s" (String.Join(", ", List.rev broken))
         failed <- failed + broken.Length

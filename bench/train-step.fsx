@@ -1,8 +1,9 @@
 // The default model's training step through SnnDsl against the same network in PyTorch eager
 // (bench/reference/train_step.py, Debian's python3-torch: the same libtorch), in one run, rounds interleaved.
-//   dotnet fsi bench/train-step.fsx [threads=1] [rounds=3] [iters=20] [neuron=leaky-lif]
+//   dotnet fsi bench/train-step.fsx [threads=1] [rounds=3] [iters=20] [neuron=leaky-lif] [backend=auto]
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Nn.dll"
 
 open System
@@ -10,9 +11,11 @@ open System.Diagnostics
 open SnnDsl.Torch
 open SnnDsl.Core
 open SnnDsl.Nn
+open SnnDsl.Backends
 
 let argOr i (d: string) = if fsi.CommandLineArgs.Length > i then fsi.CommandLineArgs[i] else d
 let threads, rounds, iters, neuronName = int (argOr 1 "1"), int (argOr 2 "3"), int (argOr 3 "20"), argOr 4 "leaky-lif"
+let backend = match Backend.parse (argOr 5 "auto") with Ok b -> b | Error e -> failwith e
 let python = "/usr/bin/python3"
 let reference = IO.Path.Combine(__SOURCE_DIRECTORY__, "reference", "train_step.py")
 
@@ -20,7 +23,7 @@ Torch.setThreads threads
 Torch.manualSeed 0UL
 let neuron = match Builtins.find neuronName with Ok n -> n | Error e -> failwith e
 let model =
-    Models.smallConv (fun c -> SpikingLayer(neuron, c, RecordFiring = false) :> Module) { Channels = 1; Height = 28; Width = 28; Classes = 10 }
+    Models.smallConv (fun c -> new SpikingLayer(neuron, c, backend = backend, RecordFiring = false) :> Module) { Channels = 1; Height = 28; Width = 28; Classes = 10 }
 let opt = new Optimizer(OptimizerKind.Sgd(0.9, false), model.Parameters(), 0.1)
 let x = TensorScope.Forget(Tensor.Rand([| 32; 1; 28; 28 |]))
 let y = TensorScope.Forget((Tensor.Rand([| 32 |]) * 10.0).Floor().To(DType.Int64))
@@ -50,7 +53,7 @@ let pytorch () =
     if p.ExitCode <> 0 then failwith $"the PyTorch reference failed (is python3-torch installed for {python}?):\n{err}"
     float (out.Trim())
 
-printfn "train step, small-conv, T=4, batch 32, %s, %d thread(s): ms/step (median of %d steps)" neuron.Name threads iters
+printfn "train step, small-conv, T=4, batch 32, %s (%s backend), %d thread(s): ms/step (median of %d steps)" neuron.Name (Backend.name backend) threads iters
 let results =
     [ for r in 1..rounds do
           let a = snnDsl ()

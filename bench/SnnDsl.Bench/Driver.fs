@@ -118,7 +118,7 @@ let private start (s: Settings) (side: Side) (malloc: string) (w: Workload) (thr
     psi.RedirectStandardInput <- true
     psi.RedirectStandardOutput <- true
     // Both sides also read the library's variable: unset means tuned.
-    if malloc = "default" then psi.Environment["SNNDSL_MALLOC"] <- "default"
+    if malloc = "default" || malloc = "mmap" then psi.Environment["SNNDSL_MALLOC"] <- malloc
     else psi.Environment.Remove "SNNDSL_MALLOC" |> ignore
     // The binding asks libgomp for passive waiting (SnnDsl.Torch Runtime); the reference gets the same.
     if String.IsNullOrEmpty(Environment.GetEnvironmentVariable "OMP_WAIT_POLICY") then psi.Environment["OMP_WAIT_POLICY"] <- "PASSIVE"

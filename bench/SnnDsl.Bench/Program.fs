@@ -17,14 +17,19 @@ commands
   tiny-ops       1000 ops on a 1-element tensor with autograd: the per-call overhead of each side
   blas-threads   does Torch.setThreads reach OpenBLAS? (pool size read back, matmul timed at 1 and 2 threads)
   all            conv-spike at threads 1,2; lif at T 4,16; blas-threads
+  gpu-check      the fused-kernel laws (fused = eager = oracle) and workload A on --device (cuda)
+  neurons        workload A: a multi-step neuron layer over x [T, N] float32, forward + backward of
+                 spikes.sum(), fused and eager backends against PyTorch's unbind loop
+                 (bench/reference/neuron_loop.py), with the copy bandwidth measured in the same rounds
 
 options (conv-spike, lif, all)
   --threads N[,N..]   intra-op threads (Torch.setThreads / torch.set_num_threads)   default 1 (all: 1,2)
   --iters N           timed steps per worker                                       default conv 20, lif 10
   --warmup N          untimed steps per worker before timing                        default conv 3, lif 2
   --rounds N          interleaved rounds the timed steps are split into             default conv 10, lif 5
-  --malloc M[,M..]    tuned (the binding's mallopt values), default (glibc's own), nommap
-                      (tuned + M_MMAP_MAX=0: no mmap even at 32 MiB and more); both = tuned,default
+  --malloc M[,M..]    tuned (the binding's mallopt values: thresholds and M_MMAP_MAX=0, no mmap even at
+                      32 MiB and more), mmap (the thresholds only), default (glibc's own);
+                      both = tuned,default
                                                                                     default both
   --T N[,N..]         lif time steps                                                default 4,16
   --dispose-early     lif: the binding disposes each intermediate when done with it (as Python's
@@ -36,6 +41,17 @@ options (conv-spike, lif, all)
                       SNNDSL_BENCH_MALLOC_INFO=PREFIX also writes malloc_info XML to PREFIX.<step>.xml
   --python PATH       interpreter with torch 1.13                                   default /usr/bin/python3
   --reference PATH    the PyTorch script                            default bench/reference/conv_spike.py
+options (neurons)
+  --neurons A,B..     leaky-lif, da-lif, plif, ar-lif                                default all four
+  --T N[,N..]         time steps                                                     default 4,8,16
+  --threads N[,N..]   intra-op threads                                               default 1,2
+  --N N               neurons per step                                               default 1048576
+  --iters N / --rounds N   steps per side per round / rounds                        default 5 / 3
+  --json, --json-out PATH, --python PATH
+options (gpu-check: the fused-kernel laws and workload A on one device; see bench/gpu-check.sh)
+  --device D          cuda, cuda:N or cpu (a rehearsal)                              default cuda
+  --N N[,N..] --T N[,N..]                                                            default 1048576,16777216 / 8,32
+  --iters, --rounds, --json-out PATH, --python PATH
 options (blas-threads)
   --size N            square matmul size                                            default 2048
   --rounds N          interleaved rounds                                            default 5"""
@@ -188,9 +204,10 @@ let mallocModes (a: Args) =
     [ for m in text.Split(',', StringSplitOptions.RemoveEmptyEntries) do
           match m with
           | "both" -> yield! [ "tuned"; "default" ]
-          | "tuned" | "default" | "nommap" -> yield m
+          | "tuned" | "default" | "mmap" -> yield m
+          | "nommap" -> yield "tuned"
           | _ ->
-              eprintfn "error: --malloc expects tuned, default, nommap or both (comma-separated), got '%s'" text
+              eprintfn "error: --malloc expects tuned, mmap, default or both (comma-separated), got '%s'" text
               exit 2 ]
     |> List.distinct
 
@@ -274,6 +291,16 @@ let compare (cmd: string) (a: Args) =
         | Some false -> 1
         | _ -> 0
 
+/// The interpreter (checked for torch) and bench/reference/neuron_loop.py, for `neurons` and `gpu-check`.
+let neuronReference (a: Args) =
+    let python = a.Str("--python", "/usr/bin/python3")
+    checkPython python |> ignore
+    match findInRepo "bench/reference/neuron_loop.py" with
+    | Some p -> python, p
+    | None ->
+        eprintfn "error: bench/reference/neuron_loop.py not found above %s or %s" AppContext.BaseDirectory Environment.CurrentDirectory
+        exit 2
+
 [<EntryPoint>]
 let main argv =
     if argv.Length = 0 || argv[0] = "--help" || argv[0] = "-h" then
@@ -284,6 +311,17 @@ let main argv =
         let a = Args(argv[1..])
         match cmd with
         | "conv-spike" | "lif" | "tiny-ops" | "all" -> compare cmd a
+        | "neurons" ->
+            let python, script = neuronReference a
+            let names = a.Str("--neurons", "leaky-lif,da-lif,plif,ar-lif").Split(',', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
+            NeuronBench.run Device.Cpu python script names (a.Ints("--T", [ 4; 8; 16 ])) (a.Ints("--threads", [ 1; 2 ])) [ a.Int("--N", 1 <<< 20) ]
+                (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Flag "--json") (a.Str("--json-out", "")) |> ignore
+            0
+        | "gpu-check" ->
+            let python, script = neuronReference a
+            let device = Device.Parse(a.Str("--device", "cuda"))
+            GpuCheck.run device python script (a.Ints("--N", [ 1 <<< 20; 1 <<< 24 ])) (a.Ints("--T", [ 8; 32 ]))
+                (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Str("--json-out", ""))
         | "blas-threads" -> if blasCheck (a.Int("--size", 2048)) (a.Int("--rounds", 5)) (a.Flag "--json") then 0 else 1
         | "serve" ->
             Worker.applyMalloc (a.Str("--malloc", "tuned"))

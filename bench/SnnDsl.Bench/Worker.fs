@@ -7,30 +7,23 @@ open System.Text.Json
 open SnnDsl.Torch
 open SnnDsl.Bench.Workloads
 
-[<Runtime.InteropServices.DllImport("libc", EntryPoint = "mallopt")>]
-extern int private mallopt(int param, int value)
-
-let private M_MMAP_MAX = -4
-let mutable private noMmap = false
-
 /// Applies an allocator setting before anything reaches libtorch: "tuned" (the binding's own mallopt values,
-/// Runtime.fs), "default" (glibc's defaults, SNNDSL_MALLOC=default) or "nommap" (tuned, and no mmap at all:
-/// M_MMAP_MAX = 0, so even tensors of 32 MiB and more come from the heap and are reused).
+/// Runtime.fs: thresholds and M_MMAP_MAX = 0, so even tensors of 32 MiB and more come from the heap and are
+/// reused; "nommap" is the same), "mmap" (the thresholds only, SNNDSL_MALLOC=mmap) or "default" (glibc's
+/// defaults, SNNDSL_MALLOC=default).
 let applyMalloc (mode: string) =
     match mode with
-    | "tuned" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", null)
+    | "tuned" | "nommap" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", null)
+    | "mmap" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", "mmap")
     | "default" -> Environment.SetEnvironmentVariable("SNNDSL_MALLOC", "default")
-    | "nommap" ->
-        Environment.SetEnvironmentVariable("SNNDSL_MALLOC", null)
-        if mallopt (M_MMAP_MAX, 0) <> 1 then failwith "mallopt(M_MMAP_MAX, 0) failed"
-        noMmap <- true
-    | other -> failwithf "unknown allocator setting '%s' (tuned, default or nommap)" other
+    | other -> failwithf "unknown allocator setting '%s' (tuned, mmap or default)" other
 
 /// The allocator setting this process runs with (Runtime.fs reads SNNDSL_MALLOC the same way).
 let mallocMode () =
-    if Environment.GetEnvironmentVariable "SNNDSL_MALLOC" = "default" then "default"
-    elif noMmap then "nommap"
-    else "tuned"
+    match Environment.GetEnvironmentVariable "SNNDSL_MALLOC" with
+    | "default" -> "default"
+    | "mmap" -> "mmap"
+    | _ -> "tuned"
 
 let private inv (x: float) = x.ToString("R", CultureInfo.InvariantCulture)
 

@@ -13,8 +13,9 @@ Workloads (one training step each; every step zeroes the gradient it produced):
   tiny-ops    x [1] requires grad; 500 times y = x * 2 + 1 (1000 recorded ops): the per-call overhead
 
 Allocator: like the binding's Runtime.fs, glibc malloc is tuned at start (mallopt M_MMAP_THRESHOLD = 32 MiB,
-M_TRIM_THRESHOLD = 1 GiB) unless --malloc default is given or SNNDSL_MALLOC=default is set; --malloc nommap
-also sets M_MMAP_MAX = 0 (an experiment, not the binding's setting).
+M_TRIM_THRESHOLD = 1 GiB, M_MMAP_MAX = 0) unless --malloc default is given or SNNDSL_MALLOC=default is set;
+--malloc mmap (or SNNDSL_MALLOC=mmap) leaves M_MMAP_MAX alone, so blocks of 32 MiB and more are mmapped
+(the binding's setting before the fused kernels landed); nommap is the same as tuned.
 Threads: torch.set_num_threads(N) and, like the binding's snn_set_num_threads, OpenBLAS's own pool
 (openblas_set_num_threads), which torch 1.13 does not reach by itself.
 
@@ -47,7 +48,7 @@ def tune_malloc(mode):
         sys.exit("conv_spike.py: mallopt(M_MMAP_THRESHOLD) failed")
     if libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) != 1:
         sys.exit("conv_spike.py: mallopt(M_TRIM_THRESHOLD) failed")
-    if mode == "nommap" and libc.mallopt(M_MMAP_MAX, 0) != 1:
+    if mode in ("tuned", "nommap") and libc.mallopt(M_MMAP_MAX, 0) != 1:
         sys.exit("conv_spike.py: mallopt(M_MMAP_MAX) failed")
     return mode
 
@@ -74,9 +75,9 @@ def parse_args(argv):
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--iters", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--malloc", choices=["tuned", "default", "nommap"], default=None,
-                   help="allocator setting (default: tuned unless SNNDSL_MALLOC=default); nommap: tuned and "
-                        "M_MMAP_MAX=0, so even tensors of 32 MiB and more come from the heap")
+    p.add_argument("--malloc", choices=["tuned", "mmap", "default", "nommap"], default=None,
+                   help="allocator setting (default: tuned unless SNNDSL_MALLOC is default or mmap); tuned: "
+                        "the binding's thresholds and M_MMAP_MAX=0; mmap: the thresholds only")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     p.add_argument("--serve", action="store_true", help="answer 'run K' lines on stdin (driver protocol)")
     p.add_argument("--trace-heap", action="store_true",
@@ -86,7 +87,7 @@ def parse_args(argv):
 
 def main(argv):
     args = parse_args(argv)
-    mode = args.malloc or ("default" if os.environ.get("SNNDSL_MALLOC") == "default" else "tuned")
+    mode = args.malloc or (os.environ.get("SNNDSL_MALLOC") if os.environ.get("SNNDSL_MALLOC") in ("default", "mmap") else "tuned")
     mode = tune_malloc(mode)
 
     try:

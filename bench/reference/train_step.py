@@ -4,8 +4,8 @@ T = 4, batch 32, leaky LIF (beta 0.5, threshold 1, hard reset, rectangle surroga
 import sys, time, ctypes, torch, torch.nn as nn, torch.nn.functional as F
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 iters = int(sys.argv[2]) if len(sys.argv) > 2 else 30
-# The same allocator setting as the SnnDsl shim (M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 1 GiB).
-libc = ctypes.CDLL("libc.so.6"); libc.mallopt(-3, 32*1024*1024); libc.mallopt(-1, 1024*1024*1024)
+# The same allocator setting as the SnnDsl shim (M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 1 GiB, M_MMAP_MAX 0).
+libc = ctypes.CDLL("libc.so.6"); libc.mallopt(-3, 32*1024*1024); libc.mallopt(-1, 1024*1024*1024); libc.mallopt(-4, 0)
 torch.set_num_threads(threads); torch.manual_seed(0)
 try:
     ctypes.CDLL("libopenblas.so.0").openblas_set_num_threads(threads)

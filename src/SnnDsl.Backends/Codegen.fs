@@ -70,7 +70,7 @@ module Codegen =
               yield! states (fun k -> $"  V s{k} = snn_init<S>(a, {k}, e, n);")
               yield "  for (int64_t t = 0; t < a->T; ++t) {"
               yield! d "    " section.Step
-              yield $"    snn_store<S>(a->out, t * a->E + e, n, r{p.Output});"
+              yield $"    snn_stream<S>(a->out, t * a->E + e, n, r{p.Output});"
               for j, r in List.indexed records do
                   yield $"    if (a->record[{j}]) snn_store<S>(a->record[{j}], t * a->E + e, n, r{r});"
               yield! List.mapi (fun k r -> $"    s{k} = r{r};") p.Next
@@ -98,7 +98,7 @@ module Codegen =
               yield! states (fun k -> $"    const V s{k} = buf[t * {slots} + {k}];")
               yield! plan.Tape |> List.mapi (fun j r -> $"    const V r{r} = buf[t * {slots} + {ns + j}];")
               yield! d "    " plan.TapedAdjoint
-              yield $"    snn_store<S>(a->gx, t * a->E + e, n, r{back.GradInput});"
+              yield $"    snn_stream<S>(a->gx, t * a->E + e, n, r{back.GradInput});"
               yield! List.mapi (fun k r -> $"    gp{k} = gp{k} + r{r};") back.GradParam
               yield! List.mapi (fun k r -> $"    gs{k} = r{r};") back.GradState
               yield "  }"
@@ -110,12 +110,14 @@ module Codegen =
             [ for fn, group in [ "forward", "snn_fwd_group"; "trace", "snn_trace_group" ] do
                   yield $"extern \"C\" void snn_{fn}_{suffix}(const snn_kargs* a, int64_t e0, int64_t e1, int64_t) {{"
                   yield $"  for (int64_t e = e0; e < e1; e += {w}) {group}<{ty}>(a, e, (int)(e1 - e < {w} ? e1 - e : {w}));"
+                  yield "  snn_fence();"
                   yield "}"
               yield $"extern \"C\" void snn_backward_{suffix}(const snn_kargs* a, int64_t e0, int64_t e1, int64_t chunk) {{"
               yield $"  typedef snn_lanes<{ty}>::V V;"
               yield $"  V* buf = snn_alloc<V>(a->T * {ns + plan.Tape.Length});"
               yield $"  for (int64_t e = e0; e < e1; e += {w}) snn_bwd_group<{ty}>(a, e, (int)(e1 - e < {w} ? e1 - e : {w}), chunk, buf);"
               yield "  free(buf);"
+              yield "  snn_fence();"
               yield "}" ]
         lines
             [ yield $"// {p.Neuron}: forward {plan.Forward.Invariant.Length} + {plan.Forward.Step.Length} registers per step, backward {plan.TapedRecompute.Length} + {plan.TapedAdjoint.Length} with {plan.Tape.Length} on the tape"

@@ -62,7 +62,7 @@ module Fused =
           CudaSource = cuda }
 
     /// The kernel of a program (built or found in the cache on first use, then kept for the process).
-    let kernel (mode: FusedMode) (p: StepProgram) : KernelPlan * FusedKernel =
+    let private build (mode: FusedMode) (p: StepProgram) : KernelPlan * FusedKernel =
         match whyNotProgram p with
         | Some why -> Fail.usage why
         | None -> ()
@@ -90,6 +90,22 @@ module Fused =
         with _ ->
             kernels.TryRemove key |> ignore
             reraise ()
+
+    // Per program object (a layer's runner keeps its programs), so a forward call neither plans nor generates.
+    let private byProgram =
+        [ FusedMode.Compiled, System.Runtime.CompilerServices.ConditionalWeakTable<StepProgram, KernelPlan * FusedKernel>()
+          FusedMode.Interpreted, System.Runtime.CompilerServices.ConditionalWeakTable<StepProgram, KernelPlan * FusedKernel>() ]
+        |> dict
+
+    /// The kernel of a program: remembered for the program object, else built (or found in the caches).
+    let kernel (mode: FusedMode) (p: StepProgram) : KernelPlan * FusedKernel =
+        let table = byProgram[mode]
+        match table.TryGetValue p with
+        | true, k -> k
+        | _ ->
+            let k = build mode p
+            table.AddOrUpdate(p, k)
+            k
 
     // The raw parameters in program order: the given tensors, else the definition's raw value.
     let private paramTensors (p: StepProgram) (raw: Map<string, Tensor>) (x: Tensor) =

@@ -1,7 +1,7 @@
 namespace SnnDsl.Core
 
 
-/// The neurons of SPEC.md, each written with the combinators, and a registry of them by name.
+/// The neurons of docs/science.md ("Neurons"), each written with the combinators, and a registry of them by name.
 /// Every built-in uses the rectangle(1) surrogate, so comparisons differ only in the neuron;
 /// `Neuron.withSurrogate` swaps it.
 [<RequireQualifiedAccess>]

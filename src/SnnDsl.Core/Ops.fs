@@ -89,7 +89,7 @@ module Ops =
     let private select c a b = app Prim.Select [ c; a; b ]
     let private cmp c a b = app (Prim.Compare c) [ a; b ]
 
-    /// dΘ/dx of a surrogate as a rule over its argument A 0 (SPEC's table of surrogates).
+    /// dΘ/dx of a surrogate as a rule over its argument A 0 (docs/science.md, "Surrogate gradients").
     let surrogateRule (s: Surrogate) : Rule =
         let x = Rule.A 0
         match s with

@@ -9,10 +9,13 @@ open SnnDsl.Torch
 /// augmentation a pure function of (Seed, e, its position in the epoch), so a run resumed at (epoch,
 /// batch) sees exactly the batches an uninterrupted run would. Batches are assembled (augmentation and
 /// copying into one float32 buffer) on a background thread, Prefetch batches ahead; tensors are created
-/// on the consumer's thread.
+/// on the consumer's thread. With a Shard, the loader walks one rank's part of every epoch (see Sharding): the
+/// order and each sample's augmentation stay those of its position in the whole epoch, so W ranks together see
+/// exactly the batches of one process with W times the batch size.
 [<Sealed>]
-type DataLoader(dataset: Dataset, options: LoaderOptions) =
+type DataLoader(dataset: Dataset, options: LoaderOptions, shard: Shard) =
     do
+        Sharding.validate shard
         if options.BatchSize <= 0 then invalidArg "options" $"BatchSize must be positive, got {options.BatchSize}"
         if options.Prefetch <= 0 then invalidArg "options" $"Prefetch must be positive, got {options.Prefetch}"
         if options.Workers <= 0 then invalidArg "options" $"Workers must be positive, got {options.Workers}"
@@ -26,7 +29,8 @@ type DataLoader(dataset: Dataset, options: LoaderOptions) =
         match options.Limit with
         | Some l when l < total -> Array.init l (fun k -> int (int64 k * int64 total / int64 l))
         | _ -> Array.init total id
-    let n = subset.Length
+    /// Samples this rank visits per epoch.
+    let n = Sharding.count subset.Length shard
     let batchSize = options.BatchSize
     let batches = if options.DropLast then n / batchSize else (n + batchSize - 1) / batchSize
     let shape = dataset.SampleShape
@@ -43,20 +47,31 @@ type DataLoader(dataset: Dataset, options: LoaderOptions) =
         if index < 0 || index > batches then
             raise (ArgumentOutOfRangeException("startBatch", $"batch {index} is outside 0..{batches} of an epoch"))
 
+    /// Every sample of the dataset (as far as Limit allows), in one process.
+    new(dataset: Dataset, options: LoaderOptions) = DataLoader(dataset, options, Shard.Single)
+
     /// The dataset being walked.
     member _.Dataset = dataset
+    /// The part of every epoch this loader walks (Shard.Single: all of it).
+    member _.Shard = shard
     /// The options.
     member _.Options = options
-    /// Samples visited per epoch (after Limit).
+    /// Samples visited per epoch (after Limit; this rank's part with a Shard).
     member _.SampleCount = n
     /// Batches per epoch.
     member _.BatchesPerEpoch = batches
 
-    /// The dataset indices in the order epoch visits them (a pure function of Seed and epoch).
-    member _.Order(epoch: int) : int[] =
+    /// The dataset indices in the order epoch visits them in one process (a pure function of Seed and epoch).
+    member _.GlobalOrder(epoch: int) : int[] =
         let order = Array.copy subset
         if options.Shuffle then Rng.Create(options.Seed, 0x5EEDL, int64 epoch).Shuffle order
         order
+
+    /// The dataset indices in the order this loader visits them in epoch (a pure function of Seed, epoch and
+    /// the shard; the whole GlobalOrder without one).
+    member l.Order(epoch: int) : int[] =
+        let order = l.GlobalOrder epoch
+        if shard.WorldSize = 1 then order else Sharding.ofOrder order shard
 
     /// Number of samples in batch index of an epoch.
     member _.BatchCount(index: int) = min batchSize (n - index * batchSize)
@@ -86,7 +101,9 @@ type DataLoader(dataset: Dataset, options: LoaderOptions) =
                 dataset.CopyPixels(idx, dst)
                 match options.Augmentation with
                 | Some aug ->
-                    let rng = Rng.Create(options.Seed, 0xA116L, int64 epoch, int64 pos)
+                    // The position in the whole epoch, so augmentation does not depend on the world size.
+                    let globalPos = int64 shard.Rank + int64 shard.WorldSize * int64 pos
+                    let rng = Rng.Create(options.Seed, 0xA116L, int64 epoch, globalPos)
                     Augment.geometric aug rng planes dst (Span<float32>(cropBuffer))
                     dataset.Normalize dst
                     Augment.erase aug rng planes dst

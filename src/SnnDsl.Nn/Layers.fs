@@ -61,6 +61,14 @@ type Linear(inFeatures: int, outFeatures: int, ?bias: bool) as this =
     interface ISynaptic with
         member _.Counter = counter
 
+/// Training-mode batch normalisation computed elsewhere than from this process's batch alone (SnnDsl.Distributed
+/// synchronises the statistics across data-parallel ranks). Normalize gets x [T, N, C, ...] (channels at dim 2),
+/// the layer's affine parameters and running statistics (to update in place), momentum and eps.
+type IBatchNormStatistics =
+    abstract Normalize:
+        x: Tensor * weight: Tensor * bias: Tensor * runningMean: Tensor * runningVar: Tensor * momentum: float * eps: float ->
+            Tensor
+
 /// Batch normalisation over channels (dim 2 of [T, N, C, ...]) with statistics over T x N x spatial,
 /// as tdBN-style SNNs use; running statistics are buffers.
 type BatchNorm(channels: int, ?momentum: float, ?eps: float) as this =
@@ -75,13 +83,21 @@ type BatchNorm(channels: int, ?momentum: float, ?eps: float) as this =
     member _.Bias = bias
     member _.RunningMean = runningMean
     member _.RunningVar = runningVar
+    member _.Momentum = momentum
+    member _.Eps = eps
+    /// When set, training mode takes its statistics from here (e.g. synchronised across ranks); eval mode
+    /// always uses the running statistics.
+    member val Statistics: IBatchNormStatistics option = None with get, set
     override this.Forward(x) =
         if x.Dim < 3 || x.Shape[2] <> channels then
             invalidArg "x" $"BatchNorm({channels}) expects [T, N, {channels}, ...], got shape {Shape.text x.Shape}"
-        Time.merged
-            (fun m ->
-                Nn.BatchNorm(m, Some runningMean, Some runningVar, weight, bias, training = this.IsTraining, momentum = momentum, eps = eps))
-            x
+        match this.Statistics with
+        | Some s when this.IsTraining -> s.Normalize(x, weight, bias, runningMean, runningVar, momentum, eps)
+        | _ ->
+            Time.merged
+                (fun m ->
+                    Nn.BatchNorm(m, Some runningMean, Some runningVar, weight, bias, training = this.IsTraining, momentum = momentum, eps = eps))
+                x
     override _.Describe() = $"BatchNorm({channels})"
 
 /// Max pooling over [T, N, C, H, W].

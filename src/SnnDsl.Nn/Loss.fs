@@ -2,7 +2,7 @@ namespace SnnDsl.Nn
 
 open SnnDsl.Torch
 
-/// Training objectives over time-first outputs O [T, N, classes] (SPEC section 5).
+/// Training objectives over time-first outputs O [T, N, classes] (docs/science.md, "Training objectives").
 [<RequireQualifiedAccess>]
 type Loss =
     /// Cross entropy of the mean output over time, with optional label smoothing.

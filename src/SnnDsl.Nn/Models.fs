@@ -6,7 +6,7 @@ open SnnDsl.Torch
 /// What a model needs to know about its input.
 type InputSpec = { Channels: int; Height: int; Width: int; Classes: int }
 
-/// The model zoo (SPEC section 6). Every model maps [T, N, C, H, W] to outputs [T, N, classes] and takes
+/// The model zoo (docs/science.md, "Architectures"). Every model maps [T, N, C, H, W] to outputs [T, N, classes] and takes
 /// the spiking layer to use as a factory.
 [<RequireQualifiedAccess>]
 module Models =

@@ -3,7 +3,7 @@ namespace SnnDsl.Nn
 open System
 open SnnDsl.Torch
 
-/// Counts the synaptic operations of a conv or linear layer for energy estimates (SPEC section 2).
+/// Counts the synaptic operations of a conv or linear layer for energy estimates (docs/science.md, "Energy").
 /// While Enabled, each forward adds FLOPs x (fraction of non-zero inputs) per sample: for a spiking input
 /// these are accumulates (ACs); for the first, real-valued layer every FLOP is a multiply-accumulate (MAC).
 type SynapseCounter() =

@@ -42,6 +42,8 @@ extern int snn_cuda_is_available(int& out)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_cuda_device_count(int& out)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int snn_cuda_synchronize(int deviceIndex)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_set_grad_enabled(int enabled, int& previous)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_is_grad_enabled(int& out)

@@ -51,6 +51,11 @@ module Torch =
         Errors.check "cuda_device_count" (snn_cuda_device_count &r)
         r
 
+    /// Waits until every kernel queued on the CUDA device has run (for timing); an error without CUDA.
+    let cudaSynchronize (device: int) =
+        Runtime.ensure ()
+        Errors.check "cuda_synchronize" (snn_cuda_synchronize device)
+
     /// Test hook: makes the shim throw a C++ exception of the given kind (0 std::runtime_error,
     /// 1 c10::Error, 2 an int, 3 a type not derived from std::exception); it must surface as TorchException.
     let internal debugThrow (kind: int) =

@@ -2,7 +2,7 @@ namespace SnnDsl.Training
 
 open SnnDsl.Nn
 
-/// Per-sample operation counts and energy (SPEC section 2, DA-LIF Table III): the first synaptic layer
+/// Per-sample operation counts and energy (docs/science.md, "Energy"): the first synaptic layer
 /// sees real-valued input, so its FLOPs are multiply-accumulates (MACs); every later conv/linear layer is
 /// driven by spikes, so it does accumulates (ACs) = FLOPs x input firing rate. Both are summed over T.
 type Energy =

@@ -4,7 +4,8 @@
 module SnnDsl.Backends.Tests.CodegenTests
 
 open System
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Core
@@ -14,37 +15,6 @@ open SnnDsl.Torch
 open SnnDsl.Backends
 open SnnDsl.Backends.Tests.Tensors
 open SnnDsl.Backends.Tests.FusedLawTests
-
-[<Fact>]
-let ``the CUDA source of every built-in has its forward and backward kernels for float32 and float64`` () =
-    for n in Builtins.all do
-        let source = Codegen.cudaKernel (Schedule.plan (Program.lower Program.learnable n))
-        for name in [ "snn_forward_f32"; "snn_forward_f64"; "snn_backward_f32"; "snn_backward_f64" ] do
-            Assert.Contains($"extern \"C\" __global__ void {name}(snn_kargs a)", source)
-        Assert.Contains("snn_block_sum", source)
-
-[<Fact>]
-let ``every register of a schedule comes after its arguments, and invariant registers never read the input or states`` () =
-    Law.checkAsserts (neuron everything) (fun n ->
-        let plan = Schedule.plan (Program.lower Program.learnable n)
-        let nodes = plan.Backward.Nodes
-        let check (what: string) (order: int list) (available: Set<int>) =
-            let mutable seen = available
-            for r in order do
-                match nodes[r] with
-                | Node.Op(_, args) ->
-                    for a in args do
-                        if not (seen.Contains a) then failwith $"{what}: register {r} reads {a} before it is computed"
-                | Node.Src _ -> ()
-                seen <- seen.Add r
-            seen
-        let inv = check "backward invariants" plan.BackwardInvariant Set.empty
-        for r in plan.BackwardInvariant do
-            if plan.Backward.Variation[r] = Variation.Element then failwith $"invariant register {r} varies per element"
-        check "recompute" plan.TapedRecompute inv |> ignore
-        check "adjoint" plan.TapedAdjoint (Set.union inv (Set.ofList plan.Tape)) |> ignore
-        let fwdInv = check "forward invariants" plan.Forward.Invariant Set.empty
-        check "forward step" plan.Forward.Step fwdInv |> ignore)
 
 // A stand-in for the CUDA runtime: kernels are plain functions, one thread per block, so block sums reduce to
 // the single thread's value; __shared__ memory is per host thread.
@@ -108,7 +78,39 @@ let private cudaOnCpuInterpreter =
         member _.Run(p, raw, state, x) = Fused.runKernel (kernelOf p) p raw state x
         member _.Trace(_, _, _, _) = failwith "no traces" }
 
-[<Fact>]
-let ``the CUDA kernels of every built-in, run on the CPU one thread per block, equal eager float64: values and gradients`` () =
-    let cases = FusedLawTests.cases |> Gen.filter (fun c -> List.contains c.Neuron Builtins.all || c.Neuron.Name.EndsWith "-per-channel")
-    Law.checkAssertsOn 40 cases (agreeOn cudaOnCpuInterpreter DType.Float64 1e-9 1e-10 1e-10)
+[<Tests>]
+let tests =
+    testList "Codegen" [
+        testCase "the CUDA source of every built-in has its forward and backward kernels for float32 and float64" <| fun () ->
+            for n in Builtins.all do
+                let source = Codegen.cudaKernel (Schedule.plan (Program.lower Program.learnable n))
+                for name in [ "snn_forward_f32"; "snn_forward_f64"; "snn_backward_f32"; "snn_backward_f64" ] do
+                    Expect.stringContains source ($"extern \"C\" __global__ void {name}(snn_kargs a)") "source"
+                Expect.stringContains source "snn_block_sum" "source"
+
+        law "every register of a schedule comes after its arguments, and invariant registers never read the input or states" <| fun () ->
+            forAll (neuron everything) (fun n ->
+                let plan = Schedule.plan (Program.lower Program.learnable n)
+                let nodes = plan.Backward.Nodes
+                let check (what: string) (order: int list) (available: Set<int>) =
+                    let mutable seen = available
+                    for r in order do
+                        match nodes[r] with
+                        | Node.Op(_, args) ->
+                            for a in args do
+                                if not (seen.Contains a) then failwith $"{what}: register {r} reads {a} before it is computed"
+                        | Node.Src _ -> ()
+                        seen <- seen.Add r
+                    seen
+                let inv = check "backward invariants" plan.BackwardInvariant Set.empty
+                for r in plan.BackwardInvariant do
+                    if plan.Backward.Variation[r] = Variation.Element then failwith $"invariant register {r} varies per element"
+                check "recompute" plan.TapedRecompute inv |> ignore
+                check "adjoint" plan.TapedAdjoint (Set.union inv (Set.ofList plan.Tape)) |> ignore
+                let fwdInv = check "forward invariants" plan.Forward.Invariant Set.empty
+                check "forward step" plan.Forward.Step fwdInv |> ignore)
+
+        lawOn 40 "the CUDA kernels of every built-in, run on the CPU one thread per block, equal eager float64: values and gradients" <| fun () ->
+            let cases = FusedLawTests.cases |> Gen.filter (fun c -> List.contains c.Neuron Builtins.all || c.Neuron.Name.EndsWith "-per-channel")
+            forAll cases (agreeOn cudaOnCpuInterpreter DType.Float64 1e-9 1e-10 1e-10)
+    ]

@@ -3,7 +3,8 @@
 module SnnDsl.Backends.Tests.FusedLawTests
 
 open System
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Core
@@ -127,7 +128,7 @@ let private expectClose (what: string) (tol: float) (expected: float[]) (actual:
     for i in 0 .. expected.Length - 1 do
         if not (skip i) then
             let e, a = expected[i], actual[i]
-            if not (Law.near (tol * max 1.0 (abs e)) e a) then failwith $"{what}[{i}]: eager %.10g{e}, fused %.10g{a}"
+            if not (near (tol * max 1.0 (abs e)) e a) then failwith $"{what}[{i}]: eager %.10g{e}, fused %.10g{a}"
 
 /// Compares a fused run with the eager run of the same dtype.
 let agreeOn (interp: ITensorInterpreter) (dtype: DType) (margin: float) (tol: float) (reductionTol: float) (c: Case) =
@@ -145,155 +146,149 @@ let agreeOn (interp: ITensorInterpreter) (dtype: DType) (margin: float) (tol: fl
     for KeyValue(name, g) in eager.GradState do expectClose $"d/d(initial {name})" tol g fused.GradState[name] perStep
     for KeyValue(name, g) in eager.GradRaw do expectClose $"d/d{name}" reductionTol g fused.GradRaw[name] (fun _ -> false)
 
-[<Theory; InlineData("fused"); InlineData("fused-interpreted")>]
-let ``fused float64 equals eager float64 across many chunks: spikes, final states, and gradients of x, parameters of every granularity and initial states`` (interp: string) =
-    Law.checkAssertsOn 120 cases (agreeOn (interpreter interp) DType.Float64 1e-9 1e-10 1e-10)
-
-[<Theory; InlineData("fused"); InlineData("fused-interpreted")>]
-let ``fused float32 equals eager float32 across many chunks: spikes away from threshold ties, values and gradients within 1e-5`` (interp: string) =
-    // Per-layer parameter adjoints sum 3000 * T terms: float32 sums carry ~1e-7 per term, so 1e-4 there.
-    Law.checkAssertsOn 120 cases (agreeOn (interpreter interp) DType.Float32 1e-3 1e-5 1e-4)
-
-[<Fact>]
-let ``the many-chunk cases exercise spikes, ties left out sparingly and nonzero parameter gradients`` () =
-    let sample = Gen.sample 30 cases |> List.ofSeq
-    let spiking, tiesLeftOut =
-        sample
-        |> List.map (fun c ->
-            use scope = new TensorScope()
-            let inp = inputsOf c
-            let p = programFor c.Neuron inp.Raw
-            let spikes, _ = Interpreters.eager.Run(p, inp.Raw, inp.State, inp.X)
-            let rate = spikes.Mean().ToScalar()
-            let skipped = nearTies p inp 1e-3 |> Array.filter id |> Array.length
-            rate, float skipped / 3000.0)
-        |> List.unzip
-    Assert.True(List.average spiking > 0.05 && List.average spiking < 0.95, $"mean firing {List.average spiking}")
-    Assert.True(List.average tiesLeftOut < 0.05, $"ties left out {List.average tiesLeftOut}")
-
-[<Theory; InlineData("fused"); InlineData("fused-interpreted")>]
-let ``fused multi-step from a given state equals the fold of fused single steps, bit for bit`` (interp: string) =
-    Law.checkAssertsOn 60 cases (fun c ->
-        use scope = new TensorScope()
-        let run = interpreter interp
-        let inp = inputsOf c
-        let x = inp.X.To(DType.Float32)
-        let raw = inp.Raw |> Map.map (fun _ t -> t.To(DType.Float32))
-        let state = inp.State |> Option.map (Map.map (fun _ v -> match v with TValue.Tensor t -> TValue.Tensor(t.To(DType.Float32)) | n -> n))
-        let p = programFor c.Neuron raw
-        let whole, final = run.Run(p, raw, state, x)
-        let steps, foldFinal =
-            Array.mapFold (fun s t -> let o, n = run.Run(p, raw, s, x.Narrow(0, t, 1)) in o, Some n) state [| 0 .. c.T - 1 |]
-        if elements whole <> elements (Tensor.Cat steps) then failwith "spikes differ"
-        let like = x.Select(0, 0)
-        for KeyValue(name, v) in final do
-            if valueAt like v <> valueAt like foldFinal.Value[name] then failwith $"final {name} differs")
-
-[<Fact>]
-let ``fused results with 1 and 2 threads agree: outputs and per-layer adjoints bit for bit, reductions to 1e-6`` () =
-    let previous = Torch.threads ()
-    try
-        Law.checkAssertsOn 30 cases (fun c ->
-            use scope = new TensorScope()
-            let inp = inputsOf c
-            let p = programFor c.Neuron inp.Raw
-            let skip = Array.zeroCreate 3000
-            Torch.setThreads 1
-            let one = runWith Interpreters.fused DType.Float32 p inp skip
-            Torch.setThreads 2
-            let two = runWith Interpreters.fused DType.Float32 p inp skip
-            if one.Spikes <> two.Spikes then failwith "spikes differ"
-            if one.Final <> two.Final then failwith "final states differ"
-            if one.GradX <> two.GradX then failwith "d/dx differs"
-            if one.GradState <> two.GradState then failwith "initial-state gradients differ"
-            for q in p.Params do
-                let a, b = one.GradRaw[q.Name], two.GradRaw[q.Name]
-                if q.Granularity = Granularity.PerLayer then
-                    if a <> b then failwith $"d/d{q.Name} differs: {a[0]} and {b[0]}"
-                else expectClose $"d/d{q.Name}" 1e-6 a b (fun _ -> false))
-    finally
-        Torch.setThreads previous
-
 let private leaky = Neuron.withSurrogate Surrogate.atan Builtins.leakyLif
 
 let private spikesOf (x: Tensor) =
     let p = Program.lower Program.learnable leaky
     elements (fst (Interpreters.fused.Run(p, Map.empty, None, x)))
 
-[<Fact>]
-let ``an input constant in time (stride 0 on dim 0) is read in place and gives the spikes of its copy`` () =
-    use scope = new TensorScope()
-    let image = Tensor.Randn([| 4; 3; 50 |]) * 2.0
-    let x = image.Unsqueeze(0).Expand(5, 4, 3, 50)
-    let expected = spikesOf (x.Contiguous())
-    let before = FusedKernel.ViewCopies
-    let got = spikesOf x
-    Assert.Equal(before, FusedKernel.ViewCopies)
-    Assert.Equal<float[]>(expected, got)
-
-[<Fact>]
-let ``a time slice of a longer input and the gradient of a sum are read in place`` () =
-    use scope = new TensorScope()
-    let long = Tensor.Randn([| 9; 4; 300 |]) * 2.0
-    let x = long.Narrow(0, 2, 5)
-    x.RequiresGrad <- false
-    let expected = spikesOf (x.Contiguous())
-    let leaf = x.Detach()
-    leaf.RequiresGrad <- true
-    let before = FusedKernel.ViewCopies
-    let got = spikesOf x
-    let p = Program.lower Program.learnable leaky
-    let s, _ = Interpreters.fused.Run(p, Map.empty, None, leaf)
-    s.Sum().Backward() // the gradient of a sum is one value expanded over [T, N, ...]
-    Assert.Equal(before, FusedKernel.ViewCopies)
-    Assert.Equal<float[]>(expected, got)
-    Assert.True(leaf.Grad.IsSome)
-
-[<Fact>]
-let ``a view whose step is not contiguous is copied once and gives the same spikes`` () =
-    use scope = new TensorScope()
-    let x = (Tensor.Randn([| 5; 40; 6 |]) * 2.0).Transpose(1, 2)
-    let expected = spikesOf (x.Contiguous())
-    let before = FusedKernel.ViewCopies
-    let got = spikesOf x
-    Assert.Equal(before + 1L, FusedKernel.ViewCopies)
-    Assert.Equal<float[]>(expected, got)
-
 let private fusedError (f: unit -> unit) =
-    let e = Assert.ThrowsAny<Exception>(fun () -> f ())
+    let e = Expect.raisesAny<Exception> (fun () -> f ())
     e.Message
 
-[<Fact>]
-let ``bad inputs to fused kernels give errors that name the problem`` () =
-    use scope = new TensorScope()
-    let p = Program.lower Program.learnable Builtins.daLif
-    let good = Tensor.Randn([| 3; 2; 4 |])
-    let alpha = Tensor.Scalar(1.0)
-    let rank1 = fusedError (fun () -> Interpreters.fused.Run(p, Map [ "alpha", alpha ], None, Tensor.Randn([| 5 |])) |> ignore)
-    Assert.Contains("expected an input [T, N, ...]", rank1)
-    let mixed = fusedError (fun () -> Interpreters.fused.Run(p, Map [ "alpha", Tensor.Scalar(1.0, DType.Float64) ], None, good) |> ignore)
-    Assert.Contains("mixed dtypes", mixed)
-    let count = fusedError (fun () -> Interpreters.fused.Run(p, Map [ "alpha", Tensor.Zeros([| 3 |]) ], None, good) |> ignore)
-    Assert.Contains("has 3 values, expected 1", count)
-    let perChannel = Program.lower Program.learnable (variants |> List.find (fun n -> n.Name = "da-lif-per-channel"))
-    let rank2 = fusedError (fun () -> Interpreters.fused.Run(perChannel, Map [ "alpha", Tensor.Zeros([| 3 |]) ], None, Tensor.Randn([| 3; 2 |])) |> ignore)
-    Assert.Contains("per channel, which needs inputs [T, N, C, ...]", rank2)
-    let state = fusedError (fun () -> Interpreters.fused.Run(p, Map.empty, Some(Map [ "V", TValue.Tensor(Tensor.Zeros([| 5 |])) ]), good) |> ignore)
-    Assert.Contains("initial state 0 has 5 values, expected 8", state)
+[<Tests>]
+let tests =
+    testSequenced <| testList "FusedLaw" [
+        yield! lawRowsOn 120 "fused float64 equals eager float64 across many chunks: spikes, final states, and gradients of x, parameters of every granularity and initial states" [ "fused"; "fused-interpreted" ] <| fun (interp: string) ->
+            forAll cases (agreeOn (interpreter interp) DType.Float64 1e-9 1e-10 1e-10)
 
-[<Fact>]
-let ``auto runs float16 inputs on the eager backend with a one-line notice, fused refuses them by name`` () =
-    use scope = new TensorScope()
-    let lines = Collections.Concurrent.ConcurrentQueue<string>()
-    let previous = Notice.redirect lines.Enqueue
-    try
-        let neuron = { Builtins.leakyLif with Name = "leaky-lif-float16-test" }
-        let x = Tensor.Randn([| 3; 2; 4 |]).To(DType.Float16)
-        let spikes, _ = NeuronRunner(neuron, Backend.Auto).Run(Map.empty, None, x)
-        Assert.Equal(DType.Float16, spikes.DType)
-        Assert.Contains(lines, fun l -> l.Contains "leaky-lif-float16-test" && l.Contains "eager" && l.Contains "float32 and float64")
-        let e = Assert.ThrowsAny<SnnException>(fun () -> NeuronRunner(neuron, Backend.Fused).Run(Map.empty, None, x) |> ignore)
-        Assert.Equal(ErrorKind.Usage, e.Kind)
-        Assert.Contains("float32 and float64", e.Message)
-    finally
-        Notice.redirect previous |> ignore
+        yield! lawRowsOn 120 "fused float32 equals eager float32 across many chunks: spikes away from threshold ties, values and gradients within 1e-5" [ "fused"; "fused-interpreted" ] <| fun (interp: string) ->
+            // Per-layer parameter adjoints sum 3000 * T terms: float32 sums carry ~1e-7 per term, so 1e-4 there.
+            forAll cases (agreeOn (interpreter interp) DType.Float32 1e-3 1e-5 1e-4)
+
+        testCase "the many-chunk cases exercise spikes, ties left out sparingly and nonzero parameter gradients" <| fun () ->
+            let sample = Gen.sample 30 cases |> List.ofSeq
+            let spiking, tiesLeftOut =
+                sample
+                |> List.map (fun c ->
+                    use scope = new TensorScope()
+                    let inp = inputsOf c
+                    let p = programFor c.Neuron inp.Raw
+                    let spikes, _ = Interpreters.eager.Run(p, inp.Raw, inp.State, inp.X)
+                    let rate = spikes.Mean().ToScalar()
+                    let skipped = nearTies p inp 1e-3 |> Array.filter id |> Array.length
+                    rate, float skipped / 3000.0)
+                |> List.unzip
+            Expect.isTrue (List.average spiking > 0.05 && List.average spiking < 0.95) ($"mean firing {List.average spiking}")
+            Expect.isTrue (List.average tiesLeftOut < 0.05) ($"ties left out {List.average tiesLeftOut}")
+
+        yield! lawRowsOn 60 "fused multi-step from a given state equals the fold of fused single steps, bit for bit" [ "fused"; "fused-interpreted" ] <| fun (interp: string) ->
+            forAll cases (fun c ->
+                use scope = new TensorScope()
+                let run = interpreter interp
+                let inp = inputsOf c
+                let x = inp.X.To(DType.Float32)
+                let raw = inp.Raw |> Map.map (fun _ t -> t.To(DType.Float32))
+                let state = inp.State |> Option.map (Map.map (fun _ v -> match v with TValue.Tensor t -> TValue.Tensor(t.To(DType.Float32)) | n -> n))
+                let p = programFor c.Neuron raw
+                let whole, final = run.Run(p, raw, state, x)
+                let steps, foldFinal =
+                    Array.mapFold (fun s t -> let o, n = run.Run(p, raw, s, x.Narrow(0, t, 1)) in o, Some n) state [| 0 .. c.T - 1 |]
+                if elements whole <> elements (Tensor.Cat steps) then failwith "spikes differ"
+                let like = x.Select(0, 0)
+                for KeyValue(name, v) in final do
+                    if valueAt like v <> valueAt like foldFinal.Value[name] then failwith $"final {name} differs")
+
+        testCase "fused results with 1 and 2 threads agree: outputs and per-layer adjoints bit for bit, reductions to 1e-6" <| fun () ->
+            let previous = Torch.threads ()
+            try
+                checkOn 30 cases (fun c ->
+                    use scope = new TensorScope()
+                    let inp = inputsOf c
+                    let p = programFor c.Neuron inp.Raw
+                    let skip = Array.zeroCreate 3000
+                    Torch.setThreads 1
+                    let one = runWith Interpreters.fused DType.Float32 p inp skip
+                    Torch.setThreads 2
+                    let two = runWith Interpreters.fused DType.Float32 p inp skip
+                    if one.Spikes <> two.Spikes then failwith "spikes differ"
+                    if one.Final <> two.Final then failwith "final states differ"
+                    if one.GradX <> two.GradX then failwith "d/dx differs"
+                    if one.GradState <> two.GradState then failwith "initial-state gradients differ"
+                    for q in p.Params do
+                        let a, b = one.GradRaw[q.Name], two.GradRaw[q.Name]
+                        if q.Granularity = Granularity.PerLayer then
+                            if a <> b then failwith $"d/d{q.Name} differs: {a[0]} and {b[0]}"
+                        else expectClose $"d/d{q.Name}" 1e-6 a b (fun _ -> false))
+            finally
+                Torch.setThreads previous
+
+        testCase "an input constant in time (stride 0 on dim 0) is read in place and gives the spikes of its copy" <| fun () ->
+            use scope = new TensorScope()
+            let image = Tensor.Randn([| 4; 3; 50 |]) * 2.0
+            let x = image.Unsqueeze(0).Expand(5, 4, 3, 50)
+            let expected = spikesOf (x.Contiguous())
+            let before = FusedKernel.ViewCopies
+            let got = spikesOf x
+            Expect.equal FusedKernel.ViewCopies before "FusedKernel.ViewCopies"
+            Expect.equal (got : float[]) expected "got"
+
+        testCase "a time slice of a longer input and the gradient of a sum are read in place" <| fun () ->
+            use scope = new TensorScope()
+            let long = Tensor.Randn([| 9; 4; 300 |]) * 2.0
+            let x = long.Narrow(0, 2, 5)
+            x.RequiresGrad <- false
+            let expected = spikesOf (x.Contiguous())
+            let leaf = x.Detach()
+            leaf.RequiresGrad <- true
+            let before = FusedKernel.ViewCopies
+            let got = spikesOf x
+            let p = Program.lower Program.learnable leaky
+            let s, _ = Interpreters.fused.Run(p, Map.empty, None, leaf)
+            s.Sum().Backward() // the gradient of a sum is one value expanded over [T, N, ...]
+            Expect.equal FusedKernel.ViewCopies before "FusedKernel.ViewCopies"
+            Expect.equal (got : float[]) expected "got"
+            Expect.isTrue leaf.Grad.IsSome "leaf.Grad.IsSome"
+
+        testCase "a view whose step is not contiguous is copied once and gives the same spikes" <| fun () ->
+            use scope = new TensorScope()
+            let x = (Tensor.Randn([| 5; 40; 6 |]) * 2.0).Transpose(1, 2)
+            let expected = spikesOf (x.Contiguous())
+            let before = FusedKernel.ViewCopies
+            let got = spikesOf x
+            Expect.equal FusedKernel.ViewCopies (before + 1L) "FusedKernel.ViewCopies"
+            Expect.equal (got : float[]) expected "got"
+
+        testCase "bad inputs to fused kernels give errors that name the problem" <| fun () ->
+            use scope = new TensorScope()
+            let p = Program.lower Program.learnable Builtins.daLif
+            let good = Tensor.Randn([| 3; 2; 4 |])
+            let alpha = Tensor.Scalar(1.0)
+            let rank1 = fusedError (fun () -> Interpreters.fused.Run(p, Map [ "alpha", alpha ], None, Tensor.Randn([| 5 |])) |> ignore)
+            Expect.stringContains rank1 "expected an input [T, N, ...]" "rank1"
+            let mixed = fusedError (fun () -> Interpreters.fused.Run(p, Map [ "alpha", Tensor.Scalar(1.0, DType.Float64) ], None, good) |> ignore)
+            Expect.stringContains mixed "mixed dtypes" "mixed"
+            let count = fusedError (fun () -> Interpreters.fused.Run(p, Map [ "alpha", Tensor.Zeros([| 3 |]) ], None, good) |> ignore)
+            Expect.stringContains count "has 3 values, expected 1" "count"
+            let perChannel = Program.lower Program.learnable (variants |> List.find (fun n -> n.Name = "da-lif-per-channel"))
+            let rank2 = fusedError (fun () -> Interpreters.fused.Run(perChannel, Map [ "alpha", Tensor.Zeros([| 3 |]) ], None, Tensor.Randn([| 3; 2 |])) |> ignore)
+            Expect.stringContains rank2 "per channel, which needs inputs [T, N, C, ...]" "rank2"
+            let state = fusedError (fun () -> Interpreters.fused.Run(p, Map.empty, Some(Map [ "V", TValue.Tensor(Tensor.Zeros([| 5 |])) ]), good) |> ignore)
+            Expect.stringContains state "initial state 0 has 5 values, expected 8" "state"
+
+        testCase "auto runs float16 inputs on the eager backend with a one-line notice, fused refuses them by name" <| fun () ->
+            use scope = new TensorScope()
+            let lines = Collections.Concurrent.ConcurrentQueue<string>()
+            let previous = Notice.redirect lines.Enqueue
+            try
+                let neuron = { Builtins.leakyLif with Name = "leaky-lif-float16-test" }
+                let x = Tensor.Randn([| 3; 2; 4 |]).To(DType.Float16)
+                let spikes, _ = NeuronRunner(neuron, Backend.Auto).Run(Map.empty, None, x)
+                Expect.equal spikes.DType DType.Float16 "spikes.DType"
+                Expect.exists lines (fun l -> l.Contains "leaky-lif-float16-test" && l.Contains "eager" && l.Contains "float32 and float64") "lines"
+                let e = Expect.raisesAny<SnnException> (fun () -> NeuronRunner(neuron, Backend.Fused).Run(Map.empty, None, x) |> ignore)
+                Expect.equal e.Kind ErrorKind.Usage "e.Kind"
+                Expect.stringContains e.Message "float32 and float64" "e.Message"
+            finally
+                Notice.redirect previous |> ignore
+    ]

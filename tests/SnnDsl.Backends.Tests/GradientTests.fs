@@ -2,7 +2,8 @@
 /// oracle's forward-mode gradients.
 module SnnDsl.Backends.Tests.GradientTests
 
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Core
@@ -16,7 +17,7 @@ open SnnDsl.Backends
 let private tol = 1e-9
 
 let private near what (e: float) (a: float) =
-    if not (Law.near (tol * max 1.0 (abs e)) e a) then failwith $"{what}: oracle %.17g{e}, autograd %.17g{a}"
+    if not (near (tol * max 1.0 (abs e)) e a) then failwith $"{what}: oracle %.17g{e}, autograd %.17g{a}"
 
 /// d(sum of spikes)/d(raw parameters given as tensors) and d/d(inputs) by backward, against Oracle.gradients.
 let expectOracleGradientsWith (interp: ITensorInterpreter) ((n: Neuron, raw: Map<string, float>), (defined: Neuron, tensors: Map<string, float>), x: float[,]) =
@@ -53,26 +54,6 @@ let private learnablesAsTensors (n: Neuron, raw: Map<string, float>) =
         raw |> Map.fold (fun n k v -> if learnable k then n else (match Neuron.withParam k v n with Ok n -> n | Error e -> failwith e)) n
     defined, raw |> Map.filter (fun k _ -> learnable k)
 
-[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
-let ``autograd through every built-in equals the oracle's forward-mode gradients for learnable parameters and inputs`` (interp: string) =
-    let cases =
-        gen {
-            let! nr = builtinWithParams
-            let! x = inputs 16 4 3.0
-            return nr, learnablesAsTensors nr, x
-        }
-    Law.checkAsserts cases (expectOracleGradientsWith (interpreter interp))
-
-[<Theory; InlineData("eager"); InlineData("fused"); InlineData("fused-interpreted")>]
-let ``autograd through every built-in equals the oracle when every parameter is a tensor`` (interp: string) =
-    let cases =
-        gen {
-            let! nr = if interp = "fused" then compiledBuiltinWithParams else builtinWithParams
-            let! x = inputs 16 4 3.0
-            return nr, (fst nr, snd nr), x
-        }
-    Law.checkAsserts cases (expectOracleGradientsWith (interpreter interp))
-
 let private randomGradientCases =
     gen {
         let! n = neuron everything
@@ -82,24 +63,6 @@ let private randomGradientCases =
         return (n, raw), split, x
     }
 
-[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
-let ``autograd through random neuron definitions equals the oracle's forward-mode gradients`` (interp: string) =
-    Law.checkAsserts randomGradientCases (expectOracleGradientsWith (interpreter interp))
-
-[<Fact>]
-let ``the derived backward of random neurons in compiled fused kernels equals forward mode (a bounded sample)`` () =
-    Law.checkAssertsOn 6 randomGradientCases (expectOracleGradientsWith Interpreters.fused)
-
-[<Fact>]
-let ``the gradient cases exercise nonzero surrogate gradients`` () =
-    // Guards the laws above against inputs that never come near a threshold (all-zero gradients).
-    let sample = Gen.sample 100 (Gen.zip builtinWithParams (inputs 16 4 3.0))
-    let nonzero =
-        sample
-        |> Seq.filter (fun ((n, raw), x) -> Oracle.gradients n raw x |> fun g -> Law.cells g.Inputs |> Seq.exists ((<>) 0.0))
-        |> Seq.length
-    Assert.InRange(nonzero, 50, 100)
-
 // h = min(a, b) or max(a, b) where a and b tie but have different derivatives: the oracle follows the
 // operand it picks (the left one), and so must autograd (libtorch's minimum/maximum split a tie's gradient).
 let private tie (op: BinaryOp) (left: Expr) (right: Expr) : Neuron =
@@ -108,17 +71,53 @@ let private tie (op: BinaryOp) (left: Expr) (right: Expr) : Neuron =
       Bindings = [ { Name = "h"; Expr = Binary(op, left, right) }; { Name = "S"; Expr = Spike(Surrogate.Triangle 4.0, Ref "h") } ]
       Updates = [ { Name = "V"; Expr = Ref "h" } ]; Output = "S" }
 
-[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
-let ``min and max ties send the gradient to the left operand, as in the oracle`` (interp: string) =
-    // At X = 1 and p = 1: X * 2 - 1 = 1 = X and p * X = X; each pair ties with different derivatives.
-    let x = array2D [ [ 1.0; 1.0 ] ]
-    for op in [ BinaryOp.Min; BinaryOp.Max ] do
-        for left, right in
-            [ Input * 2.0 - 1.0, Input
-              Input, Input * 2.0 - 1.0
-              Param "p" * Input, Input
-              Input, Param "p" * Input
-              Input, Const 1.0
-              Const 1.0, Input ] do
-            let n = tie op left right
-            expectOracleGradientsWith (interpreter interp) ((n, Map [ "p", 1.0 ]), (n, Map [ "p", 1.0 ]), x)
+[<Tests>]
+let tests =
+    testList "Gradient" [
+        yield! lawRows "autograd through every built-in equals the oracle's forward-mode gradients for learnable parameters and inputs" [ "eager"; "fused-interpreted" ] <| fun (interp: string) ->
+            let cases =
+                gen {
+                    let! nr = builtinWithParams
+                    let! x = inputs 16 4 3.0
+                    return nr, learnablesAsTensors nr, x
+                }
+            forAll cases (expectOracleGradientsWith (interpreter interp))
+
+        yield! lawRows "autograd through every built-in equals the oracle when every parameter is a tensor" [ "eager"; "fused"; "fused-interpreted" ] <| fun (interp: string) ->
+            let cases =
+                gen {
+                    let! nr = if interp = "fused" then compiledBuiltinWithParams else builtinWithParams
+                    let! x = inputs 16 4 3.0
+                    return nr, (fst nr, snd nr), x
+                }
+            forAll cases (expectOracleGradientsWith (interpreter interp))
+
+        yield! lawRows "autograd through random neuron definitions equals the oracle's forward-mode gradients" [ "eager"; "fused-interpreted" ] <| fun (interp: string) ->
+            forAll randomGradientCases (expectOracleGradientsWith (interpreter interp))
+
+        lawOn 6 "the derived backward of random neurons in compiled fused kernels equals forward mode (a bounded sample)" <| fun () ->
+            forAll randomGradientCases (expectOracleGradientsWith Interpreters.fused)
+
+        testCase "the gradient cases exercise nonzero surrogate gradients" <| fun () ->
+            // Guards the laws above against inputs that never come near a threshold (all-zero gradients).
+            let sample = Gen.sample 100 (Gen.zip builtinWithParams (inputs 16 4 3.0))
+            let nonzero =
+                sample
+                |> Seq.filter (fun ((n, raw), x) -> Oracle.gradients n raw x |> fun g -> cells g.Inputs |> Seq.exists ((<>) 0.0))
+                |> Seq.length
+            Expect.inRange nonzero 50 100 "nonzero"
+
+        yield! theory "min and max ties send the gradient to the left operand, as in the oracle" [ "eager"; "fused-interpreted" ] <| fun (interp: string) ->
+            // At X = 1 and p = 1: X * 2 - 1 = 1 = X and p * X = X; each pair ties with different derivatives.
+            let x = array2D [ [ 1.0; 1.0 ] ]
+            for op in [ BinaryOp.Min; BinaryOp.Max ] do
+                for left, right in
+                    [ Input * 2.0 - 1.0, Input
+                      Input, Input * 2.0 - 1.0
+                      Param "p" * Input, Input
+                      Input, Param "p" * Input
+                      Input, Const 1.0
+                      Const 1.0, Input ] do
+                    let n = tie op left right
+                    expectOracleGradientsWith (interpreter interp) ((n, Map [ "p", 1.0 ]), (n, Map [ "p", 1.0 ]), x)
+    ]

@@ -1,7 +1,8 @@
 /// Multi-step runs over [T, N, ...] and parameters of every granularity.
 module SnnDsl.Backends.Tests.MultiStepTests
 
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Core
@@ -66,89 +67,89 @@ let private rawAt (c: Case) (s: int) =
         | Granularity.PerNeuron -> v[s])
     |> Map.ofList
 
-[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
-let ``parameters of every granularity broadcast over [N, C] and [N, C, H, W] like independent oracle runs per site`` (interp: string) =
-    Law.checkAsserts (caseOf (neuron everything)) (fun c ->
-        use scope = new TensorScope()
-        let x = inputTensor c
-        let raw = paramTensors c
-        let tr = (interpreter interp).Trace(programFor c.Def raw, raw, None, x)
-        let S = siteCount c
-        let spikes, states, values = elements tr.Spikes, tr.States |> List.map (fun (k, t) -> k, elements t), tr.Values |> List.map (fun (k, t) -> k, elements t)
-        for s in 0 .. S - 1 do
-            let xsSite = Array2D.init c.T c.N (fun t j -> c.X[(t * c.N + j) * S + s])
-            let oracle = Oracle.run c.Def (rawAt c s) xsSite
-            let at (flat: float[]) = Array2D.init c.T c.N (fun t j -> flat[(t * c.N + j) * S + s])
-            let tensor: Trace =
-                { Spikes = at spikes
-                  States = states |> List.map (fun (k, v) -> k, at v) |> Map.ofList
-                  Values = values |> List.map (fun (k, v) -> k, at v) |> Map.ofList }
-            try expectSameTrace 1e-12 oracle tensor
-            with e -> failwith $"site {s} of %A{c.Site}: {e.Message}")
-
 /// The learnable parameters of a built-in made per channel.
 let private perChannel (n: Neuron) =
     { n with Params = n.Params |> List.map (fun p -> if p.Learnable then ParamSpec.per Granularity.PerChannel p else p) }
-
-[<Theory; InlineData("eager"); InlineData("fused"); InlineData("fused-interpreted")>]
-let ``per-channel learnable parameters of the built-ins act channel by channel over [N, C, H, W]`` (interp: string) =
-    let learnableBuiltins = Builtins.all |> List.filter (fun n -> n.Params |> List.exists (fun p -> p.Learnable))
-    Law.checkAsserts (caseOf (Gen.elements learnableBuiltins |> Gen.map perChannel)) (fun c ->
-        use scope = new TensorScope()
-        let learnables = paramTensors c |> Map.filter (fun k _ -> c.Def.Params |> List.exists (fun p -> p.Name = k && p.Learnable))
-        // Options keep their defaults, so the oracle gets the learnables' per-channel values only.
-        let x = inputTensor c
-        let spikes, final = (interpreter interp).Run(programFor c.Def learnables, learnables, None, x)
-        let spikes = elements spikes
-        let vFinal = valueAt (x.Select(0, 0)) final["V"]
-        let S = siteCount c
-        for s in 0 .. S - 1 do
-            let raw = rawAt c s |> Map.filter (fun k _ -> learnables.ContainsKey k)
-            let oracle = Oracle.run c.Def raw (Array2D.init c.T c.N (fun t j -> c.X[(t * c.N + j) * S + s]))
-            for t in 0 .. c.T - 1 do
-                for j in 0 .. c.N - 1 do
-                    if oracle.Spikes[t, j] <> spikes[(t * c.N + j) * S + s] then
-                        failwith $"spike at t = {t + 1}, batch {j}, site {s}: oracle {oracle.Spikes[t, j]}"
-            for j in 0 .. c.N - 1 do
-                let e, a = oracle.States["V"][c.T - 1, j], vFinal[j * S + s]
-                if not (Law.near (1e-12 * max 1.0 (abs e)) e a) then failwith $"final V at batch {j}, site {s}: oracle {e}, tensor {a}")
 
 // Every state value as a flat array, for exact comparisons.
 let private flatState (like: Tensor) (s: NeuronState) =
     s |> Map.map (fun _ v -> valueAt like v)
 
-[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
-let ``a multi-step run over [T, N, ...] equals the fold of single steps over time`` (interp: string) =
-    Law.checkAsserts (caseOf (neuron everything)) (fun c ->
-        use scope = new TensorScope()
-        let run = interpreter interp
-        let x = inputTensor c
-        let raw = paramTensors c
-        let p = programFor c.Def raw
-        let spikes, final = run.Run(p, raw, None, x)
-        let folded, foldedFinal =
-            Array.mapFold
-                (fun state t ->
-                    let s, next = run.Run(p, raw, state, x.Narrow(0, t, 1))
-                    s.Squeeze 0, Some next)
-                None [| 0 .. c.T - 1 |]
-        let like = x.Select(0, 0)
-        if elements spikes <> elements (Tensor.Stack folded) then failwith "spikes differ"
-        if spikes.Shape <> x.Shape then failwith $"spikes have shape %A{spikes.Shape}, inputs %A{x.Shape}"
-        if flatState like final <> flatState like foldedFinal.Value then failwith "final states differ")
+[<Tests>]
+let tests =
+    testList "MultiStep" [
+        yield! lawRows "parameters of every granularity broadcast over [N, C] and [N, C, H, W] like independent oracle runs per site" [ "eager"; "fused-interpreted" ] <| fun (interp: string) ->
+            forAll (caseOf (neuron everything)) (fun c ->
+                use scope = new TensorScope()
+                let x = inputTensor c
+                let raw = paramTensors c
+                let tr = (interpreter interp).Trace(programFor c.Def raw, raw, None, x)
+                let S = siteCount c
+                let spikes, states, values = elements tr.Spikes, tr.States |> List.map (fun (k, t) -> k, elements t), tr.Values |> List.map (fun (k, t) -> k, elements t)
+                for s in 0 .. S - 1 do
+                    let xsSite = Array2D.init c.T c.N (fun t j -> c.X[(t * c.N + j) * S + s])
+                    let oracle = Oracle.run c.Def (rawAt c s) xsSite
+                    let at (flat: float[]) = Array2D.init c.T c.N (fun t j -> flat[(t * c.N + j) * S + s])
+                    let tensor: Trace =
+                        { Spikes = at spikes
+                          States = states |> List.map (fun (k, v) -> k, at v) |> Map.ofList
+                          Values = values |> List.map (fun (k, v) -> k, at v) |> Map.ofList }
+                    try expectSameTrace 1e-12 oracle tensor
+                    with e -> failwith $"site {s} of %A{c.Site}: {e.Message}")
 
-[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
-let ``running T1 steps and then T2 more from the returned state equals running T1 + T2 steps`` (interp: string) =
-    let cases = caseOf (neuron everything) |> Gen.filter (fun c -> c.T >= 2) |> Gen.bind (fun c -> Gen.choose (1, c.T - 1) |> Gen.map (fun k -> c, k))
-    Law.checkAsserts cases (fun (c, k) ->
-        use scope = new TensorScope()
-        let run = interpreter interp
-        let x = inputTensor c
-        let raw = paramTensors c
-        let p = programFor c.Def raw
-        let whole, wholeFinal = run.Run(p, raw, None, x)
-        let first, mid = run.Run(p, raw, None, x.Narrow(0, 0, k))
-        let second, final = run.Run(p, raw, Some mid, x.Narrow(0, k, c.T - k))
-        let like = x.Select(0, 0)
-        if elements whole <> elements (Tensor.Cat [ first; second ]) then failwith "spikes differ"
-        if flatState like wholeFinal <> flatState like final then failwith "final states differ")
+        yield! lawRows "per-channel learnable parameters of the built-ins act channel by channel over [N, C, H, W]" [ "eager"; "fused"; "fused-interpreted" ] <| fun (interp: string) ->
+            let learnableBuiltins = Builtins.all |> List.filter (fun n -> n.Params |> List.exists (fun p -> p.Learnable))
+            forAll (caseOf (Gen.elements learnableBuiltins |> Gen.map perChannel)) (fun c ->
+                use scope = new TensorScope()
+                let learnables = paramTensors c |> Map.filter (fun k _ -> c.Def.Params |> List.exists (fun p -> p.Name = k && p.Learnable))
+                // Options keep their defaults, so the oracle gets the learnables' per-channel values only.
+                let x = inputTensor c
+                let spikes, final = (interpreter interp).Run(programFor c.Def learnables, learnables, None, x)
+                let spikes = elements spikes
+                let vFinal = valueAt (x.Select(0, 0)) final["V"]
+                let S = siteCount c
+                for s in 0 .. S - 1 do
+                    let raw = rawAt c s |> Map.filter (fun k _ -> learnables.ContainsKey k)
+                    let oracle = Oracle.run c.Def raw (Array2D.init c.T c.N (fun t j -> c.X[(t * c.N + j) * S + s]))
+                    for t in 0 .. c.T - 1 do
+                        for j in 0 .. c.N - 1 do
+                            if oracle.Spikes[t, j] <> spikes[(t * c.N + j) * S + s] then
+                                failwith $"spike at t = {t + 1}, batch {j}, site {s}: oracle {oracle.Spikes[t, j]}"
+                    for j in 0 .. c.N - 1 do
+                        let e, a = oracle.States["V"][c.T - 1, j], vFinal[j * S + s]
+                        if not (near (1e-12 * max 1.0 (abs e)) e a) then failwith $"final V at batch {j}, site {s}: oracle {e}, tensor {a}")
+
+        yield! lawRows "a multi-step run over [T, N, ...] equals the fold of single steps over time" [ "eager"; "fused-interpreted" ] <| fun (interp: string) ->
+            forAll (caseOf (neuron everything)) (fun c ->
+                use scope = new TensorScope()
+                let run = interpreter interp
+                let x = inputTensor c
+                let raw = paramTensors c
+                let p = programFor c.Def raw
+                let spikes, final = run.Run(p, raw, None, x)
+                let folded, foldedFinal =
+                    Array.mapFold
+                        (fun state t ->
+                            let s, next = run.Run(p, raw, state, x.Narrow(0, t, 1))
+                            s.Squeeze 0, Some next)
+                        None [| 0 .. c.T - 1 |]
+                let like = x.Select(0, 0)
+                if elements spikes <> elements (Tensor.Stack folded) then failwith "spikes differ"
+                if spikes.Shape <> x.Shape then failwith $"spikes have shape %A{spikes.Shape}, inputs %A{x.Shape}"
+                if flatState like final <> flatState like foldedFinal.Value then failwith "final states differ")
+
+        yield! lawRows "running T1 steps and then T2 more from the returned state equals running T1 + T2 steps" [ "eager"; "fused-interpreted" ] <| fun (interp: string) ->
+            let cases = caseOf (neuron everything) |> Gen.filter (fun c -> c.T >= 2) |> Gen.bind (fun c -> Gen.choose (1, c.T - 1) |> Gen.map (fun k -> c, k))
+            forAll cases (fun (c, k) ->
+                use scope = new TensorScope()
+                let run = interpreter interp
+                let x = inputTensor c
+                let raw = paramTensors c
+                let p = programFor c.Def raw
+                let whole, wholeFinal = run.Run(p, raw, None, x)
+                let first, mid = run.Run(p, raw, None, x.Narrow(0, 0, k))
+                let second, final = run.Run(p, raw, Some mid, x.Narrow(0, k, c.T - k))
+                let like = x.Select(0, 0)
+                if elements whole <> elements (Tensor.Cat [ first; second ]) then failwith "spikes differ"
+                if flatState like wholeFinal <> flatState like final then failwith "final states differ")
+    ]

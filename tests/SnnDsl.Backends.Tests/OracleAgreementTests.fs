@@ -1,7 +1,8 @@
 /// Every tensor interpreter on float64 tensors computes what the scalar oracle computes.
 module SnnDsl.Backends.Tests.OracleAgreementTests
 
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Core
@@ -72,16 +73,6 @@ let builtinCases (interp: string) : Gen<(Neuron * Map<string, float>) * (Neuron 
 let agree (interp: ITensorInterpreter) (tol: float) ((n: Neuron, raw: Map<string, float>), (defined: Neuron, tensors: Map<string, float>), x: float[,]) =
     expectSameTrace tol (Oracle.run n raw x) (tensorRunWith interp defined tensors x)
 
-[<Theory; InlineData("eager"); InlineData("fused"); InlineData("fused-interpreted")>]
-let ``every built-in on tensors equals the oracle: spikes exactly, states and bindings to 1e-12`` (interp: string) =
-    let cases = Gen.zip (builtinCases interp) (inputs 20 5 3.0) |> Gen.map (fun ((a, b), x) -> a, b, x)
-    Law.checkAsserts cases (agree (interpreter interp) 1e-12)
-
-[<Theory; InlineData("eager"); InlineData("fused"); InlineData("fused-interpreted")>]
-let ``every built-in agrees with the oracle at its default parameters`` (interp: string) =
-    Law.checkAsserts (Gen.zip builtin (inputs 20 5 3.0)) (fun (n, x) ->
-        expectSameTrace 1e-12 (Oracle.run n Map.empty x) (tensorRunWith (interpreter interp) n Map.empty x))
-
 /// A random neuron, random raw values, and the split of those values between tensors and the definition.
 let randomCases =
     gen {
@@ -92,34 +83,43 @@ let randomCases =
         return (n, raw), split, x
     }
 
-[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
-let ``random neuron definitions on tensors equal the oracle: spikes exactly, states and bindings to 1e-12`` (interp: string) =
-    Law.checkAsserts randomCases (agree (interpreter interp) 1e-12)
+[<Tests>]
+let tests =
+    testList "OracleAgreement" [
+        yield! lawRows "every built-in on tensors equals the oracle: spikes exactly, states and bindings to 1e-12" [ "eager"; "fused"; "fused-interpreted" ] <| fun (interp: string) ->
+            let cases = Gen.zip (builtinCases interp) (inputs 20 5 3.0) |> Gen.map (fun ((a, b), x) -> a, b, x)
+            forAll cases (agree (interpreter interp) 1e-12)
 
-[<Fact>]
-let ``random neuron definitions in compiled fused kernels equal the oracle (a bounded sample, one compile each)`` () =
-    Law.checkAssertsOn 6 randomCases (agree Interpreters.fused 1e-12)
+        yield! lawRows "every built-in agrees with the oracle at its default parameters" [ "eager"; "fused"; "fused-interpreted" ] <| fun (interp: string) ->
+            forAll (Gen.zip builtin (inputs 20 5 3.0)) (fun (n, x) ->
+                expectSameTrace 1e-12 (Oracle.run n Map.empty x) (tensorRunWith (interpreter interp) n Map.empty x))
 
-[<Theory; InlineData("eager"); InlineData("fused-interpreted")>]
-let ``a single tensor step from a given state returns the oracle's spike, state and bindings`` (interp: string) =
-    let cases =
-        gen {
-            let! n = neuron everything
-            let! raw = rawParams n
-            let! state = n.States |> List.map (fun s -> floatIn -2.0 2.0 |> Gen.map (fun v -> s.Name, v)) |> Gen.sequenceToList
-            let! x = floatIn -3.0 3.0
-            return n, raw, Map.ofList state, x
-        }
-    Law.checkAsserts cases (fun (n, raw, state, x) ->
-        use scope = new SnnDsl.Torch.TensorScope()
-        let expected = Oracle.step n raw state x
-        let xt = SnnDsl.Torch.Tensor.FromArray([| x |], [| 1; 1 |])
-        let tensorState = state |> Map.map (fun _ v -> TValue.Tensor(SnnDsl.Torch.Tensor.FromArray [| v |]))
-        let p = programFor n raw
-        let spikes, next = (interpreter interp).Run(p, rawTensors raw, Some tensorState, xt)
-        let near what (e: float) (a: float) =
-            if not (Law.near (1e-12 * max 1.0 (abs e)) e a) then failwith $"{what}: oracle %.17g{e}, tensor %.17g{a}"
-        if (elements spikes)[0] <> expected.Spike then failwith $"spike: oracle {expected.Spike}, tensor {(elements spikes)[0]}"
-        for KeyValue(k, v) in expected.State do
-            let got = valueAt (xt.Select(0, 0)) next[k]
-            near $"state {k}" v got[0])
+        yield! lawRows "random neuron definitions on tensors equal the oracle: spikes exactly, states and bindings to 1e-12" [ "eager"; "fused-interpreted" ] <| fun (interp: string) ->
+            forAll randomCases (agree (interpreter interp) 1e-12)
+
+        lawOn 6 "random neuron definitions in compiled fused kernels equal the oracle (a bounded sample, one compile each)" <| fun () ->
+            forAll randomCases (agree Interpreters.fused 1e-12)
+
+        yield! lawRows "a single tensor step from a given state returns the oracle's spike, state and bindings" [ "eager"; "fused-interpreted" ] <| fun (interp: string) ->
+            let cases =
+                gen {
+                    let! n = neuron everything
+                    let! raw = rawParams n
+                    let! state = n.States |> List.map (fun s -> floatIn -2.0 2.0 |> Gen.map (fun v -> s.Name, v)) |> Gen.sequenceToList
+                    let! x = floatIn -3.0 3.0
+                    return n, raw, Map.ofList state, x
+                }
+            forAll cases (fun (n, raw, state, x) ->
+                use scope = new SnnDsl.Torch.TensorScope()
+                let expected = Oracle.step n raw state x
+                let xt = SnnDsl.Torch.Tensor.FromArray([| x |], [| 1; 1 |])
+                let tensorState = state |> Map.map (fun _ v -> TValue.Tensor(SnnDsl.Torch.Tensor.FromArray [| v |]))
+                let p = programFor n raw
+                let spikes, next = (interpreter interp).Run(p, rawTensors raw, Some tensorState, xt)
+                let near what (e: float) (a: float) =
+                    if not (near (1e-12 * max 1.0 (abs e)) e a) then failwith $"{what}: oracle %.17g{e}, tensor %.17g{a}"
+                if (elements spikes)[0] <> expected.Spike then failwith $"spike: oracle {expected.Spike}, tensor {(elements spikes)[0]}"
+                for KeyValue(k, v) in expected.State do
+                    let got = valueAt (xt.Select(0, 0)) next[k]
+                    near $"state {k}" v got[0])
+    ]

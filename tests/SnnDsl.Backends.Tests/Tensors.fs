@@ -7,6 +7,7 @@ open SnnDsl.Core
 open SnnDsl.Core.Tests
 open SnnDsl.Torch
 open SnnDsl.Backends
+open SnnDsl.TestKit
 
 /// The interpreter with this name.
 let interpreter (name: string) : ITensorInterpreter =
@@ -56,17 +57,6 @@ let tensorRunWith (interp: ITensorInterpreter) (n: Neuron) (raw: Map<string, flo
 
 /// Runs the eager interpreter on inputs [T, N] with every raw parameter given as a 0-d tensor.
 let tensorRun (n: Neuron) (raw: Map<string, float>) (x: float[,]) : Trace = tensorRunWith Interpreters.eager n raw x
-
-/// Fails with the first [T, N] cell where the tables differ by more than tol * max(1, |expected|)
-/// (tol 0: exact equality).
-let expectTable (what: string) (tol: float) (expected: float[,]) (actual: float[,]) =
-    if Array2D.length1 expected <> Array2D.length1 actual || Array2D.length2 expected <> Array2D.length2 actual then
-        failwith $"{what}: shape [{Array2D.length1 actual}, {Array2D.length2 actual}], expected [{Array2D.length1 expected}, {Array2D.length2 expected}]"
-    for t in 0 .. Array2D.length1 expected - 1 do
-        for j in 0 .. Array2D.length2 expected - 1 do
-            let e, a = expected[t, j], actual[t, j]
-            let ok = if tol = 0.0 then e = a else Law.near (tol * max 1.0 (abs e)) e a
-            if not ok then failwith $"{what} at t = {t + 1}, neuron {j}: oracle %.17g{e}, tensor %.17g{a}"
 
 /// Fails unless the tensor run equals the oracle run: spikes exactly, states and bindings to tol.
 let expectSameTrace (tol: float) (oracle: Trace) (tensor: Trace) =

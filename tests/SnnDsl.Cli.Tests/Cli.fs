@@ -5,9 +5,8 @@ open System
 open System.Globalization
 open System.IO
 
-// Training tests share libtorch's global generator and thread count: run the tests one at a time.
-[<assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)>]
-do ()
+// Training tests share libtorch's global generator and thread count: every list is sequenced (one test at
+// a time).
 
 /// What one run of `snn` returned and printed.
 type Outcome = { Code: int; Out: string; Err: string }
@@ -29,6 +28,9 @@ type TempDir() =
     member _.Files() = Directory.GetFiles path |> Array.map Path.GetFileName |> Array.sort |> List.ofArray
     interface IDisposable with
         member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
+
+/// The `snn` program beside the tests, for runs in a child process.
+let snnDll = Path.Combine(AppContext.BaseDirectory, "snn.dll")
 
 /// Runs `snn` with these arguments through its entry function.
 let snn (args: string list) : Outcome =
@@ -59,13 +61,3 @@ let column (header: string[], rows: float[][]) (name: string) : float[,] =
     let a = Array2D.zeroCreate T N
     for r in rows do a[int r[0] - 1, int r[1]] <- r[c]
     a
-
-/// Fails unless |expected - actual| <= tol * max(1, |expected|) everywhere.
-let expectNear (what: string) (tol: float) (expected: float[,]) (actual: float[,]) =
-    Xunit.Assert.Equal(Array2D.length1 expected, Array2D.length1 actual)
-    Xunit.Assert.Equal(Array2D.length2 expected, Array2D.length2 actual)
-    for t in 0 .. Array2D.length1 expected - 1 do
-        for j in 0 .. Array2D.length2 expected - 1 do
-            let e, a = expected[t, j], actual[t, j]
-            if not (abs (e - a) <= tol * max 1.0 (abs e)) then
-                failwith $"{what} at t = {t + 1}, neuron {j}: expected %.17g{e}, got %.17g{a}"

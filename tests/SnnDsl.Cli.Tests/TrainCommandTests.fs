@@ -6,7 +6,8 @@ open System
 open System.Diagnostics
 open System.IO
 open System.Threading
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open SnnDsl.Torch
 open SnnDsl.Training
 open SnnDsl.Cli
@@ -18,71 +19,9 @@ let private tiny (out: string) =
       "--timesteps"; "2"; "--threads"; "1"; "--seed"; "5"; "--checkpoint-every"; "1"; "--out"; out ]
 
 let private expectUsage (r: Outcome) (fragments: string list) =
-    Assert.True((r.Code = ExitCode.UsageError), $"exit code {r.Code}, stderr: {r.Err}")
+    Expect.isTrue (r.Code = ExitCode.UsageError) ($"exit code {r.Code}, stderr: {r.Err}")
     for f in fragments do
-        Assert.Contains(f, r.Err)
-
-[<Fact>]
-let ``train writes metrics, a checkpoint and a report; eval and report read them`` () =
-    use dir = new TempDir()
-    let out = dir.File "run"
-    let r = snn (tiny out @ [ "--epochs"; "1" ])
-    Assert.True((r.Code = 0), r.Err)
-    for f in [ "metrics.jsonl"; "checkpoint.snnt"; "report.html" ] do
-        Assert.True(File.Exists(Path.Combine(out, f)), $"missing {f}")
-    let line = File.ReadAllLines(Path.Combine(out, "metrics.jsonl")) |> Array.exactlyOne
-    for key in [ "\"epoch\":1"; "\"train_loss\""; "\"train_acc\""; "\"test_acc\""; "\"seconds\""; "\"firing_rates\""; "\"neuron_params\""; "\"alpha\""; "\"beta\""; "\"macs\""; "\"acs\""; "\"mj\"" ] do
-        Assert.Contains(key, line)
-    let m = Metrics.ofJson line
-    Assert.InRange(m.TestAcc, 0.0, 1.0)
-    Assert.Equal(2, m.FiringRates.Length)
-    let e = snn [ "eval"; "--checkpoint"; Path.Combine(out, "checkpoint.snnt") ]
-    Assert.True((e.Code = 0), e.Err)
-    Assert.Contains($"test accuracy {m.TestAcc:F4}", e.Out)
-    let page = dir.File "compare.html"
-    let rep = snn [ "report"; out; out; "--out"; page ]
-    Assert.True((rep.Code = 0), rep.Err)
-    Assert.Contains("<svg", File.ReadAllText page)
-
-[<Fact>]
-let ``unknown model, neuron, dataset and optimizer names list the valid ones and write nothing`` () =
-    use dir = new TempDir()
-    let out = dir.File "run"
-    expectUsage (snn (tiny out @ [ "--model"; "alexnet" ])) [ "unknown model 'alexnet'"; "small-conv"; "resnet19" ]
-    expectUsage (snn (tiny out @ [ "--neuron"; "hodgkin" ])) [ "unknown neuron 'hodgkin'"; "da-lif"; "ar-lif" ]
-    expectUsage (snn [ "train"; "--dataset"; "imagenet"; "--out"; out ]) [ "unknown dataset 'imagenet'"; "fashion-mnist"; "cifar10" ]
-    expectUsage (snn (tiny out @ [ "--optimizer"; "lion" ])) [ "unknown optimizer 'lion'"; "adamw" ]
-    expectUsage (snn (tiny out @ [ "--param"; "gamma=2" ])) [ "no parameter 'gamma'"; "alpha" ]
-    Assert.False(Directory.Exists out, "no output directory may be created for a bad configuration")
-
-[<Fact>]
-let ``a wrong data directory and a truncated dataset file are data errors that name the problem`` () =
-    use dir = new TempDir()
-    let out = dir.File "run"
-    let missing = dir.File "nowhere"
-    let r = snn [ "train"; "--dataset"; "mnist"; "--data-dir"; missing; "--out"; out ]
-    Assert.True((r.Code = ExitCode.DataError), r.Err)
-    Assert.Contains(missing, r.Err)
-    Assert.Contains("train-images-idx3-ubyte", r.Err)
-    // A truncated idx image file: the header promises 60000 images, the file holds a few bytes.
-    let data = Directory.CreateDirectory(dir.File "mnist").FullName
-    let header = [| 0uy; 0uy; 8uy; 3uy; 0uy; 0uy; 0xEAuy; 0x60uy; 0uy; 0uy; 0uy; 28uy; 0uy; 0uy; 0uy; 28uy |]
-    File.WriteAllBytes(Path.Combine(data, "train-images-idx3-ubyte"), Array.append header (Array.zeroCreate 100))
-    File.WriteAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"), [| 0uy; 0uy; 8uy; 1uy; 0uy; 0uy; 0xEAuy; 0x60uy |])
-    File.WriteAllBytes(Path.Combine(data, "t10k-images-idx3-ubyte"), header)
-    File.WriteAllBytes(Path.Combine(data, "t10k-labels-idx1-ubyte"), [| 0uy; 0uy; 8uy; 1uy |])
-    let t = snn [ "train"; "--dataset"; "mnist"; "--data-dir"; data; "--out"; out ]
-    Assert.True((t.Code = ExitCode.DataError), t.Err)
-    Assert.Contains("idx", t.Err)
-    Assert.False(Directory.Exists out, "no output directory may be created for unreadable data")
-
-[<Fact>]
-let ``a new run refuses to overwrite an existing run and --resume needs a checkpoint`` () =
-    use dir = new TempDir()
-    let out = dir.File "run"
-    expectUsage (snn (tiny out @ [ "--resume" ])) [ "no checkpoint" ]
-    Assert.True(((snn (tiny out @ [ "--epochs"; "1" ])).Code = 0))
-    expectUsage (snn (tiny out @ [ "--epochs"; "1" ])) [ "already holds a run"; "--resume" ]
+        Expect.stringContains r.Err f "r.Err"
 
 /// The saved tensors of a checkpoint (parameters, buffers, optimiser state) as arrays, by name.
 let private savedValues (path: string) =
@@ -95,46 +34,106 @@ let private savedValues (path: string) =
     finally
         for _, t in entries do t.Dispose()
 
-let private snnDll = Path.Combine(AppContext.BaseDirectory, "snn.dll")
 
-[<Fact>]
-let ``a run killed with SIGKILL mid-epoch and resumed ends with the parameters of an uninterrupted run`` () =
-    use dir = new TempDir()
-    let reference = dir.File "uninterrupted"
-    let killed = dir.File "killed"
-    let args = [ "--epochs"; "2" ]
-    let r = snn (tiny reference @ args)
-    Assert.True((r.Code = 0), r.Err)
-    // The same run in a child process, killed once a mid-epoch checkpoint of epoch 1 exists.
-    let psi = ProcessStartInfo("dotnet", UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true)
-    psi.ArgumentList.Add snnDll
-    for a in tiny killed @ args do psi.ArgumentList.Add a
-    use child = Process.Start psi
-    child.OutputDataReceived.Add ignore
-    child.ErrorDataReceived.Add ignore
-    child.BeginOutputReadLine()
-    child.BeginErrorReadLine()
-    let checkpoint = Path.Combine(killed, Checkpoint.fileName)
-    let deadline = DateTime.UtcNow.AddMinutes 3.0
-    let mutable stopped = None
-    while stopped.IsNone && not child.HasExited && DateTime.UtcNow < deadline do
-        if File.Exists checkpoint then
-            let _, position = Checkpoint.readHeader checkpoint
-            if position.Epoch = 1 && position.NextBatch >= 3 then
-                child.Kill() // SIGKILL on Linux: no handler runs, nothing is flushed
-                child.WaitForExit()
-                stopped <- Some position
-        Thread.Sleep 10
-    Assert.True(stopped.IsSome, $"the child run was not killed mid-epoch (exited: {child.HasExited})")
-    let _, after = Checkpoint.readHeader checkpoint
-    Assert.True(after.Epoch = 1 && after.NextBatch > 0 && after.NextBatch < 8, $"checkpoint after the kill is at epoch {after.Epoch} batch {after.NextBatch}")
-    let resumed = snn (tiny killed @ args @ [ "--resume" ])
-    Assert.True((resumed.Code = 0), resumed.Err)
-    let a = savedValues (Path.Combine(reference, Checkpoint.fileName))
-    let b = savedValues checkpoint
-    Assert.Equal<string seq>(a.Keys, b.Keys)
-    for KeyValue(name, values) in a do
-        Assert.True((values = b[name]), $"'{name}' differs between the uninterrupted and the resumed run")
-    // The metrics of both runs agree too (one line per epoch, no duplicates after the resume).
-    let epochs dir = Metrics.read dir |> List.map (fun m -> m.Epoch, m.TrainLoss, m.TestAcc)
-    Assert.Equal<(int * float * float) list>(epochs reference, epochs killed)
+[<Tests>]
+let tests =
+    testSequenced <| testList "TrainCommand" [
+        testCase "train writes metrics, a checkpoint and a report; eval and report read them" <| fun () ->
+            use dir = new TempDir()
+            let out = dir.File "run"
+            let r = snn (tiny out @ [ "--epochs"; "1" ])
+            Expect.isTrue (r.Code = 0) r.Err
+            for f in [ "metrics.jsonl"; "checkpoint.snnt"; "report.html" ] do
+                Expect.isTrue (File.Exists(Path.Combine(out, f))) ($"missing {f}")
+            let line = File.ReadAllLines(Path.Combine(out, "metrics.jsonl")) |> Array.exactlyOne
+            for key in [ "\"epoch\":1"; "\"train_loss\""; "\"train_acc\""; "\"test_acc\""; "\"seconds\""; "\"firing_rates\""; "\"neuron_params\""; "\"alpha\""; "\"beta\""; "\"macs\""; "\"acs\""; "\"mj\"" ] do
+                Expect.stringContains line key "line"
+            let m = Metrics.ofJson line
+            Expect.inRange m.TestAcc 0.0 1.0 "m.TestAcc"
+            Expect.equal m.FiringRates.Length 2 "m.FiringRates.Length"
+            let e = snn [ "eval"; "--checkpoint"; Path.Combine(out, "checkpoint.snnt") ]
+            Expect.isTrue (e.Code = 0) e.Err
+            Expect.stringContains e.Out ($"test accuracy {m.TestAcc:F4}") "e.Out"
+            let page = dir.File "compare.html"
+            let rep = snn [ "report"; out; out; "--out"; page ]
+            Expect.isTrue (rep.Code = 0) rep.Err
+            Expect.stringContains (File.ReadAllText page) "<svg" "File.ReadAllText page"
+
+        testCase "unknown model, neuron, dataset and optimizer names list the valid ones and write nothing" <| fun () ->
+            use dir = new TempDir()
+            let out = dir.File "run"
+            expectUsage (snn (tiny out @ [ "--model"; "alexnet" ])) [ "unknown model 'alexnet'"; "small-conv"; "resnet19" ]
+            expectUsage (snn (tiny out @ [ "--neuron"; "hodgkin" ])) [ "unknown neuron 'hodgkin'"; "da-lif"; "ar-lif" ]
+            expectUsage (snn [ "train"; "--dataset"; "imagenet"; "--out"; out ]) [ "unknown dataset 'imagenet'"; "fashion-mnist"; "cifar10" ]
+            expectUsage (snn (tiny out @ [ "--optimizer"; "lion" ])) [ "unknown optimizer 'lion'"; "adamw" ]
+            expectUsage (snn (tiny out @ [ "--param"; "gamma=2" ])) [ "no parameter 'gamma'"; "alpha" ]
+            Expect.isFalse (Directory.Exists out) "no output directory may be created for a bad configuration"
+
+        testCase "a wrong data directory and a truncated dataset file are data errors that name the problem" <| fun () ->
+            use dir = new TempDir()
+            let out = dir.File "run"
+            let missing = dir.File "nowhere"
+            let r = snn [ "train"; "--dataset"; "mnist"; "--data-dir"; missing; "--out"; out ]
+            Expect.isTrue (r.Code = ExitCode.DataError) r.Err
+            Expect.stringContains r.Err missing "r.Err"
+            Expect.stringContains r.Err "train-images-idx3-ubyte" "r.Err"
+            // A truncated idx image file: the header promises 60000 images, the file holds a few bytes.
+            let data = Directory.CreateDirectory(dir.File "mnist").FullName
+            let header = [| 0uy; 0uy; 8uy; 3uy; 0uy; 0uy; 0xEAuy; 0x60uy; 0uy; 0uy; 0uy; 28uy; 0uy; 0uy; 0uy; 28uy |]
+            File.WriteAllBytes(Path.Combine(data, "train-images-idx3-ubyte"), Array.append header (Array.zeroCreate 100))
+            File.WriteAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"), [| 0uy; 0uy; 8uy; 1uy; 0uy; 0uy; 0xEAuy; 0x60uy |])
+            File.WriteAllBytes(Path.Combine(data, "t10k-images-idx3-ubyte"), header)
+            File.WriteAllBytes(Path.Combine(data, "t10k-labels-idx1-ubyte"), [| 0uy; 0uy; 8uy; 1uy |])
+            let t = snn [ "train"; "--dataset"; "mnist"; "--data-dir"; data; "--out"; out ]
+            Expect.isTrue (t.Code = ExitCode.DataError) t.Err
+            Expect.stringContains t.Err "idx" "t.Err"
+            Expect.isFalse (Directory.Exists out) "no output directory may be created for unreadable data"
+
+        testCase "a new run refuses to overwrite an existing run and --resume needs a checkpoint" <| fun () ->
+            use dir = new TempDir()
+            let out = dir.File "run"
+            expectUsage (snn (tiny out @ [ "--resume" ])) [ "no checkpoint" ]
+            Expect.isTrue ((snn (tiny out @ [ "--epochs"; "1" ])).Code = 0) "((snn (tiny out @ [ \"--epochs\"; \"1\" ])).Code = 0)"
+            expectUsage (snn (tiny out @ [ "--epochs"; "1" ])) [ "already holds a run"; "--resume" ]
+
+        testCase "a run killed with SIGKILL mid-epoch and resumed ends with the parameters of an uninterrupted run" <| fun () ->
+            use dir = new TempDir()
+            let reference = dir.File "uninterrupted"
+            let killed = dir.File "killed"
+            let args = [ "--epochs"; "2" ]
+            let r = snn (tiny reference @ args)
+            Expect.isTrue (r.Code = 0) r.Err
+            // The same run in a child process, killed once a mid-epoch checkpoint of epoch 1 exists.
+            let psi = ProcessStartInfo("dotnet", UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true)
+            psi.ArgumentList.Add snnDll
+            for a in tiny killed @ args do psi.ArgumentList.Add a
+            use child = Process.Start psi
+            child.OutputDataReceived.Add ignore
+            child.ErrorDataReceived.Add ignore
+            child.BeginOutputReadLine()
+            child.BeginErrorReadLine()
+            let checkpoint = Path.Combine(killed, Checkpoint.fileName)
+            let deadline = DateTime.UtcNow.AddMinutes 3.0
+            let mutable stopped = None
+            while stopped.IsNone && not child.HasExited && DateTime.UtcNow < deadline do
+                if File.Exists checkpoint then
+                    let _, position = Checkpoint.readHeader checkpoint
+                    if position.Epoch = 1 && position.NextBatch >= 3 then
+                        child.Kill() // SIGKILL on Linux: no handler runs, nothing is flushed
+                        child.WaitForExit()
+                        stopped <- Some position
+                Thread.Sleep 10
+            Expect.isTrue stopped.IsSome ($"the child run was not killed mid-epoch (exited: {child.HasExited})")
+            let _, after = Checkpoint.readHeader checkpoint
+            Expect.isTrue (after.Epoch = 1 && after.NextBatch > 0 && after.NextBatch < 8) ($"checkpoint after the kill is at epoch {after.Epoch} batch {after.NextBatch}")
+            let resumed = snn (tiny killed @ args @ [ "--resume" ])
+            Expect.isTrue (resumed.Code = 0) resumed.Err
+            let a = savedValues (Path.Combine(reference, Checkpoint.fileName))
+            let b = savedValues checkpoint
+            Expect.sequenceEqual b.Keys a.Keys "b.Keys"
+            for KeyValue(name, values) in a do
+                Expect.isTrue (values = b[name]) ($"'{name}' differs between the uninterrupted and the resumed run")
+            // The metrics of both runs agree too (one line per epoch, no duplicates after the resume).
+            let epochs dir = Metrics.read dir |> List.map (fun m -> m.Epoch, m.TrainLoss, m.TestAcc)
+            Expect.equal (epochs killed : (int * float * float) list) (epochs reference) "epochs killed"
+    ]

@@ -1,7 +1,8 @@
 /// AR-LIF Theorem 1 (SPEC section 3): a soft-reset leaky neuron needs no membrane state.
 module SnnDsl.Core.Tests.TheoremTests
 
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck.FSharp
 open SnnDsl.Core
 open SnnDsl.Core.Tests.Generators
@@ -26,17 +27,19 @@ let private cases =
         return lambda, theta, Array2D.init t n (fun i j -> float sixteenths[i * n + j] / 16.0)
     }
 
-[<Fact>]
-let ``soft reset spike train equals the input output recurrence of Theorem 1`` () =
-    Law.check cases (fun (lambda, theta, x) ->
-        let tr = Oracle.run Builtins.leakyLifSoft (Map [ "decay", lambda; "threshold", theta ]) x
-        Seq.forall (fun j -> tr.Spikes[*, j] = closedForm lambda theta x[*, j]) (seq { 0 .. Array2D.length2 x - 1 }))
+[<Tests>]
+let tests =
+    testList "Theorem" [
+        law "soft reset spike train equals the input output recurrence of Theorem 1" <| fun () ->
+            forAll cases (fun (lambda, theta, x) ->
+                let tr = Oracle.run Builtins.leakyLifSoft (Map [ "decay", lambda; "threshold", theta ]) x
+                Seq.forall (fun j -> tr.Spikes[*, j] = closedForm lambda theta x[*, j]) (seq { 0 .. Array2D.length2 x - 1 }))
 
-[<Fact>]
-let ``the Theorem 1 cases exercise both spiking and silent steps`` () =
-    // Guards the law above against a generator that never (or always) fires.
-    let sample = Gen.sample 200 cases
-    let spikes =
-        sample |> Seq.collect (fun (l, th, x) -> Law.cells (Oracle.run Builtins.leakyLifSoft (Map [ "decay", l; "threshold", th ]) x).Spikes)
-    let rate = Seq.average spikes
-    Assert.InRange(rate, 0.1, 0.9)
+        testCase "the Theorem 1 cases exercise both spiking and silent steps" <| fun () ->
+            // Guards the law above against a generator that never (or always) fires.
+            let sample = Gen.sample 200 cases
+            let spikes =
+                sample |> Seq.collect (fun (l, th, x) -> cells (Oracle.run Builtins.leakyLifSoft (Map [ "decay", l; "threshold", th ]) x).Spikes)
+            let rate = Seq.average spikes
+            Expect.inRange rate 0.1 0.9 "rate"
+    ]

@@ -4,7 +4,8 @@ module SnnDsl.Data.Tests.TestFiles
 open System
 open System.IO
 open System.IO.Compression
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 
 /// A fresh temporary directory, deleted on Dispose.
 type TempDir() =
@@ -74,17 +75,14 @@ let realDataDir =
          | null | "" -> Path.GetFullPath(Path.Combine(repoRoot.Value, "..", "shared", "data"))
          | d -> d)
 
-/// A fact that reads the shared real datasets; skipped (with the reason) where they are absent.
-type RealDataFact() =
-    inherit FactAttribute()
-    do
-        if not (Directory.Exists realDataDir.Value) then
-            base.Skip <- $"the shared datasets are not at {realDataDir.Value}"
+/// Skips the calling test (with the reason) where the shared real datasets are absent.
+let requireRealData () =
+    if not (Directory.Exists realDataDir.Value) then skiptest $"the shared datasets are not at {realDataDir.Value}"
 
 /// Asserts that f raises 'E and returns it.
-let raisesWith<'E when 'E :> exn> (f: unit -> obj) : 'E = Assert.Throws<'E>(Func<obj>(f))
+let raisesWith<'E when 'E :> exn> (f: unit -> obj) : 'E = Expect.raises<'E> (f >> ignore)
 
 /// Asserts that text contains every fragment.
 let containsAll (text: string) (fragments: string list) =
     for f in fragments do
-        Assert.True(text.Contains(f: string), $"expected \"{f}\" in: {text}")
+        Expect.isTrue (text.Contains(f: string)) ($"expected \"{f}\" in: {text}")

@@ -7,9 +7,7 @@ open System.Diagnostics
 open System.IO
 open System.Text.RegularExpressions
 
-// Every script is a process that trains on all the cores it is given: one at a time.
-[<assembly: Xunit.CollectionBehavior(DisableTestParallelization = true)>]
-do ()
+// Every script is a process that trains on all the cores it is given: every list is sequenced (one at a time).
 
 /// The repository root: the nearest ancestor of the test assembly holding SnnDsl.sln.
 let repoRoot =

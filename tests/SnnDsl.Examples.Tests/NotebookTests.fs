@@ -4,7 +4,8 @@ module SnnDsl.Examples.Tests.NotebookTests
 
 open System.IO
 open System.Text.Json
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open SnnDsl.Examples.Tests.Fsi
 
 let private notebookPath = Path.Combine(examplesDir, "quick-start.ipynb")
@@ -26,45 +27,45 @@ let private load () =
 
 let private codeCells cells = cells |> List.filter (fun c -> c.Kind = "code")
 
-[<Fact>]
-let ``the notebook is nbformat 4 for the .NET Interactive F# kernel`` () =
-    let root, cells = load ()
-    Assert.Equal(4, root.GetProperty("nbformat").GetInt32())
-    Assert.True(root.GetProperty("nbformat_minor").GetInt32() >= 4)
-    let kernel = root.GetProperty("metadata").GetProperty("kernelspec")
-    Assert.Equal(".net-fsharp", kernel.GetProperty("name").GetString())
-    Assert.Equal("F#", kernel.GetProperty("language").GetString())
-    Assert.All(cells, fun c -> Assert.Contains(c.Kind, [ "markdown"; "code" ]))
-    Assert.True((codeCells cells).Length >= 5, "one code cell per step of the quick start")
-    for c in codeCells cells do
-        // Committed without results, and tagged F# for Polyglot Notebooks.
-        Assert.Equal(0, c.Element.GetProperty("outputs").GetArrayLength())
-        Assert.Equal(JsonValueKind.Null, c.Element.GetProperty("execution_count").ValueKind)
-        Assert.Equal("fsharp", c.Element.GetProperty("metadata").GetProperty("polyglot_notebook").GetProperty("kernelName").GetString())
+[<Tests>]
+let tests =
+    testSequenced <| testList "Notebook" [
+        testCase "the notebook is nbformat 4 for the .NET Interactive F# kernel" <| fun () ->
+            let root, cells = load ()
+            Expect.equal (root.GetProperty("nbformat").GetInt32()) 4 "root.GetProperty(\"nbformat\").GetInt32()"
+            Expect.isTrue (root.GetProperty("nbformat_minor").GetInt32() >= 4) "root.GetProperty(\"nbformat_minor\").GetInt32() >= 4"
+            let kernel = root.GetProperty("metadata").GetProperty("kernelspec")
+            Expect.equal (kernel.GetProperty("name").GetString()) ".net-fsharp" "kernel.GetProperty(\"name\").GetString()"
+            Expect.equal (kernel.GetProperty("language").GetString()) "F#" "kernel.GetProperty(\"language\").GetString()"
+            for c in cells do Expect.contains [ "markdown"; "code" ] c.Kind "cell kind"
+            Expect.isTrue ((codeCells cells).Length >= 5) "one code cell per step of the quick start"
+            for c in codeCells cells do
+                // Committed without results, and tagged F# for Polyglot Notebooks.
+                Expect.equal (c.Element.GetProperty("outputs").GetArrayLength()) 0 "c.Element.GetProperty(\"outputs\").GetArrayLength()"
+                Expect.equal (c.Element.GetProperty("execution_count").ValueKind) JsonValueKind.Null "c.Element.GetProperty(\"execution_count\").ValueKind"
+                Expect.equal (c.Element.GetProperty("metadata").GetProperty("polyglot_notebook").GetProperty("kernelName").GetString()) "fsharp" "c.Element.GetProperty(\"metadata\").GetProperty(\"polyglot_notebook\").GetProperty(\"kernelN..."
 
-[<Fact>]
-let ``the first markdown cell says it needs a Release build`` () =
-    let _, cells = load ()
-    let intro = cells |> List.find (fun c -> c.Kind = "markdown")
-    Assert.Contains("Release build", intro.Source)
-    Assert.Contains("bin/Release/net10.0", intro.Source)
+        testCase "the first markdown cell says it needs a Release build" <| fun () ->
+            let _, cells = load ()
+            let intro = cells |> List.find (fun c -> c.Kind = "markdown")
+            Expect.stringContains intro.Source "Release build" "intro.Source"
+            Expect.stringContains intro.Source "bin/Release/net10.0" "intro.Source"
 
-[<Fact>]
-let ``the notebook's code is the quick-start script's code, line for line`` () =
-    let _, cells = load ()
-    let notebook = codeCells cells |> List.collect (fun c -> codeLines c.Source)
-    let script = codeLines (File.ReadAllText(Path.Combine(examplesDir, "quick-start.fsx")))
-    Assert.Equal<string list>(script, notebook)
+        testCase "the notebook's code is the quick-start script's code, line for line" <| fun () ->
+            let _, cells = load ()
+            let notebook = codeCells cells |> List.collect (fun c -> codeLines c.Source)
+            let script = codeLines (File.ReadAllText(Path.Combine(examplesDir, "quick-start.fsx")))
+            Expect.equal (notebook : string list) script "notebook"
 
-[<Fact>]
-let ``the notebook's code cells run in order as an F# script`` () =
-    let _, cells = load ()
-    use work = new TempDir()
-    // The cells' #r paths are relative to examples/ (the kernel's working directory); the script lives
-    // elsewhere, so they are made absolute.
-    let absolute (code: string) = code.Replace("#r \"../", "#r \"" + examplesDir.Replace('\\', '/') + "/../")
-    let script = work.File "quick-start-notebook.fsx"
-    File.WriteAllText(script, codeCells cells |> List.map (fun c -> absolute c.Source) |> String.concat "\n\n")
-    let o = run script [] work.Path (work.File "out")
-    Assert.True(o.Code = 0, o.Text)
-    Assert.Matches("(?m)^test accuracy \\d\\.\\d+ \\(\\d+ / 500\\)$", o.Out)
+        testCase "the notebook's code cells run in order as an F# script" <| fun () ->
+            let _, cells = load ()
+            use work = new TempDir()
+            // The cells' #r paths are relative to examples/ (the kernel's working directory); the script lives
+            // elsewhere, so they are made absolute.
+            let absolute (code: string) = code.Replace("#r \"../", "#r \"" + examplesDir.Replace('\\', '/') + "/../")
+            let script = work.File "quick-start-notebook.fsx"
+            File.WriteAllText(script, codeCells cells |> List.map (fun c -> absolute c.Source) |> String.concat "\n\n")
+            let o = run script [] work.Path (work.File "out")
+            Expect.isTrue (o.Code = 0) o.Text
+            Expect.isMatch o.Out ("(?m)^test accuracy \\d\\.\\d+ \\(\\d+ / 500\\)$") "o.Out"
+    ]

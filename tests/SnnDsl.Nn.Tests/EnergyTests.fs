@@ -2,7 +2,8 @@
 /// hand-built network whose spikes are worked out by hand.
 module SnnDsl.Nn.Tests.EnergyTests
 
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open SnnDsl.Torch
 open SnnDsl.Core
 open SnnDsl.Nn
@@ -35,104 +36,101 @@ let private network () =
     let model = new Sequential([ first :> Module; new SpikingLayer(Builtins.integrateAndFire, 3); second ])
     model, first, second
 
-[<Fact>]
-let ``the hand-built network fires 3 of its 12 possible spikes`` () =
-    let s = spikesByHand ()
-    Assert.Equal(3.0, Array.sum s)
-    let model, first, _ = network ()
-    use _ = model
-    use _ = new TensorScope()
-    let spiking = model.Layers[1]
-    Assert.Equal<float[]>(s, values (spiking.Forward(first.Forward(tensor [| 2; 2; 4 |] x))))
+[<Tests>]
+let tests =
+    testSequenced <| testList "Energy" [
+        testCase "the hand-built network fires 3 of its 12 possible spikes" <| fun () ->
+            let s = spikesByHand ()
+            Expect.equal (Array.sum s) 3.0 "Array.sum s"
+            let model, first, _ = network ()
+            use _ = model
+            use _ = new TensorScope()
+            let spiking = model.Layers[1]
+            Expect.equal (values (spiking.Forward(first.Forward(tensor [| 2; 2; 4 |] x))) : float[]) s "values (spiking.Forward(first.Forward(tensor [| 2; 2; 4 |] x)))"
 
-[<Fact>]
-let ``synapse counters add FLOPs x non-zero input fraction x T x N`` () =
-    let model, first, second = network ()
-    use _ = model
-    Energy.startCounting model true
-    do
-        use _ = new TensorScope()
-        model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
-    let spikeFraction = Array.average (spikesByHand ())
-    Assert.Equal(12L, first.Counter.FlopsPerStep)
-    Assert.Equal(6L, second.Counter.FlopsPerStep)
-    assertNear 1e-6 (12.0 * 4.0 * 7.0 / 16.0) first.Counter.Operations
-    Assert.Equal(48.0, first.Counter.DenseOperations)
-    assertNear 1e-6 (6.0 * 4.0 * spikeFraction) second.Counter.Operations
-    Assert.Equal(6.0, second.Counter.Operations)
-    Assert.Equal(2L, first.Counter.Samples)
+        testCase "synapse counters add FLOPs x non-zero input fraction x T x N" <| fun () ->
+            let model, first, second = network ()
+            use _ = model
+            Energy.startCounting model true
+            do
+                use _ = new TensorScope()
+                model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
+            let spikeFraction = Array.average (spikesByHand ())
+            Expect.equal first.Counter.FlopsPerStep 12L "first.Counter.FlopsPerStep"
+            Expect.equal second.Counter.FlopsPerStep 6L "second.Counter.FlopsPerStep"
+            expectNear 1e-6 1e-6 (12.0 * 4.0 * 7.0 / 16.0) first.Counter.Operations
+            Expect.equal first.Counter.DenseOperations 48.0 "first.Counter.DenseOperations"
+            expectNear 1e-6 1e-6 (6.0 * 4.0 * spikeFraction) second.Counter.Operations
+            Expect.equal second.Counter.Operations 6.0 "second.Counter.Operations"
+            Expect.equal first.Counter.Samples 2L "first.Counter.Samples"
 
-[<Fact>]
-let ``the first synaptic layer counts MACs, later ones ACs, and mJ = 4.6 pJ MAC + 0.9 pJ AC`` () =
-    let model, _, _ = network ()
-    use _ = model
-    Energy.startCounting model true
-    do
-        use _ = new TensorScope()
-        model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
-    let e = Energy.measure model
-    // Per sample: all 12 x T multiply-accumulates of the real-valued first layer, whatever its input's
-    // sparsity; 6 x T x (spike fraction) accumulates of the second.
-    Assert.Equal(24.0, e.MacsPerSample)
-    assertNear 1e-9 3.0 e.AcsPerSample
-    assertNear 1e-12 ((4.6e-12 * 24.0 + 0.9e-12 * 3.0) * 1e3) e.MilliJoules
+        testCase "the first synaptic layer counts MACs, later ones ACs, and mJ = 4.6 pJ MAC + 0.9 pJ AC" <| fun () ->
+            let model, _, _ = network ()
+            use _ = model
+            Energy.startCounting model true
+            do
+                use _ = new TensorScope()
+                model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
+            let e = Energy.measure model
+            // Per sample: all 12 x T multiply-accumulates of the real-valued first layer, whatever its input's
+            // sparsity; 6 x T x (spike fraction) accumulates of the second.
+            Expect.equal e.MacsPerSample 24.0 "e.MacsPerSample"
+            expectNear 1e-9 1e-9 3.0 e.AcsPerSample
+            expectNear 1e-12 1e-12 ((4.6e-12 * 24.0 + 0.9e-12 * 3.0) * 1e3) e.MilliJoules
 
-[<Fact>]
-let ``counting is off unless started and startCounting clears the counts`` () =
-    let model, first, second = network ()
-    use _ = model
-    do
-        use _ = new TensorScope()
-        model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
-    Assert.Equal(0.0, first.Counter.Operations)
-    Assert.Equal(0L, second.Counter.Samples)
-    Energy.startCounting model true
-    do
-        use _ = new TensorScope()
-        model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
-    Energy.startCounting model true
-    Assert.Equal(0.0, first.Counter.Operations)
-    Assert.Equal(0L, first.Counter.Samples)
-    Energy.startCounting model false
-    Assert.Equal({ MacsPerSample = 0.0; AcsPerSample = 0.0; MilliJoules = 0.0 }, Energy.measure model)
+        testCase "counting is off unless started and startCounting clears the counts" <| fun () ->
+            let model, first, second = network ()
+            use _ = model
+            do
+                use _ = new TensorScope()
+                model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
+            Expect.equal first.Counter.Operations 0.0 "first.Counter.Operations"
+            Expect.equal second.Counter.Samples 0L "second.Counter.Samples"
+            Energy.startCounting model true
+            do
+                use _ = new TensorScope()
+                model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
+            Energy.startCounting model true
+            Expect.equal first.Counter.Operations 0.0 "first.Counter.Operations"
+            Expect.equal first.Counter.Samples 0L "first.Counter.Samples"
+            Energy.startCounting model false
+            Expect.equal (Energy.measure model) ({ MacsPerSample = 0.0; AcsPerSample = 0.0; MilliJoules = 0.0 }) "Energy.measure model"
 
-[<Fact>]
-let ``a strided convolution counts k x k x Cin x Cout x Hout x Wout FLOPs per step`` () =
-    use conv = new Conv2d(2, 3, 3, stride = 2, padding = 1)
-    conv.Counter.Enabled <- true
-    let shape = [| 2; 3; 2; 5; 5 |]
-    // Every third input is zero.
-    let input = Array.init (numel shape) (fun i -> if i % 3 = 0 then 0.0 else 1.0 + float (i % 5))
-    let nonZero = float (input |> Array.filter ((<>) 0.0) |> Array.length) / float input.Length
-    do
-        use _ = new TensorScope()
-        let y = conv.Forward(tensor shape input)
-        Assert.Equal<int[]>([| 2; 3; 3; 3; 3 |], y.Shape)
-    let flops = 3 * 3 * 2 * 3 * 3 * 3
-    Assert.Equal(int64 flops, conv.Counter.FlopsPerStep)
-    assertNear 1e-6 (float flops * 6.0 * nonZero) conv.Counter.Operations
-    Assert.Equal(3L, conv.Counter.Samples)
+        testCase "a strided convolution counts k x k x Cin x Cout x Hout x Wout FLOPs per step" <| fun () ->
+            use conv = new Conv2d(2, 3, 3, stride = 2, padding = 1)
+            conv.Counter.Enabled <- true
+            let shape = [| 2; 3; 2; 5; 5 |]
+            // Every third input is zero.
+            let input = Array.init (numel shape) (fun i -> if i % 3 = 0 then 0.0 else 1.0 + float (i % 5))
+            let nonZero = float (input |> Array.filter ((<>) 0.0) |> Array.length) / float input.Length
+            do
+                use _ = new TensorScope()
+                let y = conv.Forward(tensor shape input)
+                Expect.equal (y.Shape : int[]) ([| 2; 3; 3; 3; 3 |]) "y.Shape"
+            let flops = 3 * 3 * 2 * 3 * 3 * 3
+            Expect.equal conv.Counter.FlopsPerStep (int64 flops) "conv.Counter.FlopsPerStep"
+            expectNear 1e-6 1e-6 (float flops * 6.0 * nonZero) conv.Counter.Operations
+            Expect.equal conv.Counter.Samples 3L "conv.Counter.Samples"
 
-[<Fact>]
-let ``energy per sample averages over every batch counted`` () =
-    let model, _, _ = network ()
-    use _ = model
-    Energy.startCounting model true
-    do
-        use _ = new TensorScope()
-        model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
-        // A second batch of three silent samples: zero input, so no spikes and no ACs.
-        model.Forward(Tensor.Zeros([| 2; 3; 4 |])) |> ignore
-    let e = Energy.measure model
-    Assert.Equal(24.0, e.MacsPerSample)
-    assertNear 1e-9 (6.0 / 5.0) e.AcsPerSample
+        testCase "energy per sample averages over every batch counted" <| fun () ->
+            let model, _, _ = network ()
+            use _ = model
+            Energy.startCounting model true
+            do
+                use _ = new TensorScope()
+                model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
+                // A second batch of three silent samples: zero input, so no spikes and no ACs.
+                model.Forward(Tensor.Zeros([| 2; 3; 4 |])) |> ignore
+            let e = Energy.measure model
+            Expect.equal e.MacsPerSample 24.0 "e.MacsPerSample"
+            expectNear 1e-9 1e-9 (6.0 / 5.0) e.AcsPerSample
 
-[<Fact>]
-let ``a linear layer over T x N x K x in counts its FLOPs for each of the K rows`` () =
-    use lin = new Linear(3, 2)
-    lin.Counter.Enabled <- true
-    do
-        use _ = new TensorScope()
-        lin.Forward(Tensor.Ones([| 2; 2; 4; 3 |])) |> ignore
-    Assert.Equal(int64 (3 * 2 * 4), lin.Counter.FlopsPerStep)
-    Assert.Equal(float (3 * 2 * 4 * 2 * 2), lin.Counter.Operations)
+        testCase "a linear layer over T x N x K x in counts its FLOPs for each of the K rows" <| fun () ->
+            use lin = new Linear(3, 2)
+            lin.Counter.Enabled <- true
+            do
+                use _ = new TensorScope()
+                lin.Forward(Tensor.Ones([| 2; 2; 4; 3 |])) |> ignore
+            Expect.equal lin.Counter.FlopsPerStep (int64 (3 * 2 * 4)) "lin.Counter.FlopsPerStep"
+            Expect.equal lin.Counter.Operations (float (3 * 2 * 4 * 2 * 2)) "lin.Counter.Operations"
+    ]

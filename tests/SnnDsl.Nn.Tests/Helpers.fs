@@ -1,16 +1,15 @@
-/// Shared helpers: tensors from and to float arrays, tolerant comparisons, seeded inputs and naive
+/// Shared helpers: tensors from and to float arrays, seeded inputs and naive
 /// reference implementations (plain loops in float64) that the layers are checked against.
 module SnnDsl.Nn.Tests.Helpers
 
 open System
 open System.IO
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open SnnDsl.Torch
 
 // The tests share libtorch's global generator (seeded runs), its thread count and the process-wide
-// live-tensor count and RSS: they run one at a time.
-[<assembly: CollectionBehavior(DisableTestParallelization = true)>]
-do ()
+// live-tensor count and RSS: every list is sequenced (one test at a time).
 
 /// A float32 tensor of the given shape from float64 values.
 let tensor (shape: int[]) (values: float[]) = Tensor.FromArray(Array.map float32 values, shape)
@@ -30,17 +29,6 @@ let raw32 (t: Tensor) : float32[] =
     use d = t.Detach()
     use k = d.Contiguous()
     k.ToArray<float32>()
-
-/// |e - a| <= tol * (1 + |e|) elementwise, with the first offending index in the failure.
-let assertClose (tol: float) (expected: float[]) (actual: float[]) =
-    Assert.Equal(expected.Length, actual.Length)
-    for i in 0 .. expected.Length - 1 do
-        let e, a = expected[i], actual[i]
-        if not (abs (e - a) <= tol * (1.0 + abs e)) then
-            failwith $"element {i} of {expected.Length}: expected {e:R}, got {a:R} (tolerance {tol})"
-
-/// A scalar version of assertClose.
-let assertNear (tol: float) (expected: float) (actual: float) = assertClose tol [| expected |] [| actual |]
 
 /// Seeded standard normal samples (Box-Muller), independent of libtorch's generator.
 let gaussian (seed: int) (n: int) : float[] =
@@ -70,22 +58,12 @@ let freshDir (name: string) =
 
 /// The message of the exception f raises, which must be of type 'E.
 let throwsMessage<'E when 'E :> exn> (f: unit -> unit) : string =
-    let e = Assert.ThrowsAny<'E>(Action f)
-    e.Message
+    (Expect.raisesAny<'E> f).Message
 
 /// Slices of a time-first array: element [t, rest] of a [T, ...] array of total length.
 let timeSlice (steps: int) (t: int) (data: float[]) =
     let per = data.Length / steps
     Array.sub data (t * per) per
-
-/// Running FsCheck properties from xunit facts (FsCheck.Xunit is not available here).
-module Law =
-    open FsCheck
-    open FsCheck.FSharp
-
-    /// Checks a law stated with assertions over `cases` generated values; a failure throws, shrunk.
-    let check (cases: int) (gen: Gen<'a>) (law: 'a -> unit) =
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(cases), Prop.forAll (Arb.fromGen gen) law)
 
 /// Naive references, float64 loops over flat row-major arrays.
 module Naive =

@@ -3,7 +3,8 @@
 module SnnDsl.Nn.Tests.OptimTests
 
 open System
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Nn
@@ -73,8 +74,8 @@ let private check kind lr wd count =
         run opt ps 0 count
         let expected = handRun kind lr wd count
         for i in 0 .. ps.Length - 1 do
-            assertClose 2e-5 expected[i] (values ps[i])
-        Assert.Equal(int64 count, opt.Steps)
+            expectClose 2e-5 2e-5 expected[i] (values ps[i])
+        Expect.equal opt.Steps (int64 count) "opt.Steps"
     finally
         for p in ps do p.Dispose()
 
@@ -85,169 +86,162 @@ let private kinds =
       "adam", OptimizerKind.Adam(0.9, 0.999, 1e-8)
       "adamw", OptimizerKind.AdamW(0.9, 0.999, 1e-8) ]
 
-[<Fact>]
-let ``one step of every optimiser matches its PyTorch update`` () =
-    for _, kind in kinds do
-        check kind 0.1 0.0 1
+[<Tests>]
+let tests =
+    testSequenced <| testList "Optim" [
+        testCase "one step of every optimiser matches its PyTorch update" <| fun () ->
+            for _, kind in kinds do
+                check kind 0.1 0.0 1
 
-[<Fact>]
-let ``five steps of every optimiser match the hand updates, without and with weight decay`` () =
-    for _, kind in kinds do
-        check kind 0.05 0.0 5
-        check kind 0.05 0.01 5
+        testCase "five steps of every optimiser match the hand updates, without and with weight decay" <| fun () ->
+            for _, kind in kinds do
+                check kind 0.05 0.0 5
+                check kind 0.05 0.01 5
 
-[<Fact>]
-let ``Adam's L2 penalty and AdamW's decoupled decay give different parameters`` () =
-    let a = handRun (OptimizerKind.Adam(0.9, 0.999, 1e-8)) 0.05 0.1 3
-    let w = handRun (OptimizerKind.AdamW(0.9, 0.999, 1e-8)) 0.05 0.1 3
-    Assert.True(abs (a[0][0] - w[0][0]) > 1e-5, "the hand references should tell the two apart")
-    check (OptimizerKind.Adam(0.9, 0.999, 1e-8)) 0.05 0.1 3
-    check (OptimizerKind.AdamW(0.9, 0.999, 1e-8)) 0.05 0.1 3
+        testCase "Adam's L2 penalty and AdamW's decoupled decay give different parameters" <| fun () ->
+            let a = handRun (OptimizerKind.Adam(0.9, 0.999, 1e-8)) 0.05 0.1 3
+            let w = handRun (OptimizerKind.AdamW(0.9, 0.999, 1e-8)) 0.05 0.1 3
+            Expect.isTrue (abs (a[0][0] - w[0][0]) > 1e-5) "the hand references should tell the two apart"
+            check (OptimizerKind.Adam(0.9, 0.999, 1e-8)) 0.05 0.1 3
+            check (OptimizerKind.AdamW(0.9, 0.999, 1e-8)) 0.05 0.1 3
 
-[<Fact>]
-let ``parameters without a gradient are left alone`` () =
-    let ps = leaves ()
-    use opt = new Optimizer(OptimizerKind.Sgd(0.9, false), List.ofArray ps, 0.1)
-    do
-        use _ = new TensorScope()
-        (ps[0] * 2.0).Sum().Backward()
-    opt.Step()
-    assertClose 1e-7 (initial[0] |> Array.map (fun v -> v - 0.2)) (values ps[0])
-    Assert.Equal<float[]>(initial[1] |> Array.map (float32 >> float), values ps[1])
-    for p in ps do p.Dispose()
-
-[<Fact>]
-let ``Adam counts steps per parameter, as PyTorch does, when a parameter gets its first gradient late`` () =
-    // Step 1 reaches only parameter 0; steps 2 and 3 reach both. PyTorch keeps a step count per
-    // parameter, so parameter 1's first update uses the bias corrections of t = 1.
-    for kind in [ OptimizerKind.Adam(0.9, 0.999, 1e-8); OptimizerKind.AdamW(0.9, 0.999, 1e-8) ] do
-        let ps = leaves ()
-        use opt = new Optimizer(kind, List.ofArray ps, 0.05, weightDecay = 0.01)
-        let states = shapes |> Array.map (fun s -> { Buf = None; M = Array.zeroCreate (numel s); V = Array.zeroCreate (numel s) })
-        let counts = Array.zeroCreate 2
-        let expected = Array.copy initial
-        for k in 0 .. 2 do
-            let reached = if k = 0 then [ 0 ] else [ 0; 1 ]
-            opt.ZeroGrad()
+        testCase "parameters without a gradient are left alone" <| fun () ->
+            let ps = leaves ()
+            use opt = new Optimizer(OptimizerKind.Sgd(0.9, false), List.ofArray ps, 0.1)
             do
                 use _ = new TensorScope()
-                let loss = reached |> List.map (fun i -> (ps[i] * tensor shapes[i] (coeff k i)).Sum() + 0.5 * (ps[i] * ps[i]).Sum()) |> List.reduce (+)
-                loss.Backward()
+                (ps[0] * 2.0).Sum().Backward()
             opt.Step()
-            for i in reached do
-                counts[i] <- counts[i] + 1
-                expected[i] <- handStep kind 0.05 0.01 counts[i] states[i] expected[i] (Array.map2 (+) (coeff k i) expected[i])
-        for i in 0 .. 1 do
-            assertClose 2e-5 expected[i] (values ps[i])
-        for p in ps do p.Dispose()
+            expectClose 1e-7 1e-7 (initial[0] |> Array.map (fun v -> v - 0.2)) (values ps[0])
+            Expect.equal (values ps[1] : float[]) (initial[1] |> Array.map (float32 >> float)) "values ps[1]"
+            for p in ps do p.Dispose()
 
-[<Fact>]
-let ``ClipGradNorm scales the gradients to the maximum global norm and returns the norm before`` () =
-    let ps = leaves ()
-    use opt = new Optimizer(OptimizerKind.Sgd(0.0, false), List.ofArray ps, 0.1)
-    let grads = Array.init 2 (fun i -> Array.map2 (+) (coeff 0 i) (initial[i] |> Array.map (float32 >> float)))
-    let total = grads |> Array.sumBy (Array.sumBy (fun g -> g * g)) |> sqrt
-    backward ps 0
-    let norm = opt.ClipGradNorm(total / 2.0)
-    assertNear 1e-5 total norm
-    let scale = (total / 2.0) / (total + 1e-6)
-    for i in 0 .. 1 do
-        assertClose 1e-5 (grads[i] |> Array.map ((*) scale)) (values ps[i].Grad.Value)
-    // Below the maximum nothing changes.
-    opt.ZeroGrad()
-    backward ps 0
-    assertNear 1e-5 total (opt.ClipGradNorm(total * 2.0))
-    for i in 0 .. 1 do
-        assertClose 1e-5 grads[i] (values ps[i].Grad.Value)
-    for p in ps do p.Dispose()
+        testCase "Adam counts steps per parameter, as PyTorch does, when a parameter gets its first gradient late" <| fun () ->
+            // Step 1 reaches only parameter 0; steps 2 and 3 reach both. PyTorch keeps a step count per
+            // parameter, so parameter 1's first update uses the bias corrections of t = 1.
+            for kind in [ OptimizerKind.Adam(0.9, 0.999, 1e-8); OptimizerKind.AdamW(0.9, 0.999, 1e-8) ] do
+                let ps = leaves ()
+                use opt = new Optimizer(kind, List.ofArray ps, 0.05, weightDecay = 0.01)
+                let states = shapes |> Array.map (fun s -> { Buf = None; M = Array.zeroCreate (numel s); V = Array.zeroCreate (numel s) })
+                let counts = Array.zeroCreate 2
+                let expected = Array.copy initial
+                for k in 0 .. 2 do
+                    let reached = if k = 0 then [ 0 ] else [ 0; 1 ]
+                    opt.ZeroGrad()
+                    do
+                        use _ = new TensorScope()
+                        let loss = reached |> List.map (fun i -> (ps[i] * tensor shapes[i] (coeff k i)).Sum() + 0.5 * (ps[i] * ps[i]).Sum()) |> List.reduce (+)
+                        loss.Backward()
+                    opt.Step()
+                    for i in reached do
+                        counts[i] <- counts[i] + 1
+                        expected[i] <- handStep kind 0.05 0.01 counts[i] states[i] expected[i] (Array.map2 (+) (coeff k i) expected[i])
+                for i in 0 .. 1 do
+                    expectClose 2e-5 2e-5 expected[i] (values ps[i])
+                for p in ps do p.Dispose()
 
-[<Fact>]
-let ``State then LoadState into a fresh optimiser continues bit for bit`` () =
-    for name, kind in kinds do
-        let a = leaves ()
-        use optA = new Optimizer(kind, List.ofArray a, 0.05, weightDecay = 0.01)
-        run optA a 0 3
-        let b = leaves ()
-        do
-            use _ = Autograd.noGrad ()
-            for i in 0 .. 1 do b[i].CopyFrom a[i]
-        use optB = new Optimizer(kind, List.ofArray b, 0.05, weightDecay = 0.01)
-        do
-            use _ = new TensorScope()
-            optB.LoadState(optA.State())
-        Assert.Equal(optA.Steps, optB.Steps)
-        run optA a 3 3
-        run optB b 3 3
-        for i in 0 .. 1 do
-            Assert.True((raw32 a[i] = raw32 b[i]), $"{name}: parameter {i} differs after resuming from the saved state")
-        // Without the state the continuation differs (so the state is what made them equal).
-        if name <> "sgd" then
-            let c = leaves ()
+        testCase "ClipGradNorm scales the gradients to the maximum global norm and returns the norm before" <| fun () ->
+            let ps = leaves ()
+            use opt = new Optimizer(OptimizerKind.Sgd(0.0, false), List.ofArray ps, 0.1)
+            let grads = Array.init 2 (fun i -> Array.map2 (+) (coeff 0 i) (initial[i] |> Array.map (float32 >> float)))
+            let total = grads |> Array.sumBy (Array.sumBy (fun g -> g * g)) |> sqrt
+            backward ps 0
+            let norm = opt.ClipGradNorm(total / 2.0)
+            expectNear 1e-5 1e-5 total norm
+            let scale = (total / 2.0) / (total + 1e-6)
+            for i in 0 .. 1 do
+                expectClose 1e-5 1e-5 (grads[i] |> Array.map ((*) scale)) (values ps[i].Grad.Value)
+            // Below the maximum nothing changes.
+            opt.ZeroGrad()
+            backward ps 0
+            expectNear 1e-5 1e-5 total (opt.ClipGradNorm(total * 2.0))
+            for i in 0 .. 1 do
+                expectClose 1e-5 1e-5 grads[i] (values ps[i].Grad.Value)
+            for p in ps do p.Dispose()
+
+        testCase "State then LoadState into a fresh optimiser continues bit for bit" <| fun () ->
+            for name, kind in kinds do
+                let a = leaves ()
+                use optA = new Optimizer(kind, List.ofArray a, 0.05, weightDecay = 0.01)
+                run optA a 0 3
+                let b = leaves ()
+                do
+                    use _ = Autograd.noGrad ()
+                    for i in 0 .. 1 do b[i].CopyFrom a[i]
+                use optB = new Optimizer(kind, List.ofArray b, 0.05, weightDecay = 0.01)
+                do
+                    use _ = new TensorScope()
+                    optB.LoadState(optA.State())
+                Expect.equal optB.Steps optA.Steps "optB.Steps"
+                run optA a 3 3
+                run optB b 3 3
+                for i in 0 .. 1 do
+                    Expect.isTrue (raw32 a[i] = raw32 b[i]) ($"{name}: parameter {i} differs after resuming from the saved state")
+                // Without the state the continuation differs (so the state is what made them equal).
+                if name <> "sgd" then
+                    let c = leaves ()
+                    do
+                        // Rewind c to where a was after 3 steps by replaying with a fresh optimiser.
+                        use optC0 = new Optimizer(kind, List.ofArray c, 0.05, weightDecay = 0.01)
+                        run optC0 c 0 3
+                    use optC = new Optimizer(kind, List.ofArray c, 0.05, weightDecay = 0.01)
+                    run optC c 3 3
+                    Expect.isFalse (raw32 a[0] = raw32 c[0]) ($"{name}: a fresh optimiser continued identically; the state test proves nothing")
+                    for p in c do p.Dispose()
+                for p in Array.append a b do p.Dispose()
+
+        testCase "a state without per-parameter step counts (older checkpoints) resumes Adam from the global count" <| fun () ->
+            let kind = OptimizerKind.Adam(0.9, 0.999, 1e-8)
+            let a = leaves ()
+            use optA = new Optimizer(kind, List.ofArray a, 0.05)
+            run optA a 0 3
+            let b = leaves ()
             do
-                // Rewind c to where a was after 3 steps by replaying with a fresh optimiser.
-                use optC0 = new Optimizer(kind, List.ofArray c, 0.05, weightDecay = 0.01)
-                run optC0 c 0 3
-            use optC = new Optimizer(kind, List.ofArray c, 0.05, weightDecay = 0.01)
-            run optC c 3 3
-            Assert.False((raw32 a[0] = raw32 c[0]), $"{name}: a fresh optimiser continued identically; the state test proves nothing")
-            for p in c do p.Dispose()
-        for p in Array.append a b do p.Dispose()
+                use _ = Autograd.noGrad ()
+                for i in 0 .. 1 do b[i].CopyFrom a[i]
+            use optB = new Optimizer(kind, List.ofArray b, 0.05)
+            do
+                use _ = new TensorScope()
+                let state = optA.State()
+                Expect.contains (state |> List.map fst) "step.1" "state |> List.map fst"
+                optB.LoadState(state |> List.filter (fun (n, _) -> not (n.StartsWith "step.")))
+            run optA a 3 2
+            run optB b 3 2
+            for i in 0 .. 1 do
+                Expect.isTrue (raw32 a[i] = raw32 b[i]) ($"parameter {i} differs")
+            for p in Array.append a b do p.Dispose()
 
-[<Fact>]
-let ``a state without per-parameter step counts (older checkpoints) resumes Adam from the global count`` () =
-    let kind = OptimizerKind.Adam(0.9, 0.999, 1e-8)
-    let a = leaves ()
-    use optA = new Optimizer(kind, List.ofArray a, 0.05)
-    run optA a 0 3
-    let b = leaves ()
-    do
-        use _ = Autograd.noGrad ()
-        for i in 0 .. 1 do b[i].CopyFrom a[i]
-    use optB = new Optimizer(kind, List.ofArray b, 0.05)
-    do
-        use _ = new TensorScope()
-        let state = optA.State()
-        Assert.Contains("step.1", state |> List.map fst)
-        optB.LoadState(state |> List.filter (fun (n, _) -> not (n.StartsWith "step.")))
-    run optA a 3 2
-    run optB b 3 2
-    for i in 0 .. 1 do
-        Assert.True((raw32 a[i] = raw32 b[i]), $"parameter {i} differs")
-    for p in Array.append a b do p.Dispose()
+        testCase "LoadState rejects entries it does not know" <| fun () ->
+            let ps = leaves ()
+            use opt = new Optimizer(OptimizerKind.Adam(0.9, 0.999, 1e-8), List.ofArray ps, 0.1)
+            use _ = new TensorScope()
+            let m1 = throwsMessage<ArgumentException> (fun () -> opt.LoadState([ "first.7", Tensor.Zeros([| 4 |]) ]))
+            Expect.stringContains m1 "parameter 7 of 2" "m1"
+            let m2 = throwsMessage<ArgumentException> (fun () -> opt.LoadState([ "velocity", Tensor.Zeros([| 4 |]) ]))
+            Expect.stringContains m2 "unknown optimizer state entry 'velocity'" "m2"
+            for p in ps do p.Dispose()
 
-[<Fact>]
-let ``LoadState rejects entries it does not know`` () =
-    let ps = leaves ()
-    use opt = new Optimizer(OptimizerKind.Adam(0.9, 0.999, 1e-8), List.ofArray ps, 0.1)
-    use _ = new TensorScope()
-    let m1 = throwsMessage<ArgumentException> (fun () -> opt.LoadState([ "first.7", Tensor.Zeros([| 4 |]) ]))
-    Assert.Contains("parameter 7 of 2", m1)
-    let m2 = throwsMessage<ArgumentException> (fun () -> opt.LoadState([ "velocity", Tensor.Zeros([| 4 |]) ]))
-    Assert.Contains("unknown optimizer state entry 'velocity'", m2)
-    for p in ps do p.Dispose()
+        testCase "an optimiser rejects a non-positive learning rate and a negative weight decay" <| fun () ->
+            Expect.stringContains (throwsMessage<ArgumentException> (fun () -> new Optimizer(OptimizerKind.Sgd(0.0, false), [], 0.0) |> ignore)) "learning rate must be positive" "throwsMessage<ArgumentException> (fun () -> new Optimizer(OptimizerKind.Sgd(0.0, false)..."
+            Expect.stringContains (throwsMessage<ArgumentException> (fun () -> new Optimizer(OptimizerKind.Sgd(0.0, false), [], 0.1, weightDecay = -1.0) |> ignore)) "weight decay must be >= 0" "throwsMessage<ArgumentException> (fun () -> new Optimizer(OptimizerKind.Sgd(0.0, false)..."
 
-[<Fact>]
-let ``an optimiser rejects a non-positive learning rate and a negative weight decay`` () =
-    Assert.Contains("learning rate must be positive", throwsMessage<ArgumentException> (fun () -> new Optimizer(OptimizerKind.Sgd(0.0, false), [], 0.0) |> ignore))
-    Assert.Contains("weight decay must be >= 0", throwsMessage<ArgumentException> (fun () -> new Optimizer(OptimizerKind.Sgd(0.0, false), [], 0.1, weightDecay = -1.0) |> ignore))
-
-[<Fact>]
-let ``SGD and Adam follow torch.optim for any hyperparameters`` () =
-    let cases =
-        gen {
-            let! lr = Gen.elements [ 0.001; 0.01; 0.05; 0.2 ]
-            let! wd = Gen.elements [ 0.0; 1e-4; 0.05 ]
-            let! momentum = Gen.elements [ 0.0; 0.5; 0.9; 0.99 ]
-            let! nesterov = Gen.elements [ true; false ]
-            let! b1 = Gen.elements [ 0.0; 0.5; 0.9 ]
-            let! b2 = Gen.elements [ 0.9; 0.99; 0.999 ]
-            let! adam = Gen.choose (0, 2)
-            let! steps = Gen.choose (1, 4)
-            let kind =
-                match adam with
-                | 0 -> OptimizerKind.Sgd(momentum, nesterov && momentum > 0.0)
-                | 1 -> OptimizerKind.Adam(b1, b2, 1e-8)
-                | _ -> OptimizerKind.AdamW(b1, b2, 1e-8)
-            return kind, lr, wd, steps
-        }
-    Law.check 40 cases (fun (kind, lr, wd, steps) -> check kind lr wd steps)
+        lawOn 40 "SGD and Adam follow torch.optim for any hyperparameters" <| fun () ->
+            let cases =
+                gen {
+                    let! lr = Gen.elements [ 0.001; 0.01; 0.05; 0.2 ]
+                    let! wd = Gen.elements [ 0.0; 1e-4; 0.05 ]
+                    let! momentum = Gen.elements [ 0.0; 0.5; 0.9; 0.99 ]
+                    let! nesterov = Gen.elements [ true; false ]
+                    let! b1 = Gen.elements [ 0.0; 0.5; 0.9 ]
+                    let! b2 = Gen.elements [ 0.9; 0.99; 0.999 ]
+                    let! adam = Gen.choose (0, 2)
+                    let! steps = Gen.choose (1, 4)
+                    let kind =
+                        match adam with
+                        | 0 -> OptimizerKind.Sgd(momentum, nesterov && momentum > 0.0)
+                        | 1 -> OptimizerKind.Adam(b1, b2, 1e-8)
+                        | _ -> OptimizerKind.AdamW(b1, b2, 1e-8)
+                    return kind, lr, wd, steps
+                }
+            forAll cases (fun (kind, lr, wd, steps) -> check kind lr wd steps)
+    ]

@@ -4,6 +4,7 @@ module SnnDsl.Nn.Tests.TrainingRuns
 open System
 open System.IO
 open System.Threading
+open Expecto
 open SnnDsl.Torch
 open SnnDsl.Training
 open SnnDsl.Nn.Tests.Helpers
@@ -47,8 +48,8 @@ let checkpointBits (dir: string) : Map<string, int64[]> =
 /// Asserts that two runs ended with bitwise identical tensors, naming the first that differs.
 let assertSameTensors (expectedDir: string) (actualDir: string) =
     let a, b = checkpointBits expectedDir, checkpointBits actualDir
-    Xunit.Assert.Equal<string list>(a |> Map.toList |> List.map fst, b |> Map.toList |> List.map fst)
-    Xunit.Assert.Contains("param/0.weight", a |> Map.keys)
+    Expect.equal (b |> Map.toList |> List.map fst : string list) (a |> Map.toList |> List.map fst) "b |> Map.toList |> List.map fst"
+    Expect.contains (a |> Map.keys) "param/0.weight" "a |> Map.keys"
     for KeyValue(name, bits) in a do
         if bits <> b[name] then failwith $"{name} differs between {expectedDir} and {actualDir}"
 

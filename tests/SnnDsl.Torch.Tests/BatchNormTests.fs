@@ -3,7 +3,8 @@
 module SnnDsl.Torch.Tests.BatchNormTests
 
 open System
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Torch.Tests.Helpers
@@ -54,54 +55,54 @@ let genBnCase =
 let biasedVar (xs: float[]) = let m = Array.average xs in (xs |> Array.sumBy (fun x -> (x - m) ** 2.0)) / float xs.Length
 let unbiasedVar (xs: float[]) = biasedVar xs * float xs.Length / float (xs.Length - 1)
 
-[<Fact>]
-let ``training mode normalises with batch statistics and updates the running ones with momentum`` () =
-    property 300 genBnCase (fun c ->
-        use scope = new TensorScope()
-        let channels = c.Weight.Length
-        let stats = Array.init channels (channel c.X)
-        let bm, bv = Array.map Array.average stats, Array.map biasedVar stats
-        let expected = normalise c.X bm bv c.Weight c.Bias c.Eps
-        let rm, rv = Tensor.FromArray c.RunningMean, Tensor.FromArray c.RunningVar
-        let y =
-            Nn.BatchNorm(Nd.toTensor c.X, Some rm, Some rv, Tensor.FromArray c.Weight, Tensor.FromArray c.Bias,
-                         training = true, momentum = c.Momentum, eps = c.Eps)
-        assertTensor 1e-10 expected.Shape expected.Data y
-        let m = c.Momentum
-        assertClose 1e-12 1e-14 (Array.map2 (fun r b -> (1.0 - m) * r + m * b) c.RunningMean bm) (values rm)
-        assertClose 1e-12 1e-14 (Array.map2 (fun r v -> (1.0 - m) * r + m * unbiasedVar v) c.RunningVar stats) (values rv))
+[<Tests>]
+let tests =
+    testSequenced <| testList "BatchNorm" [
+        law "training mode normalises with batch statistics and updates the running ones with momentum" <| fun () ->
+            forAll genBnCase (fun c ->
+                use scope = new TensorScope()
+                let channels = c.Weight.Length
+                let stats = Array.init channels (channel c.X)
+                let bm, bv = Array.map Array.average stats, Array.map biasedVar stats
+                let expected = normalise c.X bm bv c.Weight c.Bias c.Eps
+                let rm, rv = Tensor.FromArray c.RunningMean, Tensor.FromArray c.RunningVar
+                let y =
+                    Nn.BatchNorm(Nd.toTensor c.X, Some rm, Some rv, Tensor.FromArray c.Weight, Tensor.FromArray c.Bias,
+                                 training = true, momentum = c.Momentum, eps = c.Eps)
+                assertTensor 1e-10 expected.Shape expected.Data y
+                let m = c.Momentum
+                expectClose 1e-12 1e-14 (Array.map2 (fun r b -> (1.0 - m) * r + m * b) c.RunningMean bm) (values rm)
+                expectClose 1e-12 1e-14 (Array.map2 (fun r v -> (1.0 - m) * r + m * unbiasedVar v) c.RunningVar stats) (values rv))
 
-[<Fact>]
-let ``eval mode normalises with the running statistics and leaves them unchanged`` () =
-    property 300 genBnCase (fun c ->
-        use scope = new TensorScope()
-        let expected = normalise c.X c.RunningMean c.RunningVar c.Weight c.Bias c.Eps
-        let rm, rv = Tensor.FromArray c.RunningMean, Tensor.FromArray c.RunningVar
-        let y =
-            Nn.BatchNorm(Nd.toTensor c.X, Some rm, Some rv, Tensor.FromArray c.Weight, Tensor.FromArray c.Bias,
-                         training = false, momentum = c.Momentum, eps = c.Eps)
-        assertTensor 1e-12 expected.Shape expected.Data y
-        assertExact c.RunningMean (values rm)
-        assertExact c.RunningVar (values rv))
+        law "eval mode normalises with the running statistics and leaves them unchanged" <| fun () ->
+            forAll genBnCase (fun c ->
+                use scope = new TensorScope()
+                let expected = normalise c.X c.RunningMean c.RunningVar c.Weight c.Bias c.Eps
+                let rm, rv = Tensor.FromArray c.RunningMean, Tensor.FromArray c.RunningVar
+                let y =
+                    Nn.BatchNorm(Nd.toTensor c.X, Some rm, Some rv, Tensor.FromArray c.Weight, Tensor.FromArray c.Bias,
+                                 training = false, momentum = c.Momentum, eps = c.Eps)
+                assertTensor 1e-12 expected.Shape expected.Data y
+                expectExact c.RunningMean (values rm)
+                expectExact c.RunningVar (values rv))
 
-[<Fact>]
-let ``without weight, bias or running statistics training mode is plain standardisation`` () =
-    property 200 genBnCase (fun c ->
-        use scope = new TensorScope()
-        let channels = c.Weight.Length
-        let stats = Array.init channels (channel c.X)
-        let ones, zeros = Array.create channels 1.0, Array.zeroCreate channels
-        let expected = normalise c.X (Array.map Array.average stats) (Array.map biasedVar stats) ones zeros 1e-5
-        assertTensor 1e-10 expected.Shape expected.Data (Nn.BatchNorm(Nd.toTensor c.X, None, None)))
+        lawOn 200 "without weight, bias or running statistics training mode is plain standardisation" <| fun () ->
+            forAll genBnCase (fun c ->
+                use scope = new TensorScope()
+                let channels = c.Weight.Length
+                let stats = Array.init channels (channel c.X)
+                let ones, zeros = Array.create channels 1.0, Array.zeroCreate channels
+                let expected = normalise c.X (Array.map Array.average stats) (Array.map biasedVar stats) ones zeros 1e-5
+                assertTensor 1e-10 expected.Shape expected.Data (Nn.BatchNorm(Nd.toTensor c.X, None, None)))
 
-[<Fact>]
-let ``the defaults are training mode, momentum 0.1 and eps 1e-5`` () =
-    use scope = new TensorScope()
-    let x = { Shape = [| 4; 2 |]; Data = uniform (Random 2) 8 -1.0 1.0 }
-    let stats = Array.init 2 (channel x)
-    let rm, rv = Tensor.Zeros([| 2 |], DType.Float64), Tensor.Ones([| 2 |], DType.Float64)
-    let y = Nn.BatchNorm(Nd.toTensor x, Some rm, Some rv)
-    let expected = normalise x (Array.map Array.average stats) (Array.map biasedVar stats) [| 1.0; 1.0 |] [| 0.0; 0.0 |] 1e-5
-    assertTensor 1e-10 [| 4; 2 |] expected.Data y
-    assertClose 1e-12 0.0 (stats |> Array.map (fun s -> 0.1 * Array.average s)) (values rm)
-    assertClose 1e-12 0.0 (stats |> Array.map (fun s -> 0.9 + 0.1 * unbiasedVar s)) (values rv)
+        testCase "the defaults are training mode, momentum 0.1 and eps 1e-5" <| fun () ->
+            use scope = new TensorScope()
+            let x = { Shape = [| 4; 2 |]; Data = uniform (Random 2) 8 -1.0 1.0 }
+            let stats = Array.init 2 (channel x)
+            let rm, rv = Tensor.Zeros([| 2 |], DType.Float64), Tensor.Ones([| 2 |], DType.Float64)
+            let y = Nn.BatchNorm(Nd.toTensor x, Some rm, Some rv)
+            let expected = normalise x (Array.map Array.average stats) (Array.map biasedVar stats) [| 1.0; 1.0 |] [| 0.0; 0.0 |] 1e-5
+            assertTensor 1e-10 [| 4; 2 |] expected.Data y
+            expectClose 1e-12 0.0 (stats |> Array.map (fun s -> 0.1 * Array.average s)) (values rm)
+            expectClose 1e-12 0.0 (stats |> Array.map (fun s -> 0.9 + 0.1 * unbiasedVar s)) (values rv)
+    ]

@@ -2,7 +2,8 @@
 module SnnDsl.Torch.Tests.ConvTests
 
 open System
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Torch.Tests.Helpers
@@ -12,7 +13,7 @@ open SnnDsl.Torch.Tests.Helpers
 let naiveConv2d (x: Nd) (w: Nd) (bias: float[] option) stride padding dilation groups =
     let n, cIn, h, wd = x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3]
     let cOut, cg, kh, kw = w.Shape[0], w.Shape[1], w.Shape[2], w.Shape[3]
-    Assert.Equal(cIn, cg * groups)
+    Expect.equal (cg * groups) cIn "cg * groups"
     let outSize size k = (size + 2 * padding - dilation * (k - 1) - 1) / stride + 1
     let oh, ow = outSize h kh, outSize wd kw
     let perGroup = cOut / groups
@@ -68,34 +69,35 @@ let conv (c: ConvCase) (x: Tensor) (w: Tensor) =
     | Some b -> Nn.Conv2d(x, w, Tensor.FromArray b, c.Stride, c.Padding, c.Dilation, c.Groups)
     | None -> Nn.Conv2d(x, w, stride = c.Stride, padding = c.Padding, dilation = c.Dilation, groups = c.Groups)
 
-[<Fact>]
-let ``conv2d equals the naive sum over the receptive field (float64)`` () =
-    property 300 genConvCase (fun c ->
-        use scope = new TensorScope()
-        let expected = naiveConv2d c.X c.W c.Bias c.Stride c.Padding c.Dilation c.Groups
-        assertTensor 1e-12 expected.Shape expected.Data (conv c (Nd.toTensor c.X) (Nd.toTensor c.W)))
+[<Tests>]
+let tests =
+    testSequenced <| testList "Conv" [
+        law "conv2d equals the naive sum over the receptive field (float64)" <| fun () ->
+            forAll genConvCase (fun c ->
+                use scope = new TensorScope()
+                let expected = naiveConv2d c.X c.W c.Bias c.Stride c.Padding c.Dilation c.Groups
+                assertTensor 1e-12 expected.Shape expected.Data (conv c (Nd.toTensor c.X) (Nd.toTensor c.W)))
 
-[<Fact>]
-let ``conv2d in float32 agrees with the naive float64 sum to single precision`` () =
-    property 100 genConvCase (fun c ->
-        use scope = new TensorScope()
-        let x32 = { c.X with Data = c.X.Data |> Array.map (float32 >> float) }
-        let w32 = { c.W with Data = c.W.Data |> Array.map (float32 >> float) }
-        let c = { c with Bias = c.Bias |> Option.map (Array.map (float32 >> float)); X = x32; W = w32 }
-        let expected = naiveConv2d c.X c.W c.Bias c.Stride c.Padding c.Dilation c.Groups
-        let y =
-            match c.Bias with
-            | Some b ->
-                Nn.Conv2d(Nd.toTensor(c.X).To(DType.Float32), Nd.toTensor(c.W).To(DType.Float32), Tensor.FromArray(Array.map float32 b), c.Stride, c.Padding, c.Dilation, c.Groups)
-            | None -> conv c (Nd.toTensor(c.X).To(DType.Float32)) (Nd.toTensor(c.W).To(DType.Float32))
-        Assert.Equal(DType.Float32, y.DType)
-        assertShape expected.Shape y
-        assertClose 1e-5 1e-5 expected.Data (values y))
+        lawOn 100 "conv2d in float32 agrees with the naive float64 sum to single precision" <| fun () ->
+            forAll genConvCase (fun c ->
+                use scope = new TensorScope()
+                let x32 = { c.X with Data = c.X.Data |> Array.map (float32 >> float) }
+                let w32 = { c.W with Data = c.W.Data |> Array.map (float32 >> float) }
+                let c = { c with Bias = c.Bias |> Option.map (Array.map (float32 >> float)); X = x32; W = w32 }
+                let expected = naiveConv2d c.X c.W c.Bias c.Stride c.Padding c.Dilation c.Groups
+                let y =
+                    match c.Bias with
+                    | Some b ->
+                        Nn.Conv2d(Nd.toTensor(c.X).To(DType.Float32), Nd.toTensor(c.W).To(DType.Float32), Tensor.FromArray(Array.map float32 b), c.Stride, c.Padding, c.Dilation, c.Groups)
+                    | None -> conv c (Nd.toTensor(c.X).To(DType.Float32)) (Nd.toTensor(c.W).To(DType.Float32))
+                Expect.equal y.DType DType.Float32 "y.DType"
+                assertShape expected.Shape y
+                expectClose 1e-5 1e-5 expected.Data (values y))
 
-[<Fact>]
-let ``conv2d defaults to stride 1, no padding, no dilation, one group`` () =
-    use scope = new TensorScope()
-    let r = Random 3
-    let x, w = Nd.random r [| 1; 2; 5; 4 |], Nd.random r [| 3; 2; 3; 2 |]
-    let expected = naiveConv2d x w None 1 0 1 1
-    assertTensor 1e-12 [| 1; 3; 3; 3 |] expected.Data (Nn.Conv2d(Nd.toTensor x, Nd.toTensor w))
+        testCase "conv2d defaults to stride 1, no padding, no dilation, one group" <| fun () ->
+            use scope = new TensorScope()
+            let r = Random 3
+            let x, w = Nd.random r [| 1; 2; 5; 4 |], Nd.random r [| 3; 2; 3; 2 |]
+            let expected = naiveConv2d x w None 1 0 1 1
+            assertTensor 1e-12 [| 1; 3; 3; 3 |] expected.Data (Nn.Conv2d(Nd.toTensor x, Nd.toTensor w))
+    ]

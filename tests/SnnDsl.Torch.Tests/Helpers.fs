@@ -1,19 +1,14 @@
-/// Shared test helpers: reading tensors back into .NET arrays, tolerant comparisons, property runners, and a
+/// Shared test helpers: reading tensors back into .NET arrays, generators of shapes and data, and a
 /// row-major n-d array (Nd) whose index arithmetic is the reference for every shape and NN op.
 module SnnDsl.Torch.Tests.Helpers
 
 open System
-open Xunit
-open FsCheck
+open Expecto
+open SnnDsl.TestKit
 open FsCheck.FSharp
 open SnnDsl.Torch
 
-// ------------------------------------------------------------------ properties
-
-/// Checks `body` on n generated cases; the first failing case throws with the case printed.
-let property (n: int) (gen: Gen<'a>) (body: 'a -> unit) =
-    let config = Config.QuickThrowOnFailure.WithMaxTest(n).WithQuietOnSuccess(true)
-    Check.One(config, Prop.forAll (Arb.fromGen gen) body)
+// ------------------------------------------------------------------ generators
 
 /// A seed for System.Random, so a case prints as a small record and its data is reproducible.
 let genSeed = Gen.choose (0, Int32.MaxValue)
@@ -60,28 +55,16 @@ let shapeText (s: int[]) = "[" + String.Join(", ", s) + "]"
 
 let assertShape (expected: int[]) (t: Tensor) =
     let actual = t.Shape
-    if actual <> expected then Assert.Fail($"expected shape {shapeText expected}, got {shapeText actual}")
-
-/// Element-wise |actual - expected| <= atol + rtol * |expected| (NaN matches NaN, infinities must be equal).
-let assertClose (rtol: float) (atol: float) (expected: float[]) (actual: float[]) =
-    if expected.Length <> actual.Length then
-        Assert.Fail($"expected {expected.Length} elements, got {actual.Length}")
-    for i in 0 .. expected.Length - 1 do
-        let e, a = expected[i], actual[i]
-        let ok = e = a || (Double.IsNaN e && Double.IsNaN a) || abs (e - a) <= atol + rtol * abs e
-        if not ok then Assert.Fail($"element {i}: expected {e:R}, got {a:R} (|diff| = {abs (e - a):E3})")
-
-/// Exact equality of float arrays, with the first difference in the message.
-let assertExact (expected: float[]) (actual: float[]) = assertClose 0.0 0.0 expected actual
+    if actual <> expected then failtest ($"expected shape {shapeText expected}, got {shapeText actual}")
 
 /// Asserts the tensor's shape and its values (to rtol) against a reference.
 let assertTensor (rtol: float) (expectedShape: int[]) (expected: float[]) (t: Tensor) =
     assertShape expectedShape t
-    assertClose rtol rtol expected (values t)
+    expectClose rtol rtol expected (values t)
 
 let assertMessageContains (fragment: string) (e: exn) =
     if not (e.Message.Contains(fragment, StringComparison.OrdinalIgnoreCase)) then
-        Assert.Fail($"expected the message to mention '{fragment}', got: {e.Message}")
+        failtest ($"expected the message to mention '{fragment}', got: {e.Message}")
 
 // ------------------------------------------------------------------ reference n-d arrays
 

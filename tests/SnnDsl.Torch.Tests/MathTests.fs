@@ -2,7 +2,8 @@
 module SnnDsl.Torch.Tests.MathTests
 
 open System
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Torch.Tests.Helpers
@@ -43,60 +44,59 @@ let unaryOps: (string * (Tensor -> Tensor) * (float -> float) * float * float) l
 
 let genSeedAndShape = Gen.zip genSeed (genShape 0 3 6)
 
-[<Fact>]
-let ``unary math equals System.Math in float64`` () =
-    property 100 genSeedAndShape (fun (seed, shape) ->
-        use scope = new TensorScope()
-        let r = Random seed
-        for name, op, reference, lo, hi in unaryOps do
-            let xs = uniform r (Nd.size shape) lo hi
-            let t = op (Tensor.FromArray(xs, shape))
-            Assert.True((t.DType = DType.Float64), name)
-            assertShape shape t
-            try
-                assertClose 1e-14 1e-300 (Array.map reference xs) (values t)
-            with e ->
-                failwith $"{name}: {e.Message}")
+[<Tests>]
+let tests =
+    testSequenced <| testList "Math" [
+        lawOn 100 "unary math equals System.Math in float64" <| fun () ->
+            forAll genSeedAndShape (fun (seed, shape) ->
+                use scope = new TensorScope()
+                let r = Random seed
+                for name, op, reference, lo, hi in unaryOps do
+                    let xs = uniform r (Nd.size shape) lo hi
+                    let t = op (Tensor.FromArray(xs, shape))
+                    Expect.isTrue (t.DType = DType.Float64) name
+                    assertShape shape t
+                    try
+                        expectClose 1e-14 1e-300 (Array.map reference xs) (values t)
+                    with e ->
+                        failwith $"{name}: {e.Message}")
 
-[<Fact>]
-let ``unary math equals System.Math rounded to single in float32`` () =
-    property 100 genSeedAndShape (fun (seed, shape) ->
-        use scope = new TensorScope()
-        let r = Random seed
-        for name, op, reference, lo, hi in unaryOps do
-            let xs = uniform r (Nd.size shape) lo hi |> Array.map (float32 >> float)
-            let t = op (Tensor.FromArray(Array.map float32 xs, shape))
-            Assert.True((t.DType = DType.Float32), name)
-            try
-                // a few units in the last place of a single (vectorised float kernels are accurate to ~1 ulp)
-                assertClose 5e-7 1e-30 (Array.map (reference >> float32 >> float) xs) (values t)
-            with e ->
-                failwith $"{name}: {e.Message}")
+        lawOn 100 "unary math equals System.Math rounded to single in float32" <| fun () ->
+            forAll genSeedAndShape (fun (seed, shape) ->
+                use scope = new TensorScope()
+                let r = Random seed
+                for name, op, reference, lo, hi in unaryOps do
+                    let xs = uniform r (Nd.size shape) lo hi |> Array.map (float32 >> float)
+                    let t = op (Tensor.FromArray(Array.map float32 xs, shape))
+                    Expect.isTrue (t.DType = DType.Float32) name
+                    try
+                        // a few units in the last place of a single (vectorised float kernels are accurate to ~1 ulp)
+                        expectClose 5e-7 1e-30 (Array.map (reference >> float32 >> float) xs) (values t)
+                    with e ->
+                        failwith $"{name}: {e.Message}")
 
-[<Fact>]
-let ``round takes halves to the even neighbour`` () =
-    use scope = new TensorScope()
-    let xs = Array.init 81 (fun i -> float (i - 40) / 4.0)
-    // Math.Round's default is MidpointRounding.ToEven; spelled out here for the halves.
-    let expected = xs |> Array.map (fun x -> let f = floor x in if x - f = 0.5 then (if f % 2.0 = 0.0 then f else f + 1.0) else Math.Round x)
-    assertExact expected (values (Tensor.FromArray(xs).Round()))
+        testCase "round takes halves to the even neighbour" <| fun () ->
+            use scope = new TensorScope()
+            let xs = Array.init 81 (fun i -> float (i - 40) / 4.0)
+            // Math.Round's default is MidpointRounding.ToEven; spelled out here for the halves.
+            let expected = xs |> Array.map (fun x -> let f = floor x in if x - f = 0.5 then (if f % 2.0 = 0.0 then f else f + 1.0) else Math.Round x)
+            expectExact expected (values (Tensor.FromArray(xs).Round()))
 
-[<Fact>]
-let ``sign, abs, relu and heaviside at zero`` () =
-    use scope = new TensorScope()
-    let z = Tensor.FromArray [| 0.0; -0.0 |]
-    assertExact [| 0.0; 0.0 |] (values (z.Sign()))
-    assertExact [| 0.0; 0.0 |] (values (z.Abs()))
-    assertExact [| 0.0; 0.0 |] (values (z.Relu()))
-    // Θ(0) = 1, also for negative zero (-0.0 >= 0)
-    assertExact [| 1.0; 1.0 |] (values (z.Heaviside()))
+        testCase "sign, abs, relu and heaviside at zero" <| fun () ->
+            use scope = new TensorScope()
+            let z = Tensor.FromArray [| 0.0; -0.0 |]
+            expectExact [| 0.0; 0.0 |] (values (z.Sign()))
+            expectExact [| 0.0; 0.0 |] (values (z.Abs()))
+            expectExact [| 0.0; 0.0 |] (values (z.Relu()))
+            // Θ(0) = 1, also for negative zero (-0.0 >= 0)
+            expectExact [| 1.0; 1.0 |] (values (z.Heaviside()))
 
-[<Fact>]
-let ``isnan, isfinite and logical not classify special values`` () =
-    use scope = new TensorScope()
-    let xs = [| 0.0; 1.5; nan; infinity; -infinity; -0.0; 1e-310 |]
-    let t = Tensor.FromArray xs
-    Assert.Equal<bool>(Array.map Double.IsNaN xs, t.IsNaN().ToArray<bool>())
-    Assert.Equal<bool>(Array.map Double.IsFinite xs, t.IsFinite().ToArray<bool>())
-    Assert.Equal<bool>(xs |> Array.map (fun x -> x = 0.0), t.LogicalNot().ToArray<bool>())
-    Assert.Equal(DType.Bool, t.IsNaN().DType)
+        testCase "isnan, isfinite and logical not classify special values" <| fun () ->
+            use scope = new TensorScope()
+            let xs = [| 0.0; 1.5; nan; infinity; -infinity; -0.0; 1e-310 |]
+            let t = Tensor.FromArray xs
+            Expect.equal (t.IsNaN().ToArray<bool>() : bool[]) (Array.map Double.IsNaN xs) "t.IsNaN().ToArray<bool>()"
+            Expect.equal (t.IsFinite().ToArray<bool>() : bool[]) (Array.map Double.IsFinite xs) "t.IsFinite().ToArray<bool>()"
+            Expect.equal (t.LogicalNot().ToArray<bool>() : bool[]) (xs |> Array.map (fun x -> x = 0.0)) "t.LogicalNot().ToArray<bool>()"
+            Expect.equal (t.IsNaN().DType) DType.Bool "t.IsNaN().DType"
+    ]

@@ -3,7 +3,8 @@ module SnnDsl.Torch.Tests.MemoryTests
 
 open System
 open System.IO
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open SnnDsl.Torch
 open SnnDsl.Core
 open SnnDsl.Torch.Tests.Helpers
@@ -24,26 +25,28 @@ let step (weight: Tensor) =
     y.Sum().Backward()
     weight.ZeroGrad()
 
-[<Fact>]
-let ``5,000 forward and backward steps leak no tensors and under 50 MB of memory`` () =
-    use weight = Tensor.Randn [| 4; 2; 3; 3 |]
-    weight.RequiresGrad <- true
-    for _ in 1..200 do
-        step weight
-    let liveBefore = ScopeTests.settledLiveTensors ()
-    let rssBefore = residentBytes ()
-    for _ in 1..5000 do
-        step weight
-    let liveAfter = ScopeTests.settledLiveTensors ()
-    let rssAfter = residentBytes ()
-    Assert.Equal(liveBefore, liveAfter)
-    let growthMb = float (rssAfter - rssBefore) / 1048576.0
-    Assert.True(growthMb < 50.0, $"RSS grew by {growthMb:F1} MB over 5,000 steps")
-    // the loop did train something: the gradient exists and was zeroed by the last step
-    assertExact (Array.zeroCreate 72) (values weight.Grad.Value)
+[<Tests>]
+let tests =
+    testSequenced <| testList "Memory" [
+        testCase "5,000 forward and backward steps leak no tensors and under 50 MB of memory" <| fun () ->
+            use weight = Tensor.Randn [| 4; 2; 3; 3 |]
+            weight.RequiresGrad <- true
+            for _ in 1..200 do
+                step weight
+            let liveBefore = ScopeTests.settledLiveTensors ()
+            let rssBefore = residentBytes ()
+            for _ in 1..5000 do
+                step weight
+            let liveAfter = ScopeTests.settledLiveTensors ()
+            let rssAfter = residentBytes ()
+            Expect.equal liveAfter liveBefore "liveAfter"
+            let growthMb = float (rssAfter - rssBefore) / 1048576.0
+            Expect.isTrue (growthMb < 50.0) ($"RSS grew by {growthMb:F1} MB over 5,000 steps")
+            // the loop did train something: the gradient exists and was zeroed by the last step
+            expectExact (Array.zeroCreate 72) (values weight.Grad.Value)
 
-[<Fact>]
-let ``RSS is read from /proc in bytes`` () =
-    let rss = residentBytes ()
-    // a .NET process with libtorch loaded holds at least 20 MB and (here) less than 64 GB
-    Assert.InRange(rss, 20L * 1048576L, 64L * 1024L * 1048576L)
+        testCase "RSS is read from /proc in bytes" <| fun () ->
+            let rss = residentBytes ()
+            // a .NET process with libtorch loaded holds at least 20 MB and (here) less than 64 GB
+            Expect.inRange rss (20L * 1048576L) (64L * 1024L * 1048576L) "rss"
+    ]

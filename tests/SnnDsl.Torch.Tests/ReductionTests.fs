@@ -2,7 +2,8 @@
 module SnnDsl.Torch.Tests.ReductionTests
 
 open System
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Torch.Tests.Helpers
@@ -34,67 +35,65 @@ let genReduction =
         return { Shape = shape; Data = distinct (Random seed) (Nd.size shape) 0.1 }, dims, request, keepDim
     }
 
-[<Fact>]
-let ``sum and mean of everything are 0-d`` () =
-    property 200 (Gen.map2 (fun s seed -> Nd.random (Random seed) s) (genShape 0 4 5) genSeed) (fun a ->
-        use scope = new TensorScope()
-        let t = Nd.toTensor a
-        assertTensor 1e-13 [||] [| Array.sum a.Data |] (t.Sum())
-        assertTensor 1e-13 [||] [| Array.average a.Data |] (t.Mean())
-        assertTensor 0.0 [||] [| Array.max a.Data |] (t.Max())
-        assertTensor 0.0 [||] [| Array.min a.Data |] (t.Min()))
+[<Tests>]
+let tests =
+    testSequenced <| testList "Reduction" [
+        lawOn 200 "sum and mean of everything are 0-d" <| fun () ->
+            forAll (Gen.map2 (fun s seed -> Nd.random (Random seed) s) (genShape 0 4 5) genSeed) (fun a ->
+                use scope = new TensorScope()
+                let t = Nd.toTensor a
+                assertTensor 1e-13 [||] [| Array.sum a.Data |] (t.Sum())
+                assertTensor 1e-13 [||] [| Array.average a.Data |] (t.Mean())
+                assertTensor 0.0 [||] [| Array.max a.Data |] (t.Max())
+                assertTensor 0.0 [||] [| Array.min a.Data |] (t.Min()))
 
-[<Fact>]
-let ``sum and mean over dims, with and without keepDim`` () =
-    property 300 genReduction (fun (a, dims, request, keepDim) ->
-        use scope = new TensorScope()
-        let t = Nd.toTensor a
-        let s = reduceRef a dims keepDim Array.sum
-        assertTensor 1e-13 s.Shape s.Data (t.Sum(request, keepDim))
-        let m = reduceRef a dims keepDim Array.average
-        assertTensor 1e-13 m.Shape m.Data (t.Mean(request, keepDim))
-        if dims.Length = 1 then
-            assertTensor 1e-13 s.Shape s.Data (t.Sum(request[0], keepDim))
-            assertTensor 1e-13 m.Shape m.Data (t.Mean(request[0], keepDim)))
+        law "sum and mean over dims, with and without keepDim" <| fun () ->
+            forAll genReduction (fun (a, dims, request, keepDim) ->
+                use scope = new TensorScope()
+                let t = Nd.toTensor a
+                let s = reduceRef a dims keepDim Array.sum
+                assertTensor 1e-13 s.Shape s.Data (t.Sum(request, keepDim))
+                let m = reduceRef a dims keepDim Array.average
+                assertTensor 1e-13 m.Shape m.Data (t.Mean(request, keepDim))
+                if dims.Length = 1 then
+                    assertTensor 1e-13 s.Shape s.Data (t.Sum(request[0], keepDim))
+                    assertTensor 1e-13 m.Shape m.Data (t.Mean(request[0], keepDim)))
 
-[<Fact>]
-let ``max over a dim gives the largest values and their indices; argmax agrees`` () =
-    property 300 genReduction (fun (a, dims, request, keepDim) ->
-        use scope = new TensorScope()
-        let t = Nd.toTensor a
-        let d, rd = dims[0], request[0]
-        let v = reduceRef a [| d |] keepDim Array.max
-        let i = reduceRef a [| d |] keepDim (fun xs -> float (Array.findIndex ((=) (Array.max xs)) xs))
-        let values', indices = t.Max(rd, keepDim)
-        assertTensor 0.0 v.Shape v.Data values'
-        Assert.Equal(DType.Int64, indices.DType)
-        assertTensor 0.0 i.Shape i.Data indices
-        assertTensor 0.0 i.Shape i.Data (t.Argmax(rd, keepDim)))
+        law "max over a dim gives the largest values and their indices; argmax agrees" <| fun () ->
+            forAll genReduction (fun (a, dims, request, keepDim) ->
+                use scope = new TensorScope()
+                let t = Nd.toTensor a
+                let d, rd = dims[0], request[0]
+                let v = reduceRef a [| d |] keepDim Array.max
+                let i = reduceRef a [| d |] keepDim (fun xs -> float (Array.findIndex ((=) (Array.max xs)) xs))
+                let values', indices = t.Max(rd, keepDim)
+                assertTensor 0.0 v.Shape v.Data values'
+                Expect.equal indices.DType DType.Int64 "indices.DType"
+                assertTensor 0.0 i.Shape i.Data indices
+                assertTensor 0.0 i.Shape i.Data (t.Argmax(rd, keepDim)))
 
-[<Fact>]
-let ``argmax without a dim indexes the flattened tensor`` () =
-    property 200 genReduction (fun (a, _, _, _) ->
-        use scope = new TensorScope()
-        let t = Nd.toTensor a
-        let expected = Array.findIndex ((=) (Array.max a.Data)) a.Data
-        let r = t.Argmax()
-        assertShape [||] r
-        Assert.Equal(float expected, r.ToScalar()))
+        lawOn 200 "argmax without a dim indexes the flattened tensor" <| fun () ->
+            forAll genReduction (fun (a, _, _, _) ->
+                use scope = new TensorScope()
+                let t = Nd.toTensor a
+                let expected = Array.findIndex ((=) (Array.max a.Data)) a.Data
+                let r = t.Argmax()
+                assertShape [||] r
+                Expect.equal (r.ToScalar()) (float expected) "r.ToScalar()")
 
-[<Fact>]
-let ``norm is the p-norm of all elements`` () =
-    property 200 (Gen.map2 (fun s seed -> Nd.random (Random seed) s) (genShape 1 3 5) genSeed) (fun a ->
-        use scope = new TensorScope()
-        let t = Nd.toTensor a
-        for p in [ 1.0; 2.0; 3.0 ] do
-            let expected = (a.Data |> Array.sumBy (fun x -> abs x ** p)) ** (1.0 / p)
-            assertTensor 1e-13 [||] [| expected |] (t.Norm p)
-        assertTensor 1e-13 [||] [| sqrt (a.Data |> Array.sumBy (fun x -> x * x)) |] (t.Norm()))
+        lawOn 200 "norm is the p-norm of all elements" <| fun () ->
+            forAll (Gen.map2 (fun s seed -> Nd.random (Random seed) s) (genShape 1 3 5) genSeed) (fun a ->
+                use scope = new TensorScope()
+                let t = Nd.toTensor a
+                for p in [ 1.0; 2.0; 3.0 ] do
+                    let expected = (a.Data |> Array.sumBy (fun x -> abs x ** p)) ** (1.0 / p)
+                    assertTensor 1e-13 [||] [| expected |] (t.Norm p)
+                assertTensor 1e-13 [||] [| sqrt (a.Data |> Array.sumBy (fun x -> x * x)) |] (t.Norm()))
 
-[<Fact>]
-let ``integer sums are exact int64`` () =
-    use scope = new TensorScope()
-    let xs = Array.init 1000 (fun i -> i * 1_000_003 % 2_000_000 - 1_000_000)
-    let s = Tensor.FromArray(xs).Sum()
-    Assert.Equal(DType.Int64, s.DType)
-    Assert.Equal<int64>([| xs |> Array.sumBy int64 |], s.ToArray<int64>())
+        testCase "integer sums are exact int64" <| fun () ->
+            use scope = new TensorScope()
+            let xs = Array.init 1000 (fun i -> i * 1_000_003 % 2_000_000 - 1_000_000)
+            let s = Tensor.FromArray(xs).Sum()
+            Expect.equal s.DType DType.Int64 "s.DType"
+            Expect.equal (s.ToArray<int64>() : int64[]) ([| xs |> Array.sumBy int64 |]) "s.ToArray<int64>()"
+    ]

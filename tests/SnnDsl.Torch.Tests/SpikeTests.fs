@@ -3,7 +3,8 @@
 module SnnDsl.Torch.Tests.SpikeTests
 
 open System
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Core
@@ -31,14 +32,6 @@ let surrogates =
       Surrogate.sigmoid; Surrogate.Sigmoid 1.0; Surrogate.Sigmoid 10.0
       Surrogate.atan; Surrogate.Atan 0.5; Surrogate.Atan 5.0
       Surrogate.fastSigmoid; Surrogate.FastSigmoid 2.0; Surrogate.FastSigmoid 25.0 ]
-
-[<Fact>]
-let ``the defaults are those of SPEC section 4`` () =
-    Assert.Equal(Surrogate.Rectangle 1.0, Surrogate.rectangle)
-    Assert.Equal(Surrogate.Triangle 1.0, Surrogate.triangle)
-    Assert.Equal(Surrogate.Sigmoid 4.0, Surrogate.sigmoid)
-    Assert.Equal(Surrogate.Atan 2.0, Surrogate.atan)
-    Assert.Equal(Surrogate.FastSigmoid 10.0, Surrogate.fastSigmoid)
 
 /// A grid over [-3, 3], zero of both signs, the support's edges and their neighbouring floats (of the given
 /// precision: `round` maps a double to the nearest value of the tensor's dtype).
@@ -70,104 +63,107 @@ let spikeGrad (s: Surrogate) (x: Tensor) =
     y.Sum().Backward()
     y, values x.Grad.Value
 
-[<Fact>]
-let ``forward is exactly the Heaviside step, 1 at zero`` () =
-    let gen = Gen.zip (Gen.elements surrogates) genSeed
-    property 200 gen (fun (s, seed) ->
-        use scope = new TensorScope()
-        let r = Random seed
-        let xs = Array.append (grid64 s) (uniform r 50 -5.0 5.0)
-        let step = xs |> Array.map (fun x -> if x >= 0.0 then 1.0 else 0.0)
-        for dt in [ DType.Float64; DType.Float32 ] do
-            let x = Tensor.FromArray(xs, [| xs.Length |]).To(dt)
-            let y = Nn.Spike(x, s)
-            Assert.Equal(dt, y.DType)
-            // float32 rounding never moves a value across zero
-            assertTensor 0.0 [| xs.Length |] step y)
+[<Tests>]
+let tests =
+    testSequenced <| testList "Spike" [
+        testCase "the defaults are those of SPEC section 4" <| fun () ->
+            Expect.equal Surrogate.rectangle (Surrogate.Rectangle 1.0) "Surrogate.rectangle"
+            Expect.equal Surrogate.triangle (Surrogate.Triangle 1.0) "Surrogate.triangle"
+            Expect.equal Surrogate.sigmoid (Surrogate.Sigmoid 4.0) "Surrogate.sigmoid"
+            Expect.equal Surrogate.atan (Surrogate.Atan 2.0) "Surrogate.atan"
+            Expect.equal Surrogate.fastSigmoid (Surrogate.FastSigmoid 10.0) "Surrogate.fastSigmoid"
 
-[<Fact>]
-let ``backward in float64 is the SPEC surrogate derivative, including 0 at the support's edges`` () =
-    use scope = new TensorScope()
-    for s in surrogates do
-        let xs = grid64 s
-        let _, g = spikeGrad s (Tensor.FromArray xs)
-        try
-            // σ(1 - σ) loses relative accuracy in the tails (1 - σ cancels); 1e-14 absolute covers it
-            assertClose 1e-12 1e-14 (Array.map (specDerivative s) xs) g
-        with e ->
-            failwith $"{s}: {e.Message}"
+        lawOn 200 "forward is exactly the Heaviside step, 1 at zero" <| fun () ->
+            let gen = Gen.zip (Gen.elements surrogates) genSeed
+            forAll gen (fun (s, seed) ->
+                use scope = new TensorScope()
+                let r = Random seed
+                let xs = Array.append (grid64 s) (uniform r 50 -5.0 5.0)
+                let step = xs |> Array.map (fun x -> if x >= 0.0 then 1.0 else 0.0)
+                for dt in [ DType.Float64; DType.Float32 ] do
+                    let x = Tensor.FromArray(xs, [| xs.Length |]).To(dt)
+                    let y = Nn.Spike(x, s)
+                    Expect.equal y.DType dt "y.DType"
+                    // float32 rounding never moves a value across zero
+                    assertTensor 0.0 [| xs.Length |] step y)
 
-[<Fact>]
-let ``the support edges give exactly zero`` () =
-    use scope = new TensorScope()
-    let at (s: Surrogate) (xs: float[]) = snd (spikeGrad s (Tensor.FromArray xs))
-    // rectangle: 1(|x| < a/2) is 0 at |x| = a/2 and 1/a just inside
-    for a in [ 1.0; 0.5; 3.0 ] do
-        let h = a / 2.0
-        assertExact [| 0.0; 0.0; 1.0 / a; 1.0 / a; 0.0; 0.0 |] (at (Surrogate.Rectangle a) [| h; -h; Math.BitDecrement h; -(Math.BitDecrement h); Math.BitIncrement h; 2.0 * a |])
-    // triangle: max(0, gamma - |x|) is 0 at |x| = gamma and beyond
-    for g in [ 1.0; 0.5; 2.0 ] do
-        let grad = at (Surrogate.Triangle g) [| g; -g; Math.BitIncrement g; 5.0 * g; 0.0 |]
-        assertExact [| 0.0; 0.0; 0.0; 0.0 |] grad[0..3]
-        assertClose 1e-15 0.0 [| 1.0 / g |] [| grad[4] |]
+        testCase "backward in float64 is the SPEC surrogate derivative, including 0 at the support's edges" <| fun () ->
+            use scope = new TensorScope()
+            for s in surrogates do
+                let xs = grid64 s
+                let _, g = spikeGrad s (Tensor.FromArray xs)
+                try
+                    // σ(1 - σ) loses relative accuracy in the tails (1 - σ cancels); 1e-14 absolute covers it
+                    expectClose 1e-12 1e-14 (Array.map (specDerivative s) xs) g
+                with e ->
+                    failwith $"{s}: {e.Message}"
 
-[<Fact>]
-let ``backward in float32 is the SPEC surrogate derivative to single precision`` () =
-    use scope = new TensorScope()
-    for s in surrogates do
-        let xs = grid32 s
-        let y, g = spikeGrad s (Tensor.FromArray(Array.map float32 xs))
-        Assert.Equal(DType.Float32, y.DType)
-        try
-            assertClose 1e-5 1e-6 (Array.map (specDerivative s) xs) g
-            // the support's edges are exact in float32 too
-            match s with
-            | Surrogate.Rectangle a | Surrogate.Triangle a ->
-                for i in 0 .. xs.Length - 1 do
-                    let outside = (match s with Surrogate.Rectangle _ -> abs xs[i] >= a / 2.0 | _ -> abs xs[i] >= a)
-                    if outside then Assert.True((g[i] = 0.0), $"x = {xs[i]}: gradient {g[i]} outside the support")
-            | _ -> ()
-        with e ->
-            failwith $"{s}: {e.Message}"
+        testCase "the support edges give exactly zero" <| fun () ->
+            use scope = new TensorScope()
+            let at (s: Surrogate) (xs: float[]) = snd (spikeGrad s (Tensor.FromArray xs))
+            // rectangle: 1(|x| < a/2) is 0 at |x| = a/2 and 1/a just inside
+            for a in [ 1.0; 0.5; 3.0 ] do
+                let h = a / 2.0
+                expectExact [| 0.0; 0.0; 1.0 / a; 1.0 / a; 0.0; 0.0 |] (at (Surrogate.Rectangle a) [| h; -h; Math.BitDecrement h; -(Math.BitDecrement h); Math.BitIncrement h; 2.0 * a |])
+            // triangle: max(0, gamma - |x|) is 0 at |x| = gamma and beyond
+            for g in [ 1.0; 0.5; 2.0 ] do
+                let grad = at (Surrogate.Triangle g) [| g; -g; Math.BitIncrement g; 5.0 * g; 0.0 |]
+                expectExact [| 0.0; 0.0; 0.0; 0.0 |] grad[0..3]
+                expectClose 1e-15 0.0 [| 1.0 / g |] [| grad[4] |]
 
-[<Fact>]
-let ``Ops.surrogateDerivative agrees with the SPEC formulas`` () =
-    for s in surrogates do
-        let xs = Array.append (grid64 s) (uniform (Random 4) 200 -4.0 4.0)
-        assertClose 1e-12 1e-14 (Array.map (specDerivative s) xs) (Array.map (Ops.surrogateDerivative s) xs)
-        Assert.Equal<float>(xs |> Array.map (fun x -> if x >= 0.0 then 1.0 else 0.0), Array.map Surrogate.heaviside xs)
+        testCase "backward in float32 is the SPEC surrogate derivative to single precision" <| fun () ->
+            use scope = new TensorScope()
+            for s in surrogates do
+                let xs = grid32 s
+                let y, g = spikeGrad s (Tensor.FromArray(Array.map float32 xs))
+                Expect.equal y.DType DType.Float32 "y.DType"
+                try
+                    expectClose 1e-5 1e-6 (Array.map (specDerivative s) xs) g
+                    // the support's edges are exact in float32 too
+                    match s with
+                    | Surrogate.Rectangle a | Surrogate.Triangle a ->
+                        for i in 0 .. xs.Length - 1 do
+                            let outside = (match s with Surrogate.Rectangle _ -> abs xs[i] >= a / 2.0 | _ -> abs xs[i] >= a)
+                            if outside then Expect.isTrue (g[i] = 0.0) ($"x = {xs[i]}: gradient {g[i]} outside the support")
+                    | _ -> ()
+                with e ->
+                    failwith $"{s}: {e.Message}"
 
-[<Fact>]
-let ``the upstream gradient multiplies the surrogate (chain rule through affine input and weights)`` () =
-    let gen = Gen.zip (Gen.elements surrogates) genSeed
-    property 100 gen (fun (s, seed) ->
-        use scope = new TensorScope()
-        let r = Random seed
-        let xs, ws = uniform r 40 -2.0 2.0, uniform r 40 -1.5 1.5
-        let x = Tensor.FromArray xs
-        x.RequiresGrad <- true
-        // loss = Σ w * Θ(2x - 0.25)  =>  dloss/dx = w * S'(2x - 0.25) * 2
-        (Nn.Spike(x * 2.0 - 0.25, s) * Tensor.FromArray ws).Sum().Backward()
-        let expected = Array.map2 (fun x w -> w * specDerivative s (2.0 * x - 0.25) * 2.0) xs ws
-        assertClose 1e-12 1e-14 expected (values x.Grad.Value))
+        testCase "Ops.surrogateDerivative agrees with the SPEC formulas" <| fun () ->
+            for s in surrogates do
+                let xs = Array.append (grid64 s) (uniform (Random 4) 200 -4.0 4.0)
+                expectClose 1e-12 1e-14 (Array.map (specDerivative s) xs) (Array.map (Ops.surrogateDerivative s) xs)
+                Expect.equal (Array.map Surrogate.heaviside xs : float[]) (xs |> Array.map (fun x -> if x >= 0.0 then 1.0 else 0.0)) "Array.map Surrogate.heaviside xs"
 
-[<Fact>]
-let ``the forward value enters the product rule as the exact step`` () =
-    use scope = new TensorScope()
-    for s in surrogates do
-        let xs = uniform (Random 9) 30 -1.0 1.0
-        let x = Tensor.FromArray xs
-        x.RequiresGrad <- true
-        // loss = Σ Θ(x) e^x  =>  dloss/dx = S'(x) e^x + Θ(x) e^x
-        (Nn.Spike(x, s) * x.Exp()).Sum().Backward()
-        let expected = xs |> Array.map (fun v -> specDerivative s v * exp v + (if v >= 0.0 then exp v else 0.0))
-        assertClose 1e-12 1e-14 expected (values x.Grad.Value)
+        lawOn 100 "the upstream gradient multiplies the surrogate (chain rule through affine input and weights)" <| fun () ->
+            let gen = Gen.zip (Gen.elements surrogates) genSeed
+            forAll gen (fun (s, seed) ->
+                use scope = new TensorScope()
+                let r = Random seed
+                let xs, ws = uniform r 40 -2.0 2.0, uniform r 40 -1.5 1.5
+                let x = Tensor.FromArray xs
+                x.RequiresGrad <- true
+                // loss = Σ w * Θ(2x - 0.25)  =>  dloss/dx = w * S'(2x - 0.25) * 2
+                (Nn.Spike(x * 2.0 - 0.25, s) * Tensor.FromArray ws).Sum().Backward()
+                let expected = Array.map2 (fun x w -> w * specDerivative s (2.0 * x - 0.25) * 2.0) xs ws
+                expectClose 1e-12 1e-14 expected (values x.Grad.Value))
 
-[<Fact>]
-let ``spike rejects integer inputs and non-positive parameters`` () =
-    use scope = new TensorScope()
-    let e = Assert.Throws<TorchException>(fun () -> Nn.Spike(Tensor.FromArray [| 1L; -1L |], Surrogate.rectangle) |> ignore)
-    assertMessageContains "floating" e
-    for bad in [ Surrogate.Rectangle 0.0; Surrogate.Triangle -1.0; Surrogate.Sigmoid nan; Surrogate.Atan infinity ] do
-        let e = Assert.Throws<TorchException>(fun () -> Nn.Spike(Tensor.Zeros [| 2 |], bad) |> ignore)
-        assertMessageContains "positive" e
+        testCase "the forward value enters the product rule as the exact step" <| fun () ->
+            use scope = new TensorScope()
+            for s in surrogates do
+                let xs = uniform (Random 9) 30 -1.0 1.0
+                let x = Tensor.FromArray xs
+                x.RequiresGrad <- true
+                // loss = Σ Θ(x) e^x  =>  dloss/dx = S'(x) e^x + Θ(x) e^x
+                (Nn.Spike(x, s) * x.Exp()).Sum().Backward()
+                let expected = xs |> Array.map (fun v -> specDerivative s v * exp v + (if v >= 0.0 then exp v else 0.0))
+                expectClose 1e-12 1e-14 expected (values x.Grad.Value)
+
+        testCase "spike rejects integer inputs and non-positive parameters" <| fun () ->
+            use scope = new TensorScope()
+            let e = Expect.raises<TorchException> (fun () -> Nn.Spike(Tensor.FromArray [| 1L; -1L |], Surrogate.rectangle) |> ignore)
+            assertMessageContains "floating" e
+            for bad in [ Surrogate.Rectangle 0.0; Surrogate.Triangle -1.0; Surrogate.Sigmoid nan; Surrogate.Atan infinity ] do
+                let e = Expect.raises<TorchException> (fun () -> Nn.Spike(Tensor.Zeros [| 2 |], bad) |> ignore)
+                assertMessageContains "positive" e
+    ]

@@ -4,7 +4,8 @@ module SnnDsl.Torch.Tests.TensorFileTests
 
 open System
 open System.IO
-open Xunit
+open Expecto
+open SnnDsl.TestKit
 open SnnDsl.Torch
 open SnnDsl.Torch.Tests.Helpers
 
@@ -47,87 +48,6 @@ let contents (t: Tensor) =
     | DType.UInt8 -> t.ToArray<byte>()
     | DType.Bool -> t.ToArray<bool>() |> Array.map (fun b -> if b then 1uy else 0uy)
 
-[<Fact>]
-let ``every dtype and shape round-trips, names and order included`` () =
-    use dir = new TempDir()
-    use scope = new TensorScope()
-    let r = Random 17
-    let items =
-        [ for dt in CreationTests.allDTypes do
-              for shape in shapes -> $"{dt}/{shapeText shape}", sample r dt shape ]
-    let path = dir.File "all.snnt"
-    TensorFile.save path items
-    let loaded = TensorFile.load path Device.Cpu
-    Assert.Equal(items.Length, loaded.Length)
-    for (name, t), (name', t') in Seq.zip items loaded do
-        Assert.Equal(name, name')
-        Assert.Equal(t.DType, t'.DType)
-        assertShape t.Shape t'
-        Assert.Equal<byte>(contents t, contents t')
-        Assert.Equal(Device.Cpu, t'.Device)
-
-[<Fact>]
-let ``values are saved, not views or autograd state`` () =
-    use dir = new TempDir()
-    use scope = new TensorScope()
-    let a = Nd.random (Random 3) [| 3; 4 |]
-    let x = Nd.toTensor a
-    x.RequiresGrad <- true
-    let path = dir.File "w.snnt"
-    // a non-contiguous view is written in logical order
-    TensorFile.save path [ "transposed", x.Transpose(0, 1); "x", x ]
-    let loaded = TensorFile.load path Device.Cpu |> Map.ofArray
-    let expected = Nd.init [| 4; 3 |] (fun c -> Nd.get a [| c[1]; c[0] |])
-    assertTensor 0.0 [| 4; 3 |] expected.Data loaded["transposed"]
-    assertTensor 0.0 [| 3; 4 |] a.Data loaded["x"]
-    Assert.False loaded["x"].RequiresGrad
-
-[<Fact>]
-let ``duplicate names are refused`` () =
-    use dir = new TempDir()
-    use scope = new TensorScope()
-    let t = Tensor.Ones [| 1 |]
-    Assert.Throws<ArgumentException>(fun () -> TensorFile.save (dir.File "d.snnt") [ "a", t; "a", t ]) |> ignore
-    Assert.Empty dir.Entries
-
-[<Fact>]
-let ``saving replaces an existing file whole and leaves no temporary file`` () =
-    use dir = new TempDir()
-    use scope = new TensorScope()
-    let path = dir.File "m.snnt"
-    TensorFile.save path [ "big", Tensor.Ones([| 1000 |], DType.Float64) ]
-    TensorFile.save path [ "small", Tensor.Full([| 2 |], 3.0, DType.Float64) ]
-    // the file is byte for byte what a fresh save writes: nothing of the bigger file remains
-    let fresh = dir.File "fresh.snnt"
-    TensorFile.save fresh [ "small", Tensor.Full([| 2 |], 3.0, DType.Float64) ]
-    Assert.Equal<byte>(File.ReadAllBytes fresh, File.ReadAllBytes path)
-    Assert.Equal<string>([| "fresh.snnt"; "m.snnt" |], dir.Entries)
-    let loaded = TensorFile.load path Device.Cpu
-    Assert.Equal("small", fst loaded[0])
-    assertExact [| 3.0; 3.0 |] (values (snd loaded[0]))
-
-[<Fact>]
-let ``a write that fails leaves the old file intact and no temporary file`` () =
-    use dir = new TempDir()
-    use scope = new TensorScope()
-    let path = dir.File "keep.snnt"
-    TensorFile.save path [ "x", Tensor.Ones [| 4 |] ]
-    let before = File.ReadAllBytes path
-    Assert.Throws<InvalidOperationException>(fun () ->
-        TensorFile.writeAtomically path (fun s ->
-            s.Write(Array.zeroCreate 10, 0, 10)
-            invalidOp "disk full")) |> ignore
-    Assert.Equal<byte>(before, File.ReadAllBytes path)
-    Assert.Equal<string>([| "keep.snnt" |], dir.Entries)
-
-[<Fact>]
-let ``saving creates missing directories`` () =
-    use dir = new TempDir()
-    use scope = new TensorScope()
-    let path = Path.Combine(dir.Path, "a", "b", "c.snnt")
-    TensorFile.save path [ "x", Tensor.Ones [| 1 |] ]
-    Assert.True(File.Exists path)
-
 let savedFile (dir: TempDir) =
     use scope = new TensorScope()
     let path = dir.File "t.snnt"
@@ -136,39 +56,11 @@ let savedFile (dir: TempDir) =
 
 let assertCorrupt (path: string) (fragment: string) =
     let live = ScopeTests.settledLiveTensors ()
-    let e = Assert.Throws<InvalidDataException>(fun () -> TensorFile.load path Device.Cpu |> ignore)
+    let e = Expect.raises<InvalidDataException> (fun () -> TensorFile.load path Device.Cpu |> ignore)
     assertMessageContains path e
     assertMessageContains fragment e
     // tensors read before the damage was found are freed
-    Assert.Equal(live, Torch.liveTensors ())
-
-[<Fact>]
-let ``a truncated file raises an exception naming it`` () =
-    use dir = new TempDir()
-    let path = savedFile dir
-    let bytes = File.ReadAllBytes path
-    for keep in [ bytes.Length - 1; bytes.Length / 2; 20; 10; 0 ] do
-        File.WriteAllBytes(path, bytes[.. keep - 1])
-        assertCorrupt path "corrupt"
-
-[<Fact>]
-let ``a flipped byte anywhere raises an exception naming the file`` () =
-    use dir = new TempDir()
-    let path = savedFile dir
-    let bytes = File.ReadAllBytes path
-    for i in [ 0; 5; 12; bytes.Length / 2; bytes.Length - 8; bytes.Length - 1 ] do
-        let damaged = Array.copy bytes
-        damaged[i] <- damaged[i] ^^^ 0x10uy
-        File.WriteAllBytes(path, damaged)
-        assertCorrupt path "corrupt"
-
-[<Fact>]
-let ``a missing file raises FileNotFoundException naming it`` () =
-    use dir = new TempDir()
-    let path = dir.File "absent.snnt"
-    let e = Assert.Throws<FileNotFoundException>(fun () -> TensorFile.load path Device.Cpu |> ignore)
-    assertMessageContains path e
-    Assert.Equal(path, e.FileName)
+    Expect.equal (Torch.liveTensors ()) live "Torch.liveTensors ()"
 
 /// Rewrites the CRC-32 trailer so a structurally damaged body passes the checksum.
 let withValidChecksum (body: byte[]) =
@@ -183,61 +75,162 @@ let withValidChecksum (body: byte[]) =
         c <- table[int ((c ^^^ uint32 b) &&& 0xFFu)] ^^^ (c >>> 8)
     Array.append body (BitConverter.GetBytes(~~~c))
 
-[<Fact>]
-let ``a file with a valid checksum but a damaged structure raises an exception naming it`` () =
-    use dir = new TempDir()
-    let path = savedFile dir
-    let file = File.ReadAllBytes path
-    let body = file[.. file.Length - 5]
-    // the first tensor's dtype byte: magic(4) version(4) count(4) name length(2) name "w"(1)
-    let badDtype = Array.copy body
-    badDtype[15] <- 99uy
-    File.WriteAllBytes(path, withValidChecksum badDtype)
-    assertCorrupt path "dtype"
-    // a byte count that does not match the shape: dtype(1) ndim(1) size(8) follow, then the count
-    let badCount = Array.copy body
-    BitConverter.GetBytes(4L).CopyTo(badCount, 25)
-    File.WriteAllBytes(path, withValidChecksum badCount)
-    assertCorrupt path "tensor 'w' has 4 bytes for shape [32] (128 expected)"
-    // an impossible (negative) size
-    let negative = Array.copy body
-    BitConverter.GetBytes(-32L).CopyTo(negative, 17)
-    File.WriteAllBytes(path, withValidChecksum negative)
-    assertCorrupt path "corrupt"
-    // a body that ends in the middle of the second tensor
-    File.WriteAllBytes(path, withValidChecksum body[.. body.Length - 5])
-    assertCorrupt path "end of data"
-    // a newer format version
-    let version = Array.copy body
-    version[4] <- 2uy
-    File.WriteAllBytes(path, withValidChecksum version)
-    assertCorrupt path "version"
+[<Tests>]
+let tests =
+    testSequenced <| testList "TensorFile" [
+        testCase "every dtype and shape round-trips, names and order included" <| fun () ->
+            use dir = new TempDir()
+            use scope = new TensorScope()
+            let r = Random 17
+            let items =
+                [ for dt in CreationTests.allDTypes do
+                      for shape in shapes -> $"{dt}/{shapeText shape}", sample r dt shape ]
+            let path = dir.File "all.snnt"
+            TensorFile.save path items
+            let loaded = TensorFile.load path Device.Cpu
+            Expect.equal loaded.Length items.Length "loaded.Length"
+            for (name, t), (name', t') in Seq.zip items loaded do
+                Expect.equal name' name "name'"
+                Expect.equal t'.DType t.DType "t'.DType"
+                assertShape t.Shape t'
+                Expect.equal (contents t' : byte[]) (contents t) "contents t'"
+                Expect.equal t'.Device Device.Cpu "t'.Device"
 
-[<Fact>]
-let ``names of any script round-trip`` () =
-    use dir = new TempDir()
-    use scope = new TensorScope()
-    let path = dir.File "u.snnt"
-    let names = [ "权重"; "bias/β"; ""; "layer.0.weight" ]
-    TensorFile.save path [ for n in names -> n, Tensor.Ones [| 1 |] ]
-    Assert.Equal<string list>(names, TensorFile.load path Device.Cpu |> Array.map fst |> List.ofArray)
+        testCase "values are saved, not views or autograd state" <| fun () ->
+            use dir = new TempDir()
+            use scope = new TensorScope()
+            let a = Nd.random (Random 3) [| 3; 4 |]
+            let x = Nd.toTensor a
+            x.RequiresGrad <- true
+            let path = dir.File "w.snnt"
+            // a non-contiguous view is written in logical order
+            TensorFile.save path [ "transposed", x.Transpose(0, 1); "x", x ]
+            let loaded = TensorFile.load path Device.Cpu |> Map.ofArray
+            let expected = Nd.init [| 4; 3 |] (fun c -> Nd.get a [| c[1]; c[0] |])
+            assertTensor 0.0 [| 4; 3 |] expected.Data loaded["transposed"]
+            assertTensor 0.0 [| 3; 4 |] a.Data loaded["x"]
+            Expect.isFalse loaded["x"].RequiresGrad "loaded[\"x\"].RequiresGrad"
 
-/// The format stores a name's length in 16 bits and the rank in 8: what does not fit is refused when saving,
-/// rather than written as a file that cannot be read back.
-[<Fact>]
-let ``a name longer than 65535 bytes or a rank above 255 is refused when saving`` () =
-    use dir = new TempDir()
-    use scope = new TensorScope()
-    let path = dir.File "big.snnt"
-    let e = Assert.Throws<ArgumentException>(fun () -> TensorFile.save path [ String('n', 70_000), Tensor.Ones [| 1 |] ])
-    assertMessageContains "65535" e
-    let deep = Tensor.Ones(Array.create 256 1)
-    let e = Assert.Throws<ArgumentException>(fun () -> TensorFile.save path [ "deep", deep ])
-    assertMessageContains "255" e
-    Assert.Empty dir.Entries
-    // the largest of each still round-trips
-    let longest = String('n', 65_535)
-    TensorFile.save path [ longest, Tensor.Ones(Array.create 255 1) ]
-    let loaded = TensorFile.load path Device.Cpu
-    Assert.Equal(longest, fst loaded[0])
-    Assert.Equal(255, (snd loaded[0]).Dim)
+        testCase "duplicate names are refused" <| fun () ->
+            use dir = new TempDir()
+            use scope = new TensorScope()
+            let t = Tensor.Ones [| 1 |]
+            Expect.raises<ArgumentException> (fun () -> TensorFile.save (dir.File "d.snnt") [ "a", t; "a", t ]) |> ignore
+            Expect.isEmpty dir.Entries "dir.Entries"
+
+        testCase "saving replaces an existing file whole and leaves no temporary file" <| fun () ->
+            use dir = new TempDir()
+            use scope = new TensorScope()
+            let path = dir.File "m.snnt"
+            TensorFile.save path [ "big", Tensor.Ones([| 1000 |], DType.Float64) ]
+            TensorFile.save path [ "small", Tensor.Full([| 2 |], 3.0, DType.Float64) ]
+            // the file is byte for byte what a fresh save writes: nothing of the bigger file remains
+            let fresh = dir.File "fresh.snnt"
+            TensorFile.save fresh [ "small", Tensor.Full([| 2 |], 3.0, DType.Float64) ]
+            Expect.equal (File.ReadAllBytes path : byte[]) (File.ReadAllBytes fresh) "File.ReadAllBytes path"
+            Expect.equal (dir.Entries : string[]) ([| "fresh.snnt"; "m.snnt" |]) "dir.Entries"
+            let loaded = TensorFile.load path Device.Cpu
+            Expect.equal (fst loaded[0]) "small" "fst loaded[0]"
+            expectExact [| 3.0; 3.0 |] (values (snd loaded[0]))
+
+        testCase "a write that fails leaves the old file intact and no temporary file" <| fun () ->
+            use dir = new TempDir()
+            use scope = new TensorScope()
+            let path = dir.File "keep.snnt"
+            TensorFile.save path [ "x", Tensor.Ones [| 4 |] ]
+            let before = File.ReadAllBytes path
+            Expect.raises<InvalidOperationException> (fun () ->
+                TensorFile.writeAtomically path (fun s ->
+                    s.Write(Array.zeroCreate 10, 0, 10)
+                    invalidOp "disk full")) |> ignore
+            Expect.equal (File.ReadAllBytes path : byte[]) before "File.ReadAllBytes path"
+            Expect.equal (dir.Entries : string[]) ([| "keep.snnt" |]) "dir.Entries"
+
+        testCase "saving creates missing directories" <| fun () ->
+            use dir = new TempDir()
+            use scope = new TensorScope()
+            let path = Path.Combine(dir.Path, "a", "b", "c.snnt")
+            TensorFile.save path [ "x", Tensor.Ones [| 1 |] ]
+            Expect.isTrue (File.Exists path) "File.Exists path"
+
+        testCase "a truncated file raises an exception naming it" <| fun () ->
+            use dir = new TempDir()
+            let path = savedFile dir
+            let bytes = File.ReadAllBytes path
+            for keep in [ bytes.Length - 1; bytes.Length / 2; 20; 10; 0 ] do
+                File.WriteAllBytes(path, bytes[.. keep - 1])
+                assertCorrupt path "corrupt"
+
+        testCase "a flipped byte anywhere raises an exception naming the file" <| fun () ->
+            use dir = new TempDir()
+            let path = savedFile dir
+            let bytes = File.ReadAllBytes path
+            for i in [ 0; 5; 12; bytes.Length / 2; bytes.Length - 8; bytes.Length - 1 ] do
+                let damaged = Array.copy bytes
+                damaged[i] <- damaged[i] ^^^ 0x10uy
+                File.WriteAllBytes(path, damaged)
+                assertCorrupt path "corrupt"
+
+        testCase "a missing file raises FileNotFoundException naming it" <| fun () ->
+            use dir = new TempDir()
+            let path = dir.File "absent.snnt"
+            let e = Expect.raises<FileNotFoundException> (fun () -> TensorFile.load path Device.Cpu |> ignore)
+            assertMessageContains path e
+            Expect.equal e.FileName path "e.FileName"
+
+        testCase "a file with a valid checksum but a damaged structure raises an exception naming it" <| fun () ->
+            use dir = new TempDir()
+            let path = savedFile dir
+            let file = File.ReadAllBytes path
+            let body = file[.. file.Length - 5]
+            // the first tensor's dtype byte: magic(4) version(4) count(4) name length(2) name "w"(1)
+            let badDtype = Array.copy body
+            badDtype[15] <- 99uy
+            File.WriteAllBytes(path, withValidChecksum badDtype)
+            assertCorrupt path "dtype"
+            // a byte count that does not match the shape: dtype(1) ndim(1) size(8) follow, then the count
+            let badCount = Array.copy body
+            BitConverter.GetBytes(4L).CopyTo(badCount, 25)
+            File.WriteAllBytes(path, withValidChecksum badCount)
+            assertCorrupt path "tensor 'w' has 4 bytes for shape [32] (128 expected)"
+            // an impossible (negative) size
+            let negative = Array.copy body
+            BitConverter.GetBytes(-32L).CopyTo(negative, 17)
+            File.WriteAllBytes(path, withValidChecksum negative)
+            assertCorrupt path "corrupt"
+            // a body that ends in the middle of the second tensor
+            File.WriteAllBytes(path, withValidChecksum body[.. body.Length - 5])
+            assertCorrupt path "end of data"
+            // a newer format version
+            let version = Array.copy body
+            version[4] <- 2uy
+            File.WriteAllBytes(path, withValidChecksum version)
+            assertCorrupt path "version"
+
+        testCase "names of any script round-trip" <| fun () ->
+            use dir = new TempDir()
+            use scope = new TensorScope()
+            let path = dir.File "u.snnt"
+            let names = [ "权重"; "bias/β"; ""; "layer.0.weight" ]
+            TensorFile.save path [ for n in names -> n, Tensor.Ones [| 1 |] ]
+            Expect.equal (TensorFile.load path Device.Cpu |> Array.map fst |> List.ofArray : string list) names "TensorFile.load path Device.Cpu |> Array.map fst |> List.ofArray"
+
+        // The format stores a name's length in 16 bits and the rank in 8: what does not fit is refused when saving,
+        // rather than written as a file that cannot be read back.
+        testCase "a name longer than 65535 bytes or a rank above 255 is refused when saving" <| fun () ->
+            use dir = new TempDir()
+            use scope = new TensorScope()
+            let path = dir.File "big.snnt"
+            let e = Expect.raises<ArgumentException> (fun () -> TensorFile.save path [ String('n', 70_000), Tensor.Ones [| 1 |] ])
+            assertMessageContains "65535" e
+            let deep = Tensor.Ones(Array.create 256 1)
+            let e = Expect.raises<ArgumentException> (fun () -> TensorFile.save path [ "deep", deep ])
+            assertMessageContains "255" e
+            Expect.isEmpty dir.Entries "dir.Entries"
+            // the largest of each still round-trips
+            let longest = String('n', 65_535)
+            TensorFile.save path [ longest, Tensor.Ones(Array.create 255 1) ]
+            let loaded = TensorFile.load path Device.Cpu
+            Expect.equal (fst loaded[0]) longest "fst loaded[0]"
+            Expect.equal ((snd loaded[0]).Dim) 255 "(snd loaded[0]).Dim"
+    ]

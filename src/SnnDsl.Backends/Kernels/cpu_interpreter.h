@@ -39,7 +39,7 @@ static void snn_interpret_forward(const snn_kargs* a, int64_t e0, int64_t e1, bo
     snn_section<S>(a, inv, R, 0, e, n, st, st);
     for (int64_t t = 0; t < a->T; ++t) {
       snn_section<S>(a, step, R, t, e, n, st, st);
-      snn_store<S>(a->out, t * a->E + e, n, R[c->output]);
+      snn_stream<S>(a->out, t * a->E + e, n, R[c->output]);
       if (trace)
         for (int j = 0; j < a->nrecord; ++j)
           if (a->record[j]) snn_store<S>(a->record[j], t * a->E + e, n, R[c->record[j]]);
@@ -49,6 +49,7 @@ static void snn_interpret_forward(const snn_kargs* a, int64_t e0, int64_t e1, bo
       if (a->final_state[k]) snn_store<S>(a->final_state[k], e, n, st[k]);
   }
   free(R);
+  snn_fence();
 }
 
 template <typename S>
@@ -79,7 +80,7 @@ static void snn_interpret_backward(const snn_kargs* a, int64_t e0, int64_t e1, i
     for (int64_t t = a->T - 1; t >= 0; --t) {
       for (int64_t j = 0; j < NT; ++j) R[ins[c->tape[0] + j].dst] = buf[t * slots + NS + j];
       snn_section<S>(a, c->bwd_step, R, t, e, n, buf + t * slots, gs);
-      snn_store<S>(a->gx, t * a->E + e, n, R[c->grad_input]);
+      snn_stream<S>(a->gx, t * a->E + e, n, R[c->grad_input]);
       for (int k = 0; k < a->nparams; ++k) gp[k] = gp[k] + R[c->grad_param[k]];
       for (int k = 0; k < NS; ++k) gs[k] = R[c->grad_state[k]];
     }
@@ -89,6 +90,7 @@ static void snn_interpret_backward(const snn_kargs* a, int64_t e0, int64_t e1, i
   }
   free(buf);
   free(R);
+  snn_fence();
 }
 
 extern "C" void snn_forward_f32(const snn_kargs* a, int64_t e0, int64_t e1, int64_t) {

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__AVX512F__)
+#if defined(__AVX__) || defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
@@ -202,6 +202,35 @@ SNN_INLINE void snn_store(void* base, int64_t offset, int n, typename snn_lanes<
   } else {
     for (int i = 0; i < n; ++i) p[i] = v[i];
   }
+}
+
+// Stores a full, 64-byte-aligned vector of a large [T, E] output without reading its cache line first
+// (non-temporal): the outputs are written once and read by the next layer, never by this kernel. Other
+// cases fall back to snn_store. Entry points end with snn_fence so the stores are visible to other threads.
+template <typename S>
+SNN_INLINE void snn_stream(void* base, int64_t offset, int n, typename snn_lanes<S>::V v) {
+  S* p = (S*)base + offset;
+  if (n == (int)snn_lanes<S>::W && ((uintptr_t)p & 63) == 0) {
+#if defined(__AVX512F__)
+    if (sizeof(S) == 4) _mm512_stream_ps((float*)p, (__m512)v);
+    else _mm512_stream_pd((double*)p, (__m512d)v);
+    return;
+#elif defined(__AVX__)
+    __m256 lo, hi;
+    memcpy(&lo, &v, 32);
+    memcpy(&hi, (char*)&v + 32, 32);
+    _mm256_stream_ps((float*)p, lo);
+    _mm256_stream_ps((float*)p + 8, hi);
+    return;
+#endif
+  }
+  snn_store<S>(base, offset, n, v);
+}
+
+SNN_INLINE void snn_fence() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_sfence();
+#endif
 }
 
 // A raw parameter for each lane; lanes past n repeat lane 0 (so they hold ordinary values).

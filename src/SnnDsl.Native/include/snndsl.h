@@ -37,7 +37,7 @@ enum snn_dtype {
 };
 enum snn_device_type { SNN_CPU = 0, SNN_CUDA = 1 };
 enum snn_reduction { SNN_REDUCE_NONE = 0, SNN_REDUCE_MEAN = 1, SNN_REDUCE_SUM = 2 };
-/* Surrogate gradients of the spike op (SPEC section 4); `param` is a, gamma, alpha, alpha, beta. */
+/* Surrogate gradients of the spike op (docs/science.md, "Surrogate gradients"); `param` is a, gamma, alpha, alpha, beta. */
 enum snn_surrogate {
   SNN_SURROGATE_RECTANGLE = 0, SNN_SURROGATE_TRIANGLE = 1, SNN_SURROGATE_SIGMOID = 2,
   SNN_SURROGATE_ATAN = 3, SNN_SURROGATE_FAST_SIGMOID = 4
@@ -57,6 +57,8 @@ SNN_API int snn_get_num_threads(int* out);
 SNN_API int snn_manual_seed(uint64_t seed);
 SNN_API int snn_cuda_is_available(int* out);
 SNN_API int snn_cuda_device_count(int* out);
+/* Waits for all work queued on a CUDA device (-1: the current one); an error without CUDA. */
+SNN_API int snn_cuda_synchronize(int device_index);
 SNN_API int snn_set_grad_enabled(int enabled, int* previous);
 SNN_API int snn_is_grad_enabled(int* out);
 /* Test hook: throws a C++ exception of the given kind (0 std::runtime_error, 1 c10::Error,
@@ -220,6 +222,55 @@ SNN_API int snn_fused_run(snn_fused k, snn_tensor x, const snn_tensor* params, c
 SNN_API int snn_fused_view_copies(int64_t* out);
 /* 1 when this shim runs fused kernels on CUDA tensors (built against a CUDA libtorch with NVRTC). */
 SNN_API int snn_fused_cuda_available(int* out);
+
+/* ---- distributed (libtorch's c10d) ------------------------------------------------------------- */
+/* A process group is this process's membership in a world of ranks 0..world_size-1 that met through a
+   rendezvous: a TCP store at host:port that rank 0 hosts, or a shared file (FileStore; the file must not be
+   left from an earlier run). Gloo reduces CPU tensors, NCCL CUDA tensors (only in a shim built against a CUDA
+   libtorch with NCCL). Every collective must be issued by every rank, in the same order, with tensors of the
+   same shapes and dtypes. Every failure (a peer gone, a timeout, a refused connection, a different world size,
+   a rank outside the world) is SNN_ERR with a message that names this rank, the operation and what happened;
+   no call waits longer than the group's timeout (plus 2 s of grace for the wait itself). */
+typedef struct snn_pg_opaque* snn_pg;
+typedef struct snn_work_opaque* snn_work;
+enum snn_dist_backend { SNN_DIST_GLOO = 0, SNN_DIST_NCCL = 1 };
+/* SNN_DIST_AVG is a sum divided by the world size on every rank (floating-point tensors only). */
+enum snn_dist_reduce { SNN_DIST_SUM = 0, SNN_DIST_AVG = 1, SNN_DIST_MAX = 2, SNN_DIST_MIN = 3 };
+/* 1 when this shim has the backend (Gloo needs Gloo's headers at build time, NCCL a CUDA libtorch). */
+SNN_API int snn_dist_backend_available(int backend, int* out);
+/* Joins the world through a TCP store: rank 0 hosts it on port, the others connect to host:port (retrying
+   until the timeout). bind_host (NULL: loopback when host is a loopback address, else this machine's
+   hostname) is the address Gloo listens on; the environment variable GLOO_SOCKET_IFNAME, when set, names
+   an interface instead. timeout_ms bounds the rendezvous and every collective. */
+SNN_API int snn_pg_create_tcp(int backend, const char* host, int port, int rank, int world_size, int64_t timeout_ms,
+                              const char* bind_host, snn_pg* out);
+/* Joins the world through a FileStore at path (a shared file system for several machines). */
+SNN_API int snn_pg_create_file(int backend, const char* path, int rank, int world_size, int64_t timeout_ms,
+                               const char* bind_host, snn_pg* out);
+/* Shuts the backend down (queued work finishes or times out first) and releases the handle. */
+SNN_API int snn_pg_free(snn_pg pg);
+/* Any output may be NULL. */
+SNN_API int snn_pg_info(snn_pg pg, int* rank, int* world_size, int* backend);
+/* Collectives on n tensors (a list travels as one flat buffer per dtype; results are written in place).
+   work == NULL waits here; otherwise *work receives a pending collective whose results are in place only
+   after snn_work_wait. The tensors must stay alive (the shim keeps its own references meanwhile). */
+SNN_API int snn_pg_all_reduce(snn_pg pg, const snn_tensor* ts, int n, int op, snn_work* work);
+SNN_API int snn_pg_broadcast(snn_pg pg, const snn_tensor* ts, int n, int root, snn_work* work);
+SNN_API int snn_pg_barrier(snn_pg pg, snn_work* work);
+SNN_API int snn_work_wait(snn_work work);
+SNN_API int snn_work_is_completed(snn_work work, int* out);
+/* Releases a work handle (a collective not waited for still runs; its list results are not copied back). */
+SNN_API int snn_work_free(snn_work work);
+/* Training-mode batch normalisation with per-channel statistics (channel_dim; every other dim is reduced)
+   over the batches of every rank: forward all-reduces counts, sums and squared deviations, backward the
+   sums of dy and dy * xhat. weight, bias, running_mean, running_var may be NULL; the running statistics are
+   updated in place with the global batch (unbiased variance). Differentiable. */
+SNN_API int snn_sync_batch_norm(snn_pg pg, snn_tensor x, int64_t channel_dim, snn_tensor weight, snn_tensor bias,
+                                snn_tensor running_mean, snn_tensor running_var, double momentum, double eps,
+                                snn_tensor* out);
+/* Sets (grad != NULL: same shape, dtype and device) or drops the tensor's gradient; data-parallel gradient
+   averaging writes gradients that a rank did not compute itself. */
+SNN_API int snn_tensor_set_grad(snn_tensor t, snn_tensor grad);
 
 #ifdef __cplusplus
 }

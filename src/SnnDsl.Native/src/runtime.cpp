@@ -159,6 +159,14 @@ SNN_API int snn_cuda_device_count(int* out) {
   SNN_GUARD(snn::require_out(out); *out = static_cast<int>(torch::cuda::device_count()))
 }
 
+SNN_API int snn_cuda_synchronize(int device_index) {
+  SNN_GUARD({
+    if (!torch::cuda::is_available())
+      throw std::runtime_error("cuda synchronize: CUDA is not available (this libtorch has no CUDA support or no GPU is visible)");
+    torch::cuda::synchronize(device_index);
+  })
+}
+
 SNN_API int snn_set_grad_enabled(int enabled, int* previous) {
   SNN_GUARD({
     if (previous != nullptr) *previous = c10::GradMode::is_enabled() ? 1 : 0;

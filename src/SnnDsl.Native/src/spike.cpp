@@ -1,4 +1,4 @@
-// The spike op: Heaviside forward, surrogate-gradient backward (SPEC section 4), as a libtorch autograd
+// The spike op: Heaviside forward, surrogate-gradient backward (docs/science.md, "Surrogate gradients"), as a libtorch autograd
 // function written with tensor ops only, so the same code runs on CPU and CUDA.
 #include <torch/csrc/autograd/custom_function.h>
 #include <cmath>
