@@ -120,8 +120,44 @@ type NeuronRunner(neuron: Neuron, backend: Backend) =
                 Notice.once $"note: neuron '{neuron.Name}' runs on the eager backend: {why}"
                 Interpreters.eager
 
+    // A parameter tensor must have its granularity's shape for this input ([] per layer, [C] per channel,
+    // the per-sample shape per neuron); anything else (e.g. [1, C] for [C]) is a usage error naming both.
+    let checkParams (raw: Map<string, Tensor>) (x: Tensor) =
+        if x.Dim >= 2 then
+            let stepShape = x.Shape[1..]
+            for KeyValue(name, t) in raw do
+                match neuron.Params |> List.tryFind (fun p -> p.Name = name) with
+                | None -> ()
+                | Some p ->
+                    let shape = t.Shape
+                    let expected, what =
+                        match p.Granularity with
+                        | Granularity.PerLayer -> [||], "per layer, so its tensor must be a scalar []"
+                        | Granularity.PerChannel ->
+                            (if stepShape.Length >= 2 then [| stepShape[1] |] else [||]), "per channel, so its tensor must be [C]"
+                        | Granularity.PerNeuron -> stepShape[1..], "per neuron, so its tensor must have the per-sample shape"
+                    let ok =
+                        shape = expected
+                        || (p.Granularity = Granularity.PerLayer && t.NumElements = 1L && shape.Length <= 1)
+                        || (p.Granularity = Granularity.PerChannel && stepShape.Length < 2)
+                    if not ok then
+                        Fail.usage
+                            $"neuron '{neuron.Name}': parameter '{name}' is {what} = {Shape.text expected} for inputs {Shape.text x.Shape}, got {Shape.text shape}"
+
+    // Opt-in: a NaN or infinite input is a data error instead of flowing on (Θ(NaN) = 0 would hide it).
+    let checkFinite (x: Tensor) =
+        use finite = x.IsFinite()
+        use count = finite.Sum()
+        let n = int64 (count.ToScalar())
+        if n <> x.NumElements then
+            Fail.data $"neuron '{neuron.Name}': {x.NumElements - n} of the {x.NumElements} input values are NaN or infinite (the input must be finite; see docs/dsl.md, 'Non-finite values')"
+
     /// The neuron (validated).
     member _.Neuron = neuron
+
+    /// When true, every run first checks that its input is finite (a data error names how many values are
+    /// not); off by default, since it costs a pass over the input and a device sync.
+    member val CheckFinite = false with get, set
     /// The backend choice.
     member _.Backend = backend
     /// The step program for the learnable parameters as runtime parameters.
@@ -131,8 +167,10 @@ type NeuronRunner(neuron: Neuron, backend: Backend) =
     member _.InterpreterFor(raw: Map<string, Tensor>, x: Tensor) = choose (programFor raw) x
 
     /// Runs x [T, N, ...] from `state` (None: the initial state): spikes [T, N, ...] and the final state.
-    member _.Run(raw: Map<string, Tensor>, state: NeuronState option, x: Tensor) : Tensor * NeuronState =
+    member this.Run(raw: Map<string, Tensor>, state: NeuronState option, x: Tensor) : Tensor * NeuronState =
         if x.Dim < 2 then invalidArg "x" $"neuron '{neuron.Name}': expected an input [T, N, ...], got shape {Shape.text x.Shape}"
+        checkParams raw x
+        if this.CheckFinite then checkFinite x
         let p = programFor raw
         (choose p x).Run(p, raw, state, x)
 
@@ -142,6 +180,8 @@ type NeuronRunner(neuron: Neuron, backend: Backend) =
         spikes.Squeeze 0, next
 
     /// Runs x [T, N, ...] from `state` (None: the initial state) recording every binding and new state.
-    member _.Trace(raw: Map<string, Tensor>, state: NeuronState option, x: Tensor) : TensorTrace =
+    member this.Trace(raw: Map<string, Tensor>, state: NeuronState option, x: Tensor) : TensorTrace =
+        checkParams raw x
+        if this.CheckFinite then checkFinite x
         let p = programFor raw
         (choose p x).Trace(p, raw, state, x)

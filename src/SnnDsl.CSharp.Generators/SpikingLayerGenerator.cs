@@ -23,12 +23,22 @@ public sealed class SpikingLayerGenerator : IIncrementalGenerator
         "The neuron {0} has a name that is not a C# identifier; no layer was generated for it",
         "SnnDsl.Generators", DiagnosticSeverity.Warning, isEnabledByDefault: true);
 
+    private static readonly DiagnosticDescriptor BadNeuronFile = new(
+        "SNNGEN003", "A .neuron file without a header",
+        "{0}: {1}",
+        "SnnDsl.Generators", DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         var scan = context.CompilationProvider.Select((compilation, ct) => NeuronScan.Scan(compilation, ct));
-        context.RegisterSourceOutput(scan, (spc, result) =>
+        var files = context.AdditionalTextsProvider
+            .Where(f => f.Path.EndsWith(".neuron", System.StringComparison.OrdinalIgnoreCase))
+            .Select((f, ct) => NeuronFile.Scan(f, ct))
+            .Collect();
+        context.RegisterSourceOutput(scan.Combine(files), (spc, pair) =>
         {
+            var (result, neuronFiles) = pair;
             if (!result.HasCore) return;
             if (!result.HasFacade)
             {
@@ -37,6 +47,12 @@ public sealed class SpikingLayerGenerator : IIncrementalGenerator
             }
             foreach (var s in result.Skipped) spc.ReportDiagnostic(Diagnostic.Create(Skipped, Location.None, s));
             spc.AddSource("SnnDsl.GeneratedNeurons.g.cs", Emit(result));
+            foreach (var bad in neuronFiles.Where(f => f.Problem is not null))
+                spc.ReportDiagnostic(Diagnostic.Create(BadNeuronFile, NeuronFileEmitter.LocationOf(bad), bad.Path, bad.Problem));
+            var good = neuronFiles.Where(f => f.Problem is null).OrderBy(f => f.Path, System.StringComparer.Ordinal).ToArray();
+            if (good.Length == 0) return;
+            var taken = Naming.Unique(result.Neurons);
+            spc.AddSource("SnnDsl.NeuronFiles.g.cs", NeuronFileEmitter.Emit(good, NeuronFileEmitter.Names(good, taken)));
         });
     }
 

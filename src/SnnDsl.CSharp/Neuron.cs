@@ -16,8 +16,17 @@ public sealed class Neuron : IEquatable<Neuron>
 {
     internal FNeuron Core { get; }
 
+    /// <summary>The laws written in the neuron's file (empty unless it came from <see cref="Parse"/> or <see cref="Load"/>).</summary>
+    internal Microsoft.FSharp.Collections.FSharpList<NeuronLaw> FileLaws { get; }
+
+    internal Neuron(FNeuron core, Microsoft.FSharp.Collections.FSharpList<NeuronLaw>? laws) : this(core)
+    {
+        FileLaws = laws ?? Microsoft.FSharp.Collections.FSharpList<NeuronLaw>.Empty;
+    }
+
     internal Neuron(FNeuron core)
     {
+        FileLaws = Microsoft.FSharp.Collections.FSharpList<NeuronLaw>.Empty;
         try
         {
             Core = NeuronModule.check(core);
@@ -42,6 +51,41 @@ public sealed class Neuron : IEquatable<Neuron>
                 $"expected an SnnDsl.Core.Neuron, got {definition.GetType().FullName}", nameof(definition));
         return new Neuron(n);
     }
+
+    /// <summary>
+    /// Reads a neuron from its text form (docs/dsl.md, "The text form"), e.g. the contents of a
+    /// <c>.neuron</c> file; the laws the text writes are kept for <see cref="Verification.Verify"/>.
+    /// <paramref name="source"/> names the text in error messages.
+    /// </summary>
+    /// <exception cref="NeuronSyntaxException">The text does not parse or names what it does not define; the
+    /// exception gives the line, the column and what was expected there.</exception>
+    public static Neuron Parse(string text, string source = "text")
+    {
+        Guard.NotNull(text, nameof(text));
+        Guard.NotNull(source, nameof(source));
+        try
+        {
+            var file = SnnDsl.Core.NeuronText.parse(source, text);
+            return new Neuron(file.Neuron, file.Laws);
+        }
+        catch (SnnDsl.Core.NeuronSyntaxException e)
+        {
+            throw new NeuronSyntaxException(e.File, e.Line, e.Column, e.Problem, e.Message);
+        }
+    }
+
+    /// <summary>Reads a neuron from a <c>.neuron</c> file (see <see cref="Parse"/>).</summary>
+    /// <exception cref="System.IO.FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="NeuronSyntaxException">The file does not parse; the exception gives the line and column.</exception>
+    public static Neuron Load(string path)
+    {
+        Guard.NotNull(path, nameof(path));
+        if (!System.IO.File.Exists(path)) throw new System.IO.FileNotFoundException($"neuron file not found: {path}", path);
+        return Parse(System.IO.File.ReadAllText(path), path);
+    }
+
+    /// <summary>The neuron in its text form, which <see cref="Parse"/> reads back to the same neuron.</summary>
+    public string ToText() => SnnDsl.Core.Describe.text(Core);
 
     /// <summary>The neuron's name, e.g. "lif".</summary>
     public string Name => Core.Name;
@@ -77,17 +121,17 @@ public sealed class Neuron : IEquatable<Neuron>
         Guard.NotNull(name, nameof(name));
         Guard.Finite(rawValue, nameof(rawValue));
         return new Neuron(FSharpInterop.Unwrap(NeuronModule.withParam(name, rawValue, Core),
-            e => new ArgumentException(e, nameof(name))));
+            e => new ArgumentException(e, nameof(name))), FileLaws);
     }
 
     /// <summary>The same neuron with every spike using <paramref name="surrogate"/>.</summary>
     public Neuron WithSurrogate(Surrogate surrogate) =>
-        new(NeuronModule.withSurrogate(Guard.NotNull(surrogate, nameof(surrogate)).Core, Core));
+        new(NeuronModule.withSurrogate(Guard.NotNull(surrogate, nameof(surrogate)).Core, Core), FileLaws);
 
     /// <summary>The same dynamics under another name (and optionally another description).</summary>
     public Neuron WithName(string name, string? description = null) =>
         new(new FNeuron(Guard.Name(name, nameof(name)), description ?? Core.Description, Core.Params, Core.States,
-            Core.Bindings, Core.Updates, Core.Output));
+            Core.Bindings, Core.Updates, Core.Output), FileLaws);
 
     /// <summary>
     /// Runs N independent neurons over <paramref name="inputs"/> [T, N] on libtorch tensors (float64, the
@@ -132,6 +176,31 @@ public sealed class Neuron : IEquatable<Neuron>
 
     /// <summary>The name.</summary>
     public override string ToString() => Name;
+}
+
+/// <summary>Neuron text that does not parse: where (<see cref="Line"/>, <see cref="Column"/>) and what was expected.</summary>
+public sealed class NeuronSyntaxException : FormatException
+{
+    /// <summary>Creates the exception; <paramref name="message"/> is the full text (every problem, each with its position).</summary>
+    public NeuronSyntaxException(string source, int line, int column, string problem, string message) : base(message)
+    {
+        Source = source;
+        Line = line;
+        Column = column;
+        Problem = problem;
+    }
+
+    /// <summary>The file (or the source name given to <see cref="Neuron.Parse"/>).</summary>
+    public new string Source { get; }
+
+    /// <summary>1-based line of the first problem.</summary>
+    public int Line { get; }
+
+    /// <summary>1-based column of the first problem.</summary>
+    public int Column { get; }
+
+    /// <summary>The first problem, without its position, e.g. "expected an expression, found '*'".</summary>
+    public string Problem { get; }
 }
 
 /// <summary>A neuron definition that breaks the rules of the step program; <see cref="Problems"/> lists them all.</summary>

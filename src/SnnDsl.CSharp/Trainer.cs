@@ -221,7 +221,8 @@ public sealed class Trainer : IDisposable
         var testLoader = new DataLoader(test.Core, new LoaderOptions(o.BatchSize, false, 0L, false, Limit(o.LimitTest),
             FSharpInterop.None<Augmentation>(), d.Prefetch, d.Workers, FSharpInterop.Some(device)));
         var input = new InputSpec(shape[0], shape[1], shape[2], _network.Classes);
-        // Session.Neuron only describes the run; a network without spiking layers has none (never read by the loop).
+        // Session.Neuron only describes the run (its text goes into checkpoints); a network without spiking
+        // layers has none, which the trainer allows.
         return new Session(config, spiking!, model, _optimizer!, loss, trainLoader, testLoader, input, device);
     }
 

@@ -11,6 +11,7 @@ open SnnDsl.Cli.TrainCommand
 open SnnDsl.Cli.EvalCommand
 open SnnDsl.Cli.ReportCommand
 open SnnDsl.Cli.EventsCommand
+open SnnDsl.Cli.VerifyCommand
 
 /// The subcommands of `snn`.
 [<RequireQualifiedAccess>]
@@ -21,16 +22,18 @@ type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArgs>
     | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
     | [<CliPrefix(CliPrefix.None)>] Events of ParseResults<EventsArgs>
+    | [<CliPrefix(CliPrefix.None)>] Verify of ParseResults<VerifyArgs>
 
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Neurons _ -> "list the built-in neurons: equations, parameters, states"
-            | Simulate _ -> "run a built-in neuron over an input CSV; write its trace, gradients and plot"
+            | Neurons _ -> "list the built-in neurons: equations, parameters, states (or their text form)"
+            | Simulate _ -> "run a neuron (built-in or .neuron file) over an input CSV; write its trace, gradients and plot"
             | Train _ -> "train a spiking network (default: small conv net, DA-LIF, embedded synthetic data)"
             | Eval _ -> "evaluate a checkpoint on its test set"
             | Report _ -> "write an HTML report comparing training runs"
             | Events _ -> "show what an event file holds (AEDAT 2/3.1/4, SHD, N-MNIST) and draw its frames"
+            | Verify _ -> "check a neuron's laws on generated cases: interpreters agree, gradients, the file's own laws"
 
 /// The argument parser (also the source of the usage text).
 let parser = ArgumentParser.Create<SnnArgs>(programName = "snn")
@@ -60,6 +63,7 @@ let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
         | [ SnnArgs.Eval args ] -> EvalCommand.run args out
         | [ SnnArgs.Report args ] -> ReportCommand.run args out
         | [ SnnArgs.Events args ] -> EventsCommand.run args out
+        | [ SnnArgs.Verify args ] -> VerifyCommand.run args out
         | _ ->
             let syntax, _ = syntaxFor argv
             fail ExitCode.UsageError $"snn: give one subcommand.\nUSAGE: {syntax}\nRun 'snn --help' for the subcommands."

@@ -1,4 +1,4 @@
-/// `snn simulate`: runs a built-in neuron over an input CSV on float64 tensors (through the chosen backend)
+/// `snn simulate`: runs a neuron (a built-in or a .neuron file) over an input CSV on float64 tensors (through the chosen backend)
 /// and writes the trace, and optionally the spike-count gradients and a plot.
 module SnnDsl.Cli.SimulateCommand
 
@@ -13,7 +13,8 @@ open SnnDsl.Torch
 /// The arguments of `snn simulate`.
 [<RequireQualifiedAccess>]
 type SimulateArgs =
-    | [<Mandatory; Unique>] Neuron of name: string
+    | [<Unique>] Neuron of name: string
+    | [<Unique>] Neuron_File of ``file.neuron``: string
     | Param of ``name=value``: string
     | [<Unique>] Surrogate of ``name[:param]``: string
     | [<Mandatory; Unique>] Input of ``x.csv``: string
@@ -26,6 +27,7 @@ type SimulateArgs =
         member a.Usage =
             match a with
             | Neuron _ -> "the built-in neuron to run (list them with `snn neurons`)"
+            | Neuron_File _ -> "run the neuron of this file instead (its text form, docs/dsl.md)"
             | Param _ -> "set a parameter's raw value, learnable or fixed; repeatable"
             | Surrogate _ -> "the surrogate gradient: rectangle:1, triangle:1, sigmoid:4, atan:2 or fast-sigmoid:10 (default: the neuron's)"
             | Input _ -> "inputs: one row per time step, one column per neuron; an optional header row is skipped"
@@ -34,10 +36,10 @@ type SimulateArgs =
             | Plot _ -> "write an SVG of the membrane, threshold and spikes of up to 8 neurons, and a raster of all"
             | Backend _ -> "eager | fused | auto: fused kernels where they apply, else eager [auto]"
 
-/// The neuron the arguments describe: the built-in, with the --param values and the --surrogate.
+/// The neuron the arguments describe: the built-in or the file's, with the --param values and the --surrogate.
 let neuronOf (args: ParseResults<SimulateArgs>) : Neuron =
-    Builtins.find (args.GetResult SimulateArgs.Neuron)
-    |> Result.bind (Neuron.configure (args.GetResults SimulateArgs.Param) (args.TryGetResult SimulateArgs.Surrogate))
+    (NeuronSource.resolve (args.TryGetResult SimulateArgs.Neuron) (args.TryGetResult SimulateArgs.Neuron_File)).Neuron
+    |> Neuron.configure (args.GetResults SimulateArgs.Param) (args.TryGetResult SimulateArgs.Surrogate)
     |> Fail.orUsage
 
 /// Runs the command; every output is computed before any file is written, then all are written atomically.

@@ -16,6 +16,7 @@ type TrainArgs =
     | [<Unique>] Data_Dir of path: string
     | [<Unique>] Model of name: string
     | [<Unique>] Neuron of name: string
+    | [<Unique>] Neuron_File of ``file.neuron``: string
     | Param of ``name=value``: string
     | [<Unique>] Surrogate of ``name[:param]``: string
     | [<Unique>] Timesteps of t: int
@@ -47,6 +48,7 @@ type TrainArgs =
     | [<Unique>] Limit_Test of n: int
     | [<Unique>] Seed of seed: int64
     | [<Unique>] Checkpoint_Every of batches: int
+    | Check_Finite
     | No_Report
 
     interface IArgParserTemplate with
@@ -57,6 +59,7 @@ type TrainArgs =
             | Data_Dir _ -> "folder of the dataset's files (or its parent)"
             | Model _ -> $"small-conv | vgg11 | vgg13 | vgg16 | vggsnn | resnet18 | resnet19 | resnet20 | fc [{d.Model}]"
             | Neuron _ -> $"any built-in neuron (see `snn neurons`) [{d.Neuron}]"
+            | Neuron_File _ -> "train the neuron of this file instead (its text form, docs/dsl.md); checkpoints store its text"
             | Param _ -> "a neuron parameter's raw initial value, NAME=VALUE; repeatable"
             | Surrogate _ -> "surrogate gradient, e.g. atan:2 [the neuron's own]"
             | Timesteps _ -> $"time steps T (= frames of event data) [{d.Timesteps}]"
@@ -88,6 +91,7 @@ type TrainArgs =
             | Limit_Test _ -> "use only N test samples [all]"
             | Seed _ -> $"seed of weights, data order, augmentation and dropout [{d.Seed}]"
             | Checkpoint_Every _ -> $"also checkpoint every N batches within an epoch, 0 = only at epoch ends [{d.CheckpointEvery}]"
+            | Check_Finite -> "every spiking layer checks that its input is finite and stops the run naming how many values are not (docs/dsl.md, 'Non-finite values')"
             | No_Report -> "do not write report.html at the end"
 
 /// The configuration the arguments describe.
@@ -98,11 +102,20 @@ let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
         | Some t, Some f when t <> f -> Fail.usage $"--timesteps {t} and --frames {f} disagree; they are the same number, give one"
         | Some t, _ | None, Some t -> t
         | None, None -> d.Timesteps
+    // A file's neuron travels as its text (and is stored in every checkpoint); a built-in by its name.
+    let neuronName, neuronText =
+        match args.TryGetResult TrainArgs.Neuron, args.TryGetResult TrainArgs.Neuron_File with
+        | Some _, Some _ -> Fail.usage "give --neuron NAME (a built-in) or --neuron-file FILE (a .neuron file), not both"
+        | None, Some path ->
+            let file = NeuronText.load path
+            file.Neuron.Name, Describe.text file.Neuron
+        | name, None -> (defaultArg name d.Neuron).Trim(), ""
     { d with
         Dataset = (args.GetResult(TrainArgs.Dataset, defaultValue = d.Dataset)).Trim().ToLowerInvariant()
         DataDir = args.GetResult(TrainArgs.Data_Dir, defaultValue = d.DataDir)
         Model = (args.GetResult(TrainArgs.Model, defaultValue = d.Model)).Trim().ToLowerInvariant()
-        Neuron = (args.GetResult(TrainArgs.Neuron, defaultValue = d.Neuron)).Trim()
+        Neuron = neuronName
+        NeuronText = neuronText
         NeuronParams = args.GetResults TrainArgs.Param |> List.toArray
         Surrogate = args.GetResult(TrainArgs.Surrogate, defaultValue = d.Surrogate)
         Timesteps = timesteps
@@ -131,6 +144,7 @@ let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
         Backend = (args.GetResult(TrainArgs.Backend, defaultValue = d.Backend)).Trim().ToLowerInvariant()
         Threads = args.GetResult(TrainArgs.Threads, defaultValue = d.Threads)
         CheckpointEvery = args.GetResult(TrainArgs.Checkpoint_Every, defaultValue = d.CheckpointEvery)
+        CheckFinite = args.Contains TrainArgs.Check_Finite
         OutDir = args.GetResult(TrainArgs.Out, defaultValue = d.OutDir) }
 
 /// Runs the command.

@@ -93,7 +93,9 @@ type Rules =
       Threshold: Expr
       Surrogate: Surrogate
       Reset: Reset
-      /// Bindings after S, in order (e.g. AR-LIF's gate and new memory).
+      /// Further bindings, in order (e.g. AR-LIF's gate and new memory). Those the charge or the threshold
+      /// read (directly or through one another) are computed before H, such as a synaptic current
+      /// I_t = a * I + X that H = b * V + I_t reads; the others after S.
       Extra: (string * Expr) list
       /// Updates of the extra states (V's update comes from Reset).
       Updates: (string * Expr) list }
@@ -103,8 +105,19 @@ type Rules =
 module Compose =
     type Neuron with
         /// Builds and validates H = charge, theta = threshold, S = Θ(H - theta), extras, V = reset, updates.
+        /// Extras that the charge or the threshold read come first, so a value such as a synaptic current is
+        /// written once and computed once per step.
         static member compose(rules: Rules) : Neuron =
             let bind (name, e) : Binding = { Name = name; Expr = e }
+            let extraNames = rules.Extra |> List.map fst |> Set.ofList
+            // The extras read by the charge and threshold, and those they read in turn.
+            let rec closure (found: Set<string>) (frontier: Expr list) =
+                let refs = frontier |> List.map Expr.refNames |> Set.unionMany |> Set.intersect extraNames
+                let fresh = refs - found
+                if fresh.IsEmpty then found
+                else closure (found + fresh) (rules.Extra |> List.filter (fun (n, _) -> fresh.Contains n) |> List.map snd)
+            let early = closure Set.empty [ rules.Charge; rules.Threshold ]
+            let before, after = rules.Extra |> List.partition (fun (n, _) -> early.Contains n)
             let states =
                 if rules.States |> List.exists (fun s -> s.Name = "V") then rules.States
                 else StateSpec.create "V" 0.0 "membrane potential after reset" :: rules.States
@@ -114,12 +127,35 @@ module Compose =
                   Params = rules.Params
                   States = states
                   Bindings =
-                    [ bind ("H", rules.Charge)
-                      bind ("theta", rules.Threshold)
-                      bind ("S", Spike(rules.Surrogate, Ref "H" - Ref "theta")) ]
-                    @ List.map bind rules.Extra
+                    List.map bind before
+                    @ [ bind ("H", rules.Charge)
+                        bind ("theta", rules.Threshold)
+                        bind ("S", Spike(rules.Surrogate, Ref "H" - Ref "theta")) ]
+                    @ List.map bind after
                   Updates = bind ("V", Reset.apply rules.Reset) :: List.map bind rules.Updates
                   Output = "S" }
+
+/// Everything a neuron definition needs besides the types of SnnDsl.Core, opened with it: X, V, the
+/// functions of the expression language and `bind` / `update` for named values. (`SnnDsl.Core.Notation`
+/// adds min and max over expressions, shadowing the generic ones.)
+[<AutoOpen>]
+module Vocabulary =
+    /// The input current X_t.
+    let X = Input
+    /// The membrane potential of the previous step, V_{t-1}.
+    let V = State "V"
+    /// The logistic σ(e).
+    let sigmoid e = Expr.sigmoid e
+    /// max(e, 0).
+    let relu e = Expr.relu e
+    /// Θ(e) forward with the given surrogate derivative backward.
+    let spike surrogate e = Expr.spike surrogate e
+    /// Stops the gradient through e.
+    let detach e = Expr.detach e
+    /// A named value for `Rules.Extra` and the Ref that reads it: `let current, I_t = bind "I_t" (a * State "I" + X)`.
+    let bind (name: string) (e: Expr) : (string * Expr) * Expr = (name, e), Ref name
+    /// A state's new value for `Rules.Updates`: `update "I" I_t` (the same as ("I", I_t), without a bare tuple in a list).
+    let update (state: string) (e: Expr) : string * Expr = state, e
 
 /// Composition as a plain function, for callers that cannot see F# type extensions (the C# facade).
 [<RequireQualifiedAccess>]

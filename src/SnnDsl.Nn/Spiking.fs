@@ -36,7 +36,17 @@ type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[], ?backen
     /// The backend that runs this layer's neuron (an execution choice: changing it keeps the parameters).
     member _.Backend
         with get () = runner.Backend
-        and set (b: Backend) = if b <> runner.Backend then runner <- NeuronRunner(neuron, b)
+        and set (b: Backend) =
+            if b <> runner.Backend then
+                let check = runner.CheckFinite
+                runner <- NeuronRunner(neuron, b)
+                runner.CheckFinite <- check
+
+    /// When true, each forward call first checks that its input is finite and raises a data error if not
+    /// (off by default: it costs a pass over the input; docs/dsl.md, "Non-finite values").
+    member _.CheckFinite
+        with get () = runner.CheckFinite
+        and set (check: bool) = runner.CheckFinite <- check
 
     /// Whether forward calls accumulate the firing rate (off during timing-critical training if wished).
     member val RecordFiring = true with get, set

@@ -34,12 +34,16 @@ module Checkpoint =
 
     let private stringOf (t: Tensor) = Encoding.UTF8.GetString(t.ToArray<byte>())
 
-    /// Writes the checkpoint atomically.
-    let save (path: string) (config: TrainConfig) (position: RunPosition) (model: Module) (optimizer: Optimizer) =
+    /// Writes the checkpoint atomically, with the trained neuron's text form when given (entry "neuron"),
+    /// so that a resume or an evaluation rebuilds the neuron from the checkpoint alone.
+    let saveWith (neuronText: string option) (path: string) (config: TrainConfig) (position: RunPosition) (model: Module) (optimizer: Optimizer) =
         use scope = new TensorScope()
         let entries =
             [ yield "config", bytesOf (TrainConfig.toJson config)
               yield "position", bytesOf (JsonSerializer.Serialize position)
+              match neuronText with
+              | Some text -> yield "neuron", bytesOf text
+              | None -> ()
               for name, t in model.NamedParameters() do
                   yield "param/" + name, t
               for name, t in model.NamedBuffers() do
@@ -47,6 +51,28 @@ module Checkpoint =
               for name, t in optimizer.State() do
                   yield "optim/" + name, t ]
         TensorFile.save path entries
+
+    /// Writes the checkpoint atomically (without the neuron's text).
+    let save (path: string) (config: TrainConfig) (position: RunPosition) (model: Module) (optimizer: Optimizer) =
+        saveWith None path config position model optimizer
+
+    /// The text form of the neuron a checkpoint was trained with, when it stores one (checkpoints written
+    /// before it did have none).
+    let readNeuronText (path: string) : string option =
+        let entries = TensorFile.load path Device.Cpu
+        try
+            entries |> Array.tryFind (fun (n, _) -> n = "neuron") |> Option.map (snd >> stringOf)
+        finally
+            for _, t in entries do t.Dispose()
+
+    /// The configuration with the checkpoint's neuron text filled in where the configuration names a
+    /// built-in (its NeuronText is empty): what a resume or an evaluation should rebuild.
+    let withStoredNeuron (path: string) (config: TrainConfig) : TrainConfig =
+        if String.IsNullOrEmpty config.NeuronText then
+            match readNeuronText path with
+            | Some text -> { config with NeuronText = text }
+            | None -> config
+        else config
 
     /// Reads the configuration and position without touching a model.
     let readHeader (path: string) : TrainConfig * RunPosition =

@@ -31,10 +31,16 @@ module Session =
 
     let private fail msg = raise (ConfigError msg)
 
-    /// The neuron named by the configuration, with --param overrides and the surrogate applied.
+    /// The neuron of the configuration (its text form when it has one, else the built-in it names), with
+    /// --param overrides and the surrogate applied.
     let neuron (config: TrainConfig) : Neuron =
         let surrogate = if String.IsNullOrWhiteSpace config.Surrogate then None else Some config.Surrogate
-        match Builtins.find config.Neuron |> Result.bind (Neuron.configure config.NeuronParams surrogate) with
+        let definition =
+            if String.IsNullOrWhiteSpace config.NeuronText then Builtins.find config.Neuron
+            else
+                try Ok(NeuronText.parseNeuron $"the text of neuron '{config.Neuron}'" config.NeuronText)
+                with :? NeuronSyntaxException as e -> Error e.Message
+        match definition |> Result.bind (Neuron.configure config.NeuronParams surrogate) with
         | Ok n -> n
         | Error e -> fail e
 
@@ -117,7 +123,11 @@ module Session =
             let backend =
                 if String.IsNullOrEmpty config.Backend then SnnDsl.Backends.Backend.Auto
                 else SnnDsl.Backends.Backend.parse config.Backend |> Result.defaultWith fail
-            Models.create config.Model (fun ch -> new SpikingLayer(neuron, ch, backend = backend) :> Module) input
+            let spiking ch =
+                let layer = new SpikingLayer(neuron, ch, backend = backend)
+                layer.CheckFinite <- config.CheckFinite
+                layer :> Module
+            Models.create config.Model spiking input
         let optimizer =
             new Optimizer(optimizerKind config, model.Parameters(), config.LearningRate, weightDecay = config.WeightDecay)
         { Config = config

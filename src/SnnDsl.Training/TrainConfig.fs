@@ -12,6 +12,10 @@ type TrainConfig =
       DataDir: string
       Model: string
       Neuron: string
+      /// The neuron's text form (`snn train --neuron-file`; every checkpoint stores the text of the neuron it
+      /// trained): when given, the neuron is read from it and `Neuron` is only its name. Null or empty in
+      /// older checkpoints and for `--neuron NAME`: the built-in of that name.
+      NeuronText: string
       /// Raw values for neuron parameters, e.g. ["decay=0.25"].
       NeuronParams: string[]
       /// e.g. "rectangle:1"; empty keeps the neuron's own surrogate.
@@ -54,6 +58,8 @@ type TrainConfig =
       Threads: int
       /// Batches between mid-epoch checkpoints (0: only at the end of each epoch).
       CheckpointEvery: int
+      /// Every spiking layer checks that its input is finite (a data error names how many values are not).
+      CheckFinite: bool
       OutDir: string }
 
 [<RequireQualifiedAccess>]
@@ -64,6 +70,7 @@ module TrainConfig =
           DataDir = ""
           Model = "small-conv"
           Neuron = "da-lif"
+          NeuronText = ""
           NeuronParams = [||]
           Surrogate = ""
           Timesteps = 4
@@ -92,6 +99,7 @@ module TrainConfig =
           Backend = "auto"
           Threads = 0
           CheckpointEvery = 50
+          CheckFinite = false
           OutDir = "runs/default" }
 
     let private options = JsonSerializerOptions(WriteIndented = true)

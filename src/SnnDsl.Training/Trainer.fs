@@ -103,8 +103,12 @@ module Trainer =
         observe (Started(session, start))
         let mutable position = start
         let results = ResizeArray<EpochMetrics>()
+        // The neuron's text goes into every checkpoint, so a resume or `snn eval` needs nothing else
+        // (applying the saved --param and --surrogate to it again changes nothing). A C# network without
+        // spiking layers has no neuron.
+        let neuronText = if isNull (box session.Neuron) then None else Some(SnnDsl.Core.Describe.text session.Neuron)
         let save () =
-            Checkpoint.save checkpointPath config position model session.Optimizer
+            Checkpoint.saveWith neuronText checkpointPath config position model session.Optimizer
             observe (CheckpointWritten checkpointPath)
         for epoch in start.Epoch .. config.Epochs - 1 do
             let clock = Stopwatch.StartNew()
@@ -176,10 +180,11 @@ module Trainer =
                 raise (Session.ConfigError $"--resume: no checkpoint at {checkpointPath}")
             let saved, position = Checkpoint.readHeader checkpointPath
             let saved = { saved with OutDir = config.OutDir; Epochs = max saved.Epochs config.Epochs }
-            use session = Session.create saved
+            use session = Session.create (Checkpoint.withStoredNeuron checkpointPath saved)
             Checkpoint.restore checkpointPath session.Model (Some session.Optimizer)
             Metrics.truncate config.OutDir (position.Epoch + 1)
-            train session position observe ct
+            // The checkpoints go on holding the configuration as it was given (the neuron's text apart).
+            train { session with Config = saved } position observe ct
         else
             if File.Exists checkpointPath then
                 raise (Session.ConfigError $"{config.OutDir} already holds a run (checkpoint.snnt); use --resume to continue it or choose another --out")
@@ -191,6 +196,6 @@ module Trainer =
     /// Rebuilds the model of a checkpoint and evaluates it on its test set.
     let evaluateCheckpoint (path: string) (overrides: TrainConfig -> TrainConfig) (observe: TrainEvent -> unit) (ct: CancellationToken) =
         let saved, _ = Checkpoint.readHeader path
-        use session = Session.create (overrides saved)
+        use session = Session.create (overrides (Checkpoint.withStoredNeuron path saved))
         Checkpoint.restore path session.Model None
         evaluate session 0 observe ct

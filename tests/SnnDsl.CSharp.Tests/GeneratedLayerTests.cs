@@ -41,8 +41,8 @@ public class GeneratedLayerTests
     {
         var names = typeof(GeneratedNeurons).GetProperties(BindingFlags.Public | BindingFlags.Static).Select(p => p.Name).ToArray();
         Assert.DoesNotContain("Hidden", names);
-        // 9 built-ins, lifVth, quadratic and Variants.lif, plus All.
-        Assert.Equal(13, names.Length);
+        // 9 built-ins, lifVth, quadratic and Variants.lif, plus All, plus LifSyn from examples/lif-syn.neuron.
+        Assert.Equal(14, names.Length);
         Assert.Equal(12, GeneratedNeurons.All.Count);
     }
 

@@ -6,7 +6,7 @@ namespace SnnDsl.CSharp.Tests;
 public class SurfaceTests
 {
     private static readonly string[] ForbiddenAssemblies =
-        { "FSharp.Core", "SnnDsl.Core", "SnnDsl.Nn", "SnnDsl.Training", "SnnDsl.Data", "SnnDsl.Torch" };
+        { "FSharp.Core", "SnnDsl.Core", "SnnDsl.Nn", "SnnDsl.Training", "SnnDsl.Data", "SnnDsl.Torch", "SnnDsl.Verify", "FsCheck" };
 
     /// <summary>Every type named by a public or protected member of the exported types, with where it appears.</summary>
     internal static IEnumerable<(string Where, Type Type)> SurfaceTypes(IEnumerable<Type> exported)

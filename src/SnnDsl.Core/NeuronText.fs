@@ -1,0 +1,543 @@
+namespace SnnDsl.Core
+
+open System
+open System.Globalization
+open System.IO
+open FParsec
+
+/// How two values of a law compare.
+[<RequireQualifiedAccess>]
+type Relation =
+    | Lt
+    | Le
+    | Gt
+    | Ge
+    | Eq
+    | Ne
+
+/// A statement about one step of a run, over the names of the neuron: X, parameters (their effective
+/// values), states (their value from the previous step), bindings, and `V'` (state V's new value).
+[<RequireQualifiedAccess; StructuralEquality; NoComparison>]
+type Condition =
+    | Compare of left: Expr * Relation * right: Expr
+    | Not of Condition
+    | And of Condition * Condition
+    | Or of Condition * Condition
+    | Implies of Condition * Condition
+
+/// A law written in a neuron file: at every step of every case where `When` holds, `Holds` holds.
+[<StructuralEquality; NoComparison>]
+type NeuronLaw =
+    { Name: string
+      /// The range the inputs are drawn from (on a grid of 1/16), when the law says so.
+      Inputs: (float * float) option
+      /// A precondition on the parameters' effective values (cases where it fails are skipped).
+      When: Condition option
+      Holds: Condition }
+
+/// What a neuron file holds: the neuron and the laws written beside it.
+[<StructuralEquality; NoComparison>]
+type NeuronFile = { Neuron: Neuron; Laws: NeuronLaw list }
+
+/// A neuron file that does not parse, or names what it does not define: where and what was expected.
+type NeuronSyntaxException(source: string, line: int, column: int, problem: string, message: string) =
+    inherit SnnException(ErrorKind.Usage, message)
+    /// The file (or "text") the neuron came from.
+    member _.File = source
+    /// 1-based line of the (first) problem.
+    member _.Line = line
+    /// 1-based column of the (first) problem.
+    member _.Column = column
+    /// What is wrong there, without the position.
+    member _.Problem = problem
+
+/// Printing conditions and laws in the text form.
+[<RequireQualifiedAccess>]
+module Condition =
+    let private relation (r: Relation) =
+        match r with
+        | Relation.Lt -> "<"
+        | Relation.Le -> "<="
+        | Relation.Gt -> ">"
+        | Relation.Ge -> ">="
+        | Relation.Eq -> "="
+        | Relation.Ne -> "!="
+
+    // Levels: implies 0 (right-leaning), or 1, and 2, not and comparisons 3.
+    let rec private render (prec: int) (c: Condition) =
+        let paren p s = if p < prec then $"({s})" else s
+        match c with
+        | Condition.Compare(a, r, b) -> Describe.exprText a + " " + relation r + " " + Describe.exprText b
+        | Condition.Not a -> paren 3 ("not " + render 3 a)
+        | Condition.And(a, b) -> paren 2 (render 2 a + " and " + render 3 b)
+        | Condition.Or(a, b) -> paren 1 (render 1 a + " or " + render 2 b)
+        | Condition.Implies(a, b) -> paren 0 (render 1 a + " implies " + render 0 b)
+
+    /// A condition in the text form, e.g. `S = 1 implies V' < H`.
+    let text (c: Condition) = render 0 c
+
+    /// Every name a condition reads (Ref, State and Param nodes).
+    let rec exprs (c: Condition) : Expr list =
+        match c with
+        | Condition.Compare(a, _, b) -> [ a; b ]
+        | Condition.Not a -> exprs a
+        | Condition.And(a, b) | Condition.Or(a, b) | Condition.Implies(a, b) -> exprs a @ exprs b
+
+/// The text form of neurons (`.neuron` files): `Describe.text` prints it, `NeuronText.parse` reads it.
+/// docs/dsl.md ("The text form") has the grammar.
+[<RequireQualifiedAccess>]
+module NeuronText =
+    /// A law as its line in a neuron file.
+    let lawText (law: NeuronLaw) =
+        let inputs = law.Inputs |> Option.map (fun (lo, hi) -> $" inputs {Describe.number lo}..{Describe.number hi}") |> Option.defaultValue ""
+        let pre = law.When |> Option.map (fun c -> " when " + Condition.text c) |> Option.defaultValue ""
+        $"law {law.Name}{inputs}{pre}: {Condition.text law.Holds}"
+
+    /// A neuron file as text: the neuron (`Describe.text`), then one line per law.
+    let print (file: NeuronFile) =
+        Describe.text file.Neuron + (file.Laws |> List.map (fun l -> lawText l + "\n") |> String.concat "")
+
+    // ---------------------------------------------------------------- syntax tree with positions
+
+    type internal Pos = { Line: int; Column: int }
+
+    type internal Raw =
+        | RNum of float
+        | RName of string * next: bool * Pos
+        | RUn of UnaryOp * Raw
+        | RBin of BinaryOp * Raw * Raw
+        | RSpike of Surrogate * Raw
+        | RDetach of Raw
+
+    type internal RCond =
+        | RCmp of Raw * Relation * Raw
+        | RNot of RCond
+        | RAnd of RCond * RCond
+        | ROr of RCond * RCond
+        | RImplies of RCond * RCond
+
+    type internal Stmt =
+        | Header of name: string * description: string
+        | ParamDecl of learnable: bool * name: string * init: float * modifiers: (string * Pos) list * doc: string
+        | StateDecl of name: string * init: float * doc: string
+        | BindDecl of name: string * Raw
+        | UpdateDecl of name: string * Raw
+        | OutputOf of name: string
+        | LawOf of name: string * inputs: (float * float) option * pre: RCond option * holds: RCond
+
+    type internal Line = { At: Pos; NameAt: Pos; Stmt: Stmt }
+
+    // ---------------------------------------------------------------- the grammar
+
+    let private pos: Parser<Pos, unit> = getPosition |>> fun p -> { Line = int p.Line; Column = int p.Column }
+    let private ws: Parser<unit, unit> = skipManySatisfy (fun c -> c = ' ' || c = '\t')
+    let private ws1: Parser<unit, unit> = skipMany1SatisfyL (fun c -> c = ' ' || c = '\t') "a space"
+    let private sym (s: string) = skipString s .>> ws
+    let private comment: Parser<unit, unit> = skipChar '#' >>. skipRestOfLine false
+    let private endOfLine: Parser<unit, unit> =
+        ws >>. optional comment >>. ((skipNewline) <|> eof) <?> "the end of the line"
+
+    let private bareWord: Parser<string, unit> =
+        many1Satisfy2L (fun c -> Char.IsAsciiLetter c || c = '_') (fun c -> Char.IsAsciiLetterOrDigit c || c = '_') "a name"
+
+    let private backquoted: Parser<string, unit> =
+        between (skipChar '`') (skipChar '`' <?> "a closing `") (many1Satisfy (fun c -> c <> '`' && c <> '\n'))
+
+    // A name: bare (not a reserved word) or `backquoted`.
+    let private name: Parser<string, unit> =
+        backquoted
+        <|> (attempt (bareWord >>= fun w -> if Describe.reserved.Contains w && w <> "X" then fail "" else preturn w)
+             <?> "a name")
+
+    let private number: Parser<float, unit> =
+        regex @"([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
+        |>> fun s -> Double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)
+        <?> "a number"
+
+    let private signedNumber: Parser<float, unit> =
+        (skipChar '-' >>. number |>> fun v -> -v) <|> number <?> "a number"
+
+    let private stringLit: Parser<string, unit> =
+        let normal = manySatisfy (fun c -> c <> '"' && c <> '\\' && c <> '\n')
+        let escaped =
+            skipChar '\\'
+            >>. (anyOf "\"\\nrt" <?> "an escape (\\\", \\\\, \\n, \\r or \\t)")
+            |>> function
+                | 'n' -> "\n"
+                | 'r' -> "\r"
+                | 't' -> "\t"
+                | c -> string c
+        between (skipChar '"') (skipChar '"' <?> "a closing \"") (stringsSepBy normal escaped) <?> "a \"text\""
+
+    let private surrogateNames = Surrogate.all |> List.map fst
+
+    let private surrogate: Parser<Surrogate, unit> =
+        let nameP =
+            (many1Satisfy (fun c -> Char.IsAsciiLetter c || c = '-') <?> ("a surrogate (" + String.concat ", " surrogateNames + ")"))
+            >>= fun n ->
+                match Surrogate.all |> List.tryFind (fun (m, _) -> m = n) with
+                | Some(_, s) -> preturn s
+                | None -> fail ($"unknown surrogate '{n}' (surrogates: " + String.concat ", " surrogateNames + ")")
+        nameP .>> ws .>>. opt (optional (sym ":") >>. number .>> ws)
+        >>= fun (s, k) ->
+            match k with
+            | None -> preturn s
+            | Some k when k > 0.0 -> preturn (Surrogate.withParameter k s)
+            | Some k -> fail $"a surrogate's parameter must be positive, got {k}"
+
+    let private expr, private exprRef = createParserForwardedToRef<Raw, unit> ()
+
+    let private functions =
+        [ "tanh", UnaryOp.Tanh; "sigmoid", UnaryOp.Sigmoid; "exp", UnaryOp.Exp; "log", UnaryOp.Log
+          "relu", UnaryOp.Relu; "abs", UnaryOp.Abs ]
+        |> Map.ofList
+
+    let private call: Parser<Raw, unit> =
+        let args1 = between (sym "(") (sym ")" <?> "')'") expr
+        let args2 = between (sym "(") (sym ")" <?> "')'") (expr .>> (sym "," <?> "','") .>>. expr)
+        attempt (bareWord .>> ws .>> followedBy (anyOf "([")) >>= fun f ->
+            match f with
+            | "min" -> args2 |>> fun (a, b) -> RBin(BinaryOp.Min, a, b)
+            | "max" -> args2 |>> fun (a, b) -> RBin(BinaryOp.Max, a, b)
+            | "detach" -> args1 |>> RDetach
+            | "spike" -> between (sym "[") (sym "]" <?> "']'") surrogate .>>. args1 |>> RSpike
+            | f when functions.ContainsKey f -> args1 |>> fun a -> RUn(functions[f], a)
+            | f ->
+                let known = "tanh, sigmoid, exp, log, relu, abs, min, max, spike[...], detach"
+                fail $"unknown function '{f}' (functions: {known})"
+
+    let private nameRef: Parser<Raw, unit> =
+        pos .>>. name .>>. opt (skipChar '\'') .>> ws |>> fun ((p, n), tick) -> RName(n, tick.IsSome, p)
+
+    let private atom: Parser<Raw, unit> =
+        choice
+            [ number .>> ws |>> RNum
+              between (sym "(") (sym ")" <?> "')'") expr
+              call
+              nameRef ]
+        <?> "an expression"
+
+    let private unary, private unaryRef = createParserForwardedToRef<Raw, unit> ()
+
+    do
+        let negative = attempt (skipChar '-' >>. followedBy (digit <|> pchar '.') >>. number .>> ws) |>> fun v -> RNum(-v)
+        unaryRef.Value <- negative <|> (sym "-" >>. unary |>> fun a -> RUn(UnaryOp.Neg, a)) <|> atom <?> "an expression"
+
+    let private chain (operand: Parser<Raw, unit>) (ops: (char * BinaryOp) list) =
+        let op = choice [ for c, o in ops -> skipChar c >>. ws >>% o ]
+        operand .>>. many (op .>>. operand) |>> fun (first, rest) -> rest |> List.fold (fun acc (o, b) -> RBin(o, acc, b)) first
+
+    do exprRef.Value <- chain (chain unary [ '*', BinaryOp.Mul; '/', BinaryOp.Div ]) [ '+', BinaryOp.Add; '-', BinaryOp.Sub ]
+
+    let private relationP: Parser<Relation, unit> =
+        choice
+            [ attempt (skipString "<=") >>% Relation.Le
+              attempt (skipString ">=") >>% Relation.Ge
+              attempt (skipString "!=") >>% Relation.Ne
+              skipString "<>" |> attempt >>% Relation.Ne
+              attempt (skipChar '<' >>. notFollowedBy (pchar '-')) >>% Relation.Lt
+              skipChar '>' >>% Relation.Gt
+              skipChar '=' >>% Relation.Eq ]
+        .>> ws
+        <?> "a comparison (<, <=, >, >=, =, !=)"
+
+    let private keyword (k: string) = attempt (skipString k >>. notFollowedBy (satisfy (fun c -> Char.IsAsciiLetterOrDigit c || c = '_'))) .>> ws
+
+    let private cond, private condRef = createParserForwardedToRef<RCond, unit> ()
+
+    let private condAtom, private condAtomRef = createParserForwardedToRef<RCond, unit> ()
+
+    do
+        let comparison = expr .>>. relationP .>>. expr |>> fun ((a, r), b) -> RCmp(a, r, b)
+        condAtomRef.Value <-
+            (keyword "not" >>. condAtom |>> RNot) <|> attempt (between (sym "(") (sym ")") cond) <|> comparison
+            <?> "a condition (a comparison such as S = 1, not, and, or, implies)"
+        let conj = sepBy1 condAtom (keyword "and") |>> List.reduce (fun a b -> RAnd(a, b))
+        let disj = sepBy1 conj (keyword "or") |>> List.reduce (fun a b -> ROr(a, b))
+        condRef.Value <- disj .>>. opt (keyword "implies" >>. cond) |>> fun (a, b) -> match b with Some b -> RImplies(a, b) | None -> a
+
+    let private doc = opt (stringLit .>> ws) |>> Option.defaultValue ""
+
+    let private modifier: Parser<string * Pos, unit> =
+        pos .>>. choice [ for m in [ "tanh"; "sigmoid"; "none"; "per-layer"; "per-channel"; "per-neuron" ] -> keyword m >>% m ]
+        |>> fun (p, m) -> m, p
+
+    let private neuronName = stringLit <|> many1Satisfy (fun c -> Char.IsAsciiLetterOrDigit c || c = '-' || c = '_' || c = '.' || c = '+') <?> "the neuron's name"
+
+    let private lawName = many1Satisfy (fun c -> Char.IsAsciiLetterOrDigit c || c = '-' || c = '_') <?> "the law's name (letters, digits, - and _)"
+
+    let private statement: Parser<Pos * Stmt, unit> =
+        let decl learnable = pos .>>. name .>> ws .>> (sym "=" <?> "'='") .>>. signedNumber .>> ws .>>. many (modifier .>> ws) .>>. doc
+                             |>> fun ((((p, n), v), mods), d) -> p, ParamDecl(learnable, n, v, mods, d)
+        choice
+            [ keyword "neuron" >>. pos .>>. neuronName .>> ws .>>. doc |>> fun ((p, n), d) -> p, Header(n, d)
+              keyword "option" >>. decl false
+              keyword "learn" >>. decl true
+              keyword "state" >>. pos .>>. name .>> ws .>> (sym "=" <?> "'='") .>>. signedNumber .>> ws .>>. doc
+              |>> fun (((p, n), v), d) -> p, StateDecl(n, v, d)
+              keyword "output" >>. pos .>>. name .>> ws |>> fun (p, n) -> p, OutputOf n
+              keyword "law" >>. pos .>>. lawName .>> ws
+              .>>. opt (keyword "inputs" >>. signedNumber .>> ws .>> (sym ".." <?> "'..'") .>>. signedNumber .>> ws)
+              .>>. opt (keyword "when" >>. cond)
+              .>> (sym ":" <?> "':' and the law")
+              .>>. cond
+              |>> fun (((((p, n), inputs), pre), holds)) -> p, LawOf(n, inputs, pre, holds)
+              pos .>>. name .>> ws .>>. ((sym "<-" <|> sym "←") >>% true <|> (sym "=" >>% false) <?> "'=' (a binding) or '<-' (a state's update)")
+              .>>. expr
+              |>> fun (((p, n), isUpdate), e) -> p, (if isUpdate then UpdateDecl(n, e) else BindDecl(n, e)) ]
+        <?> "a line: neuron, option, learn, state, NAME = expression, NAME <- expression, output or law"
+
+    let private line: Parser<Line option, unit> =
+        ws >>. (((followedBy (skipNewline <|> eof <|> skipChar '#')) >>. endOfLine >>% None)
+                <|> (pos .>>. statement .>> endOfLine |>> fun (at, (nameAt, s)) -> Some { At = at; NameAt = nameAt; Stmt = s }))
+
+    let private file: Parser<Line list, unit> = many (notFollowedBy eof >>. line) .>> eof |>> List.choose id
+
+    // ---------------------------------------------------------------- errors
+
+    let private fail (source: string) (problems: (Pos * string) list) : 'a =
+        let sorted = problems |> List.sortBy (fun (p, _) -> p.Line, p.Column)
+        let first, problem = List.head sorted
+        let message = sorted |> List.map (fun (p, m) -> $"{source}:{p.Line}:{p.Column}: {m}") |> String.concat "\n"
+        raise (NeuronSyntaxException(source, first.Line, first.Column, problem, message))
+
+    // FParsec's error list as one sentence: "expected a number or a name, found 'x'".
+    let private describeError (text: string) (err: ParserError) =
+        let msgs = ErrorMessageList.ToSortedArray err.Messages
+        let expected =
+            msgs
+            |> Array.choose (fun m ->
+                match m with
+                | :? ErrorMessage.Expected as e when e.Label <> "'''" -> Some e.Label
+                | :? ErrorMessage.ExpectedString as e when e.String <> "'" -> Some $"'{e.String}'"
+                | _ -> None)
+            |> Array.distinct
+        let others =
+            msgs
+            |> Array.collect (fun m ->
+                match m with
+                | :? ErrorMessage.Message as e when e.String <> "" -> [| e.String |]
+                | :? ErrorMessage.NestedError as e ->
+                    ErrorMessageList.ToSortedArray e.Messages
+                    |> Array.choose (fun m -> match m with :? ErrorMessage.Message as e when e.String <> "" -> Some e.String | _ -> None)
+                | _ -> [||])
+            |> Array.distinct
+        let index = int err.Position.Index
+        let found =
+            if index >= text.Length then "the end of the file"
+            else
+                match text[index] with
+                | '\n' | '\r' -> "the end of the line"
+                | _ ->
+                    let rest = text.Substring(index)
+                    let stop = rest.IndexOfAny([| ' '; '\t'; '\n'; '\r' |])
+                    let word = if stop < 0 then rest else rest.Substring(0, stop)
+                    $"'{(if word.Length > 12 then word.Substring(0, 12) + '…'.ToString() else word)}'"
+        let orList (items: string[]) =
+            match items with
+            | [||] -> ""
+            | [| a |] -> a
+            | _ -> String.Join(", ", items[.. items.Length - 2]) + " or " + items[items.Length - 1]
+        match others, expected with
+        | [||], [||] -> $"unexpected {found}"
+        | [||], e -> $"expected {orList e}, found {found}"
+        | o, [||] -> String.Join("; ", o)
+        | o, e -> String.Join("; ", o) + $" (expected {orList e}, found {found})"
+
+    // ---------------------------------------------------------------- names to expressions
+
+    type internal Scope =
+        { Params: Set<string>
+          States: Set<string>
+          /// Bindings this expression may read.
+          Visible: Set<string>
+          /// Every binding with its line (to say "defined later").
+          AllBindings: Map<string, int>
+          /// Laws read the new value of a state as V'.
+          AllowNext: bool }
+
+    let private listOrNone (s: string seq) = if Seq.isEmpty s then "none" else String.Join(", ", s)
+
+    let rec private resolve (scope: Scope) (problems: ResizeArray<Pos * string>) (r: Raw) : Expr =
+        let go = resolve scope problems
+        match r with
+        | RNum v -> Const v
+        | RName("X", false, _) -> Input
+        | RName(n, true, p) ->
+            if not scope.AllowNext then problems.Add(p, $"{n}' (a state's new value) can be read only in a law")
+            elif not (scope.States.Contains n) then problems.Add(p, $"{n}' names no state (states: {listOrNone scope.States})")
+            Ref(n + "'")
+        | RName(n, false, p) ->
+            if scope.Params.Contains n then Param n
+            elif scope.States.Contains n then State n
+            elif scope.Visible.Contains n then Ref n
+            else
+                match scope.AllBindings.TryFind n with
+                | Some line -> problems.Add(p, $"binding '{n}' is defined later (line {line}); a binding sees only the bindings above it")
+                | None ->
+                    let visible = scope.Params + scope.States + scope.Visible
+                    problems.Add(p, $"unknown name '{n}' (known here: X, {listOrNone visible})")
+                Ref n
+        | RUn(op, a) -> Unary(op, go a)
+        | RBin(op, a, b) -> Binary(op, go a, go b)
+        | RSpike(s, a) -> Spike(s, go a)
+        | RDetach a -> Detach(go a)
+
+    let rec private resolveCond (scope: Scope) problems (c: RCond) : Condition =
+        let go = resolveCond scope problems
+        match c with
+        | RCmp(a, r, b) -> Condition.Compare(resolve scope problems a, r, resolve scope problems b)
+        | RNot a -> Condition.Not(go a)
+        | RAnd(a, b) -> Condition.And(go a, go b)
+        | ROr(a, b) -> Condition.Or(go a, go b)
+        | RImplies(a, b) -> Condition.Implies(go a, go b)
+
+    let private build (source: string) (lines: Line list) : NeuronFile =
+        let problems = ResizeArray<Pos * string>()
+        let header, body =
+            match lines with
+            | { Stmt = Header(n, d) } :: rest -> (n, d), rest
+            | first :: _ ->
+                problems.Add(first.At, "a neuron file starts with its header: neuron NAME \"description\"")
+                ("", ""), lines
+            | [] -> fail source [ { Line = 1; Column = 1 }, "the file is empty; it starts with: neuron NAME \"description\"" ]
+        for l in body do
+            match l.Stmt with
+            | Header _ -> problems.Add(l.At, "a second 'neuron' line; a file defines one neuron")
+            | _ -> ()
+        let declared =
+            body
+            |> List.choose (fun l ->
+                match l.Stmt with
+                | ParamDecl(_, n, _, _, _) | StateDecl(n, _, _) | BindDecl(n, _) -> Some(n, l)
+                | _ -> None)
+        let seen = Collections.Generic.Dictionary<string, int>()
+        for n, l in declared do
+            match seen.TryGetValue n with
+            | true, first -> problems.Add(l.NameAt, $"'{n}' is already defined on line {first} (parameters, states and bindings share one namespace)")
+            | _ -> seen[n] <- l.At.Line
+        let pars =
+            [ for l in body do
+                  match l.Stmt with
+                  | ParamDecl(learnable, n, v, mods, d) ->
+                      let mutable squash, per = None, None
+                      for m, p in mods do
+                          match m with
+                          | "tanh" | "sigmoid" | "none" ->
+                              if squash.IsSome then problems.Add(p, $"parameter '{n}' has two squashes; give one of tanh, sigmoid, none")
+                              squash <- Some(match m with "tanh" -> Squash.Tanh | "sigmoid" -> Squash.Sigmoid | _ -> Squash.None)
+                          | _ ->
+                              if per.IsSome then problems.Add(p, $"parameter '{n}' has two granularities; give one of per-layer, per-channel, per-neuron")
+                              per <- Some(match m with "per-channel" -> Granularity.PerChannel | "per-neuron" -> Granularity.PerNeuron | _ -> Granularity.PerLayer)
+                      if not (Double.IsFinite v) then problems.Add(l.NameAt, $"parameter '{n}' needs a finite value")
+                      yield
+                          { Name = n; Learnable = learnable; Granularity = defaultArg per Granularity.PerLayer
+                            Squash = defaultArg squash Squash.None; Init = v; Doc = d }
+                  | _ -> () ]
+        let states =
+            [ for l in body do
+                  match l.Stmt with
+                  | StateDecl(n, v, d) ->
+                      if not (Double.IsFinite v) then problems.Add(l.NameAt, $"state '{n}' needs a finite initial value")
+                      yield { Name = n; Init = v; Doc = d }
+                  | _ -> () ]
+        let bindingLines = body |> List.choose (fun l -> match l.Stmt with BindDecl(n, e) -> Some(n, e, l) | _ -> None)
+        let allBindings = bindingLines |> List.map (fun (n, _, l) -> n, l.At.Line) |> Map.ofList
+        let scope visible allowNext =
+            { Params = pars |> List.map (fun p -> p.Name) |> Set.ofList
+              States = states |> List.map (fun s -> s.Name) |> Set.ofList
+              Visible = visible
+              AllBindings = allBindings
+              AllowNext = allowNext }
+        let bindings =
+            bindingLines
+            |> List.mapi (fun i (n, e, _) ->
+                let visible = bindingLines |> List.take i |> List.map (fun (m, _, _) -> m) |> Set.ofList
+                { Name = n; Expr = resolve (scope visible false) problems e })
+        let everyBinding = bindings |> List.map (fun b -> b.Name) |> Set.ofList
+        let stateNames = states |> List.map (fun s -> s.Name)
+        let updates =
+            [ for l in body do
+                  match l.Stmt with
+                  | UpdateDecl(n, e) ->
+                      if not (List.contains n stateNames) then
+                          problems.Add(l.NameAt, $"'{n}' is not a declared state, so it has no update (states: {listOrNone stateNames}); declare it with: state {n} = 0")
+                      yield { Name = n; Expr = resolve (scope everyBinding false) problems e }
+                  | _ -> () ]
+        let updatedAt = body |> List.choose (fun l -> match l.Stmt with UpdateDecl(n, _) -> Some(n, l) | _ -> None)
+        for s in states do
+            match updatedAt |> List.filter (fst >> (=) s.Name) with
+            | [] ->
+                let at = body |> List.pick (fun l -> match l.Stmt with StateDecl(n, _, _) when n = s.Name -> Some l.NameAt | _ -> None)
+                problems.Add(at, $"state '{s.Name}' has no update; add a line: {s.Name} <- expression")
+            | [ _ ] -> ()
+            | _ :: (_, second) :: _ -> problems.Add(second.NameAt, $"state '{s.Name}' is updated twice")
+        if not (List.contains "V" stateNames) then
+            let at = match lines with first :: _ -> first.At | [] -> { Line = 1; Column = 1 }
+            problems.Add(at, "the neuron has no state V (the membrane potential); add a line: state V = 0")
+        let outputs = body |> List.choose (fun l -> match l.Stmt with OutputOf n -> Some(n, l) | _ -> None)
+        let output =
+            match outputs with
+            | [] ->
+                if not (everyBinding.Contains "S") then
+                    let at = match lines with first :: _ -> first.At | [] -> { Line = 1; Column = 1 }
+                    problems.Add(at, "no binding S and no 'output' line: name the spike binding with: output NAME")
+                "S"
+            | (n, l) :: rest ->
+                if not (everyBinding.Contains n) then problems.Add(l.NameAt, $"output '{n}' is not a binding (bindings: {listOrNone everyBinding})")
+                for _, l2 in rest do problems.Add(l2.At, "a second 'output' line")
+                n
+        let laws =
+            [ for l in body do
+                  match l.Stmt with
+                  | LawOf(n, inputs, pre, holds) ->
+                      match inputs with
+                      | Some(lo, hi) when not (lo <= hi) -> problems.Add(l.NameAt, $"law '{n}': inputs {lo}..{hi} is an empty range")
+                      | _ -> ()
+                      yield
+                          { Name = n
+                            Inputs = inputs
+                            When = pre |> Option.map (resolveCond (scope everyBinding true) problems)
+                            Holds = resolveCond (scope everyBinding true) problems holds }
+                  | _ -> () ]
+        for n, count in laws |> List.countBy (fun l -> l.Name) do
+            if count > 1 then
+                let second = body |> List.filter (fun l -> match l.Stmt with LawOf(m, _, _, _) -> m = n | _ -> false) |> List.item 1
+                problems.Add(second.NameAt, $"law '{n}' is defined twice")
+        if problems.Count > 0 then fail source (List.ofSeq problems)
+        let neuron =
+            { Name = fst header; Description = snd header; Params = pars; States = states
+              Bindings = bindings; Updates = updates; Output = output }
+        match Neuron.validate neuron with
+        | Result.Ok n -> { Neuron = n; Laws = laws }
+        | Result.Error ps -> fail source [ for p in ps -> (match lines with first :: _ -> first.At | [] -> { Line = 1; Column = 1 }), p ]
+
+    // ---------------------------------------------------------------- entry points
+
+    /// Parses a neuron file's text; `source` names it in errors (a path, or e.g. "text"). A problem raises
+    /// NeuronSyntaxException (a usage error) naming the line and column and what was expected there.
+    let parse (source: string) (text: string) : NeuronFile =
+        if isNull text then nullArg "text"
+        let text = text.Replace("\r\n", "\n")
+        match run file text with
+        | Success(lines, _, _) -> build source lines
+        | Failure(_, err, _) ->
+            let p = { Line = int err.Position.Line; Column = int err.Position.Column }
+            fail source [ p, describeError text err ]
+
+    /// The neuron of a text (laws are read and dropped).
+    let parseNeuron (source: string) (text: string) : Neuron = (parse source text).Neuron
+
+    /// Reads and parses a neuron file; a missing or unreadable file is a usage error naming it.
+    let load (path: string) : NeuronFile =
+        let text =
+            try File.ReadAllText path
+            with
+            | :? FileNotFoundException
+            | :? DirectoryNotFoundException -> Fail.usage $"neuron file not found: {path}"
+            | :? IOException as e -> Fail.usage $"cannot read neuron file {path}: {e.Message}"
+            | :? UnauthorizedAccessException as e -> Fail.usage $"cannot read neuron file {path}: {e.Message}"
+        parse path text
+
+    /// The neuron of a file.
+    let loadNeuron (path: string) : Neuron = (load path).Neuron

@@ -1,0 +1,119 @@
+/// `snn verify`, and `--neuron-file` for `snn simulate` and `snn train`, run in-process.
+module SnnDsl.Verify.Tests.CliTests
+
+open System
+open System.IO
+open Expecto
+open SnnDsl.Core
+
+type private Outcome = { Code: int; Out: string; Err: string }
+
+let private snn (args: string list) =
+    use out = new StringWriter()
+    use err = new StringWriter()
+    let code = SnnDsl.Cli.Program.run (Array.ofList args) out err
+    { Code = code; Out = out.ToString(); Err = err.ToString() }
+
+let private examples =
+    let rec up (d: DirectoryInfo) = if File.Exists(Path.Combine(d.FullName, "SnnDsl.sln")) then d.FullName else up d.Parent
+    Path.Combine(up (DirectoryInfo AppContext.BaseDirectory), "examples")
+
+let private example name = Path.Combine(examples, name)
+
+let private tempDir () =
+    let d = Path.Combine(Path.GetTempPath(), "snn-verify-tests-" + Guid.NewGuid().ToString("N"))
+    Directory.CreateDirectory d |> ignore
+    d
+
+let private expectCode (code: int) (o: Outcome) = Expect.equal o.Code code $"exit code; out:\n{o.Out}\nerr:\n{o.Err}"
+
+[<Tests>]
+let tests =
+    testList "cli" [
+        test "the acceptance neuron is a .neuron file of at most 12 lines" {
+            let lines = File.ReadAllLines(example "lif-syn.neuron") |> Array.filter (fun l -> l.Trim() <> "")
+            Expect.isLessThanOrEqual lines.Length 12 "lines"
+            let n = NeuronText.loadNeuron (example "lif-syn.neuron")
+            Expect.equal (n.States |> List.map (fun s -> s.Name)) [ "I"; "V" ] "a synaptic-current state"
+            Expect.isTrue (n.Params |> List.exists (fun p -> p.Name = "vth" && p.Learnable && p.Granularity = Granularity.PerChannel)) "a learnable per-channel threshold"
+            Expect.isFalse (Builtins.all |> List.exists (fun b -> b.Bindings = n.Bindings)) "not a built-in"
+        }
+
+        test "snn verify prints one passing line per law and exits 0" {
+            let o = snn [ "verify"; "--neuron-file"; example "lif-syn.neuron"; "--cases"; "20" ]
+            expectCode 0 o
+            let lines = o.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            Expect.equal lines[0] "verifying lif-syn: 20 cases per law, seed 1" "header"
+            for law in SnnDsl.Verify.Verify.standardNames @ [ "reset-lowers-V" ] do
+                Expect.exists lines (fun l -> l.StartsWith $"pass  {law} (") $"a line for {law}"
+            Expect.equal (Array.last lines) "all 9 laws hold" "summary"
+        }
+
+        test "snn verify on the broken neuron exits 1 with the counterexample and the seed" {
+            let o = snn [ "verify"; "--neuron-file"; example "lif-syn-broken.neuron"; "--law"; "reset-lowers-V"; "--seed"; "3" ]
+            expectCode 1 o
+            Expect.stringContains o.Out "FAIL  reset-lowers-V: S = 1 implies V' < H fails at t = 1: H = 1, V' = 2, S = 1" o.Out
+            Expect.stringContains o.Out "      t  X  I_t  H  S  I'  V'\n      1  1    1  1  1   1   2  <-" o.Out
+            Expect.stringContains o.Out "1 of 1 laws fail; replay with --seed 3" o.Out
+        }
+
+        test "snn verify on a file with a syntax error exits 2 naming line and column" {
+            let dir = tempDir ()
+            let bad = Path.Combine(dir, "bad.neuron")
+            File.WriteAllText(bad, "neuron bad\nstate V = 0\nH = 0.5 * V +\nS = spike[atan](H - 1)\nV <- H - S\n")
+            let o = snn [ "verify"; "--neuron-file"; bad ]
+            expectCode 2 o
+            Expect.equal (o.Err.Trim()) $"snn: {bad}:3:14: expected an expression, found the end of the line" o.Err
+        }
+
+        test "snn verify: an unknown law, a missing file, or no neuron at all exit 2" {
+            expectCode 2 (snn [ "verify"; "--neuron-file"; example "lif-syn.neuron"; "--law"; "nope" ])
+            let missing = snn [ "verify"; "--neuron-file"; "/nonexistent/x.neuron" ]
+            expectCode 2 missing
+            Expect.stringContains missing.Err "neuron file not found: /nonexistent/x.neuron" missing.Err
+            let none = snn [ "verify" ]
+            expectCode 2 none
+            Expect.stringContains none.Err "give --neuron NAME (a built-in, see `snn neurons`) or --neuron-file FILE" none.Err
+        }
+
+        test "snn verify --neuron checks a built-in" {
+            expectCode 0 (snn [ "verify"; "--neuron"; "leaky-lif-soft"; "--cases"; "10"; "--law"; "interpreters-agree"; "--law"; "gradients-agree" ])
+        }
+
+        test "snn simulate --neuron-file runs the file's neuron; --neuron and --neuron-file together exit 2" {
+            let dir = tempDir ()
+            let x = Path.Combine(dir, "x.csv")
+            File.WriteAllText(x, "0.5,1.2\n0.9,0.3\n1.5,0.7\n")
+            let out = Path.Combine(dir, "trace.csv")
+            let o = snn [ "simulate"; "--neuron-file"; example "lif-syn.neuron"; "--input"; x; "--out"; out ]
+            expectCode 0 o
+            Expect.stringContains o.Out "lif-syn: 3 steps, 2 neurons" o.Out
+            let header = (File.ReadAllLines out)[0]
+            Expect.equal header "t,neuron,x,s,v,I" "the trace has the file's extra state"
+            expectCode 2 (snn [ "simulate"; "--neuron"; "lif"; "--neuron-file"; example "lif-syn.neuron"; "--input"; x; "--out"; out ])
+        }
+
+        test "snn train --neuron-file trains the file's neuron; eval and resume need only the checkpoint" {
+            let dir = tempDir ()
+            let copy = Path.Combine(dir, "mine.neuron")
+            File.Copy(example "lif-syn.neuron", copy)
+            let run = Path.Combine(dir, "run")
+            let common = [ "--limit-train"; "64"; "--limit-test"; "32"; "--timesteps"; "2"; "--batch-size"; "32"; "--threads"; "1"; "--no-report"; "--check-finite" ]
+            let o = snn ([ "train"; "--neuron-file"; copy; "--epochs"; "1"; "--out"; run ] @ common)
+            expectCode 0 o
+            File.Delete copy
+            let e = snn [ "eval"; "--checkpoint"; Path.Combine(run, "checkpoint.snnt") ]
+            expectCode 0 e
+            Expect.stringContains e.Out "vth=" "the file's learnable parameter is reported"
+            let r = snn [ "train"; "--out"; run; "--resume"; "--epochs"; "2"; "--no-report" ]
+            expectCode 0 r
+            Expect.stringContains r.Out "after 2 epoch(s)" r.Out
+        }
+
+        test "snn neurons --text prints each built-in in the text form, which parses back" {
+            let o = snn [ "neurons"; "--text"; "alif"; "ar-lif" ]
+            expectCode 0 o
+            let parts = o.Out.Split("\n\n")
+            Expect.equal (parts |> Array.map (NeuronText.parseNeuron "out")) [| Builtins.alif; Builtins.arLif |] o.Out
+        }
+    ]
