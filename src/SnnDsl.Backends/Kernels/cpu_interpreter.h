@@ -64,6 +64,7 @@ static void snn_interpret_backward(const snn_kargs* a, int64_t e0, int64_t e1, i
   V* R = snn_alloc<V>(c->nregs);
   V* buf = snn_alloc<V>(a->T * slots);
   V st[SNN_KMAX_STATES], gs[SNN_KMAX_STATES], gp[SNN_KMAX_PARAMS];
+  snn_acc<S> acc[SNN_KMAX_PARAMS] = {};
   for (int64_t e = e0; e < e1; e += W) {
     int n = (int)(e1 - e < W ? e1 - e : W);
     for (int k = 0; k < NS; ++k) st[k] = snn_init<S>(a, k, e, n);
@@ -86,8 +87,9 @@ static void snn_interpret_backward(const snn_kargs* a, int64_t e0, int64_t e1, i
     }
     for (int k = 0; k < NS; ++k)
       if (a->ginit[k]) snn_store<S>(a->ginit[k], e, n, gs[k]);
-    for (int k = 0; k < a->nparams; ++k) snn_param_grad<S>(a, k, e, n, chunk, gp[k]);
+    for (int k = 0; k < a->nparams; ++k) snn_param_grad<S>(a, k, e, n, acc, gp[k]);
   }
+  snn_param_sums<S>(a, chunk, acc);
   free(buf);
   free(R);
   snn_fence();
