@@ -50,7 +50,12 @@ let runs =
     |> List.map (fun (neuron, loss) ->
         let dir = Path.Combine(outRoot, neuron)
         if Directory.Exists dir then Directory.Delete(dir, true)
-        let config = { baseConfig with Neuron = neuron; Loss = loss; OutDir = dir }
+        let setting r = r |> Result.defaultWith failwith
+        let config =
+            { baseConfig with
+                Neuron = setting (Setting.neuron neuron "" [] "")
+                Loss = setting (Setting.loss loss SnnDsl.Nn.Loss.tetLambda 0.0)
+                OutDir = Some dir }
         printfn "training %s (%s loss) on %s ..." neuron loss dataset
         let metrics =
             Trainer.run config false (function

@@ -43,13 +43,18 @@ let config =
         Dataset = arg "--dataset" (if dataDir = "" then "synthetic" else "fashion-mnist")
         DataDir = dataDir
         Model = arg "--model" "small-conv"
-        Neuron = arg "--neuron" "da-lif"
+        Neuron =
+            match Setting.neuron (arg "--neuron" "da-lif") "" [] "" with
+            | Ok neuron -> neuron
+            | Error message ->
+                eprintfn "train.fsx: %s" message
+                exit 2
         Epochs = int (arg "--epochs" (if quick then "2" elif dataDir = "" then "3" else "1"))
         Timesteps = int (arg "--timesteps" "4")
         LimitTrain = int (arg "--limit-train" (if quick then "320" else "0"))
         LimitTest = int (arg "--limit-test" (if quick then "160" else "0"))
         Threads = int (arg "--threads" (if quick then "1" else "0"))
-        OutDir = outDir }
+        OutDir = Some outDir }
 
 // The default directory is this script's own: start it afresh. Any other one is left to the trainer, which
 // refuses to overwrite a run (use --resume to continue it).
@@ -57,7 +62,7 @@ if not resume && outDir = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, ".
     Directory.Delete(outDir, true)
 
 printfn "training %s with %s on %s, T = %d, %d epoch(s), into %s"
-    config.Model config.Neuron config.Dataset config.Timesteps config.Epochs outDir
+    config.Model config.Neuron.Name config.Dataset config.Timesteps config.Epochs outDir
 
 let onEvent event =
     match event with
@@ -80,8 +85,8 @@ let onEvent event =
 let metrics =
     try Trainer.run config resume onEvent CancellationToken.None
     with
-    | Session.ConfigError message ->
-        eprintfn "train.fsx: %s" message
+    | :? SnnDsl.Core.SnnException as e when e.Kind = SnnDsl.Core.ErrorKind.Usage ->
+        eprintfn "train.fsx: %s" e.Message
         exit 2
     | :? SnnDsl.Data.DataDirectoryException as e ->
         eprintfn "train.fsx: %s" e.Message

@@ -15,7 +15,7 @@ let config (outDir: string) =
     { TrainConfig.defaults with
         Dataset = "synthetic"
         Model = "small-conv"
-        Neuron = "da-lif"
+        Neuron = SnnDsl.Core.Builtins.daLif
         Timesteps = 2
         Epochs = 2
         BatchSize = 32
@@ -24,7 +24,7 @@ let config (outDir: string) =
         Threads = 1
         CheckpointEvery = 1
         Seed = 7L
-        OutDir = outDir }
+        OutDir = Some outDir }
 
 /// Batches per training epoch of `config`.
 let batchesPerEpoch = 4
