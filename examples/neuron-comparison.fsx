@@ -6,6 +6,9 @@
 // SNNDSL_QUICK=1 is a small budget for the tests (a few seconds per neuron): the synthetic dataset unless
 // --dataset is given, 1 epoch on 320 training and 160 test samples, 1 thread. Without --out the results go
 // to $SNNDSL_OUT/neuron-comparison when SNNDSL_OUT is set, else runs/neuron-comparison.
+// A checkpoint stores its neuron as text; reading it back parses that text with FParsec.
+#r "../src/SnnDsl.Verify/bin/Release/net10.0/FParsecCS.dll"
+#r "../src/SnnDsl.Verify/bin/Release/net10.0/FParsec.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"

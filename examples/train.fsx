@@ -10,6 +10,9 @@
 // set, else runs/train-fsx (replaced on each run unless --resume). SNNDSL_QUICK=1 shrinks the run to about
 // ten seconds for the tests: 2 epochs on 320 training and 160 test samples, 1 thread (libtorch's threads
 // spin when another process holds a core).
+// A checkpoint stores its neuron as text; reading it back parses that text with FParsec.
+#r "../src/SnnDsl.Verify/bin/Release/net10.0/FParsecCS.dll"
+#r "../src/SnnDsl.Verify/bin/Release/net10.0/FParsec.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
