@@ -164,18 +164,24 @@ module Checkpoint =
         finally
             for _, t in entries do t.Dispose()
 
-    /// The architecture a checkpoint (or a saved network) stores; a data error when it has none.
-    let readSpec (path: string) : NetworkSpec =
+    /// The architecture a checkpoint (or a saved network) stores, if it stores one (older ones do not).
+    let tryReadSpec (path: string) : NetworkSpec option =
         let entries = load path
         try
             match entries |> Array.tryFind (fun (n, _) -> n = "network") with
             | Some(_, t) ->
                 match NetworkSpec.ofJson (stringOf t) with
-                | Ok spec -> spec
+                | Ok spec -> Some spec
                 | Error e -> SnnDsl.Core.Fail.data $"{path}: {e}"
-            | None -> SnnDsl.Core.Fail.data $"{path} does not describe its network (no 'network' entry: written before checkpoints stored the architecture?)"
+            | None -> None
         finally
             for _, t in entries do t.Dispose()
+
+    /// The architecture a checkpoint (or a saved network) stores; a data error when it has none.
+    let readSpec (path: string) : NetworkSpec =
+        match tryReadSpec path with
+        | Some spec -> spec
+        | None -> SnnDsl.Core.Fail.data $"{path} does not describe its network (no 'network' entry: written before checkpoints stored the architecture?)"
 
     /// Rebuilds the network a checkpoint or saved network describes, on `device` with `backend`, and loads
     /// its parameters and buffers (strictly). The file alone is enough.

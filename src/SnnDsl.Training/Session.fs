@@ -48,22 +48,23 @@ module Session =
             NoCache = config.NoCache
             Cifar10DvsSplit = config.DataSplit }
 
-    /// Loads the data and builds the model and optimiser (seeded, so the initial weights are reproducible).
-    let create (config: TrainConfig) : Session =
+    /// Like `create`, with the network `spec` describes when given (a checkpoint's architecture, e.g. one
+    /// built in code) instead of the configuration's zoo model; its input must fit the data.
+    let createWith (spec: NetworkSpec option) (config: TrainConfig) : Session =
         match TrainConfig.validate config with
         | [] -> ()
         | problems -> fail (String.Join("; ", problems))
         if not (List.contains config.Dataset Datasets.names) then
             let valid = String.Join(", ", Datasets.names)
             fail $"unknown dataset '{config.Dataset}'; valid datasets: {valid}"
-        if not (List.contains config.Model Models.names) then
+        if spec.IsNone && not (List.contains config.Model Models.names) then
             let valid = String.Join(", ", Models.names)
             fail $"unknown model '{config.Model}'; valid models: {valid}"
         let device = config.Device
         if device <> Device.Cpu && not (Torch.cudaAvailable ()) then
             fail $"device {device}: CUDA is not available on this machine (this libtorch has no CUDA or no GPU is visible)"
         let neuron = config.Neuron
-        if isNull (box neuron) then fail "a model of the zoo needs a neuron"
+        if spec.IsNone && isNull (box neuron) then fail "a model of the zoo needs a neuron"
         // 0 means every core (libtorch's own default here is 1 thread).
         Torch.setThreads (if config.Threads > 0 then config.Threads else Environment.ProcessorCount)
         let options = datasetOptions config
@@ -87,7 +88,14 @@ module Session =
         let c, h, w = if trainSet.IsTemporal then shape[1], shape[2], shape[3] else shape[0], shape[1], shape[2]
         let input = { Channels = c; Height = h; Width = w; Classes = trainSet.NumClasses }
         Torch.manualSeed (uint64 config.Seed)
-        let spec = NetworkSpec.Zoo(config.Model, neuron, input)
+        let spec =
+            match spec with
+            | Some spec ->
+                let shape, classes = NetworkSpec.io spec
+                if shape <> [| c; h; w |] || classes < input.Classes then
+                    fail $"the network takes samples {Shape.text shape} into {classes} outputs, but {config.Dataset} has samples [{c}, {h}, {w}] in {input.Classes} classes"
+                spec
+            | None -> NetworkSpec.Zoo(config.Model, neuron, input)
         let model =
             use _ = Module.CreateOn device
             NetworkSpec.build config.Backend spec
@@ -115,3 +123,7 @@ module Session =
             let s = x.Shape
             x.Unsqueeze(0).Expand(session.Config.Timesteps, s[0], s[1], s[2], s[3])
         else x
+
+    /// Loads the data and builds the configuration's zoo model and optimiser (seeded, so the initial weights
+    /// are reproducible).
+    let create (config: TrainConfig) : Session = createWith None config

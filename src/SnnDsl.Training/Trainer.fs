@@ -190,7 +190,7 @@ module Trainer =
             SnnDsl.Core.Fail.usage $"cannot resume: no checkpoint at {checkpointPath}"
         let saved, _ = Checkpoint.readHeader checkpointPath
         let saved = { saved with OutDir = Some dir; Epochs = max saved.Epochs epochs }
-        use session = Session.create saved
+        use session = Session.createWith (Checkpoint.tryReadSpec checkpointPath) saved
         let position = restore session checkpointPath
         train session position observe ct
 
@@ -214,6 +214,6 @@ module Trainer =
     /// Rebuilds the model of a checkpoint and evaluates it on its test set.
     let evaluateCheckpoint (path: string) (overrides: TrainConfig -> TrainConfig) (observe: TrainEvent -> unit) (ct: CancellationToken) =
         let saved, _ = Checkpoint.readHeader path
-        use session = Session.create (overrides { saved with OutDir = None })
+        use session = Session.createWith (Checkpoint.tryReadSpec path) (overrides { saved with OutDir = None })
         Checkpoint.restore path session.Model None
         evaluate session 0 observe ct

@@ -119,4 +119,30 @@ let tests =
                 let e = Expect.raisesAny<SnnException> load
                 Expect.equal e.Kind ErrorKind.Data "kind"
                 Expect.stringContains e.Message cut "names the file"
+    
+        testCase "a network built as layers trains, evaluates from its checkpoint alone and resumes bitwise like an uninterrupted run" <| fun () ->
+            let neuron = Builtins.leakyLif
+            let spec =
+                NetworkSpec.Sequential(
+                    [| 1; 28; 28 |], 10,
+                    [ LayerSpec.Conv2d(1, 4, 3, 1, 1, false); LayerSpec.BatchNorm(4, 0.1, 1e-5); LayerSpec.Spiking(neuron, 4, [| 4; 28; 28 |])
+                      LayerSpec.AvgPool2d(4, 4, 0); LayerSpec.Flatten; LayerSpec.Linear(4 * 7 * 7, 10, true) ])
+            let run (dir: string) (stopAfter: int option) =
+                use cts = new CancellationTokenSource()
+                let observe event =
+                    match event, stopAfter with
+                    | BatchDone(1, i, _, _, _, _), Some k when i = k -> cts.Cancel()
+                    | _ -> ()
+                use session = Session.createWith (Some spec) { config dir with Neuron = neuron; Model = "sequential" }
+                try Trainer.train session Trainer.fresh observe cts.Token |> ignore
+                with :? OperationCanceledException -> ()
+            let whole, parts = freshDir "layers-whole", freshDir "layers-parts"
+            run whole None
+            run parts (Some 3)
+            let resumed = Trainer.resume parts 2 ignore CancellationToken.None
+            Expect.equal (resumed |> List.map _.Epoch) [ 1; 2 ] "the resumed run finishes epochs 1 and 2"
+            Expect.equal (checkpointBits parts) (checkpointBits whole) "bitwise equal to the uninterrupted run"
+            Expect.equal (Checkpoint.readSpec (checkpointPath parts)) spec "the checkpoint stores the architecture"
+            let e = Trainer.evaluateCheckpoint (checkpointPath whole) id ignore CancellationToken.None
+            Expect.equal e.Accuracy (List.last (Metrics.read whole)).TestAcc "evaluating the checkpoint reproduces the last epoch"
     ]
