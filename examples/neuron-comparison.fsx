@@ -36,9 +36,9 @@ let outRoot =
     | dir -> arg "--out" (Path.Combine(dir, "neuron-comparison"))
 let baseConfig =
     { TrainConfig.defaults with
-        Dataset = dataset
+        Dataset = DataSource.Registry(SnnDsl.Data.DatasetName.parse dataset |> Result.defaultWith failwith)
         DataDir = arg "--data-dir" defaultDataDir
-        Model = arg "--model" (if dataset = "cifar10" then "vgg11" else "small-conv")
+        Model = Some(SnnDsl.Nn.ZooModel.parse (arg "--model" (if dataset = "cifar10" then "vgg11" else "small-conv")) |> Result.defaultWith failwith)
         Epochs = int (arg "--epochs" "1")
         Timesteps = int (arg "--timesteps" "4")
         LimitTrain = int (arg "--limit-train" (if quick then "320" else "6000"))

@@ -41,17 +41,20 @@ let outDir =
     | dir, _ -> dir
     |> Path.GetFullPath
 
+// Text arguments become typed settings here, once; a bad one stops the script with the parser's message.
+let setting (r: Result<'a, string>) =
+    match r with
+    | Ok v -> v
+    | Error message ->
+        eprintfn "train.fsx: %s" message
+        exit 2
+
 let config =
     { TrainConfig.defaults with
-        Dataset = arg "--dataset" (if dataDir = "" then "synthetic" else "fashion-mnist")
+        Dataset = DataSource.Registry(setting (SnnDsl.Data.DatasetName.parse (arg "--dataset" (if dataDir = "" then "synthetic" else "fashion-mnist"))))
         DataDir = dataDir
-        Model = arg "--model" "small-conv"
-        Neuron =
-            match Setting.neuron (arg "--neuron" "da-lif") "" [] "" with
-            | Ok neuron -> neuron
-            | Error message ->
-                eprintfn "train.fsx: %s" message
-                exit 2
+        Model = Some(setting (SnnDsl.Nn.ZooModel.parse (arg "--model" "small-conv")))
+        Neuron = setting (Setting.neuron (arg "--neuron" "da-lif") "" [] "")
         Epochs = int (arg "--epochs" (if quick then "2" elif dataDir = "" then "3" else "1"))
         Timesteps = int (arg "--timesteps" "4")
         LimitTrain = int (arg "--limit-train" (if quick then "320" else "0"))
@@ -65,7 +68,7 @@ if not resume && outDir = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, ".
     Directory.Delete(outDir, true)
 
 printfn "training %s with %s on %s, T = %d, %d epoch(s), into %s"
-    config.Model config.Neuron.Name config.Dataset config.Timesteps config.Epochs outDir
+    (TrainConfig.modelName config) config.Neuron.Name (TrainConfig.datasetName config) config.Timesteps config.Epochs outDir
 
 let onEvent event =
     match event with

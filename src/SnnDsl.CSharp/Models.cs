@@ -46,7 +46,7 @@ public static class Models
             throw new ArgumentException($"{key} needs inputs of at least {side}x{side} pixels, got {height}x{width}", nameof(height));
         var dev = Devices.Parse(device, nameof(device));
         var input = new InputSpec(channels, height, width, classes);
-        var spec = NetworkSpec.NewZoo(key == "smallconv" ? "small-conv" : key, neuron.Core, input);
+        var spec = NetworkSpec.NewZoo(ZooModelModule.parse(key).ResultValue, neuron.Core, input);
         return Construction.Create(seed, dev, spec);
     }
 

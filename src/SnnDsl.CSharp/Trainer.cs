@@ -36,7 +36,7 @@ public sealed class Trainer : IDisposable
         _network = Guard.NotNull(network, nameof(network));
         _options = (options ?? new TrainingOptions()).Clone();
         _options.Validate();
-        var kind = _options.ToConfig("", "", null, network.DeviceValue).Optimizer;
+        var kind = _options.ToConfig(DataSource.NewInCode(""), null, null, network.DeviceValue).Optimizer;
         _optimizer = new Optimizer(kind, network.Core.Parameters(), _options.LearningRate, FSharpInterop.Some(_options.WeightDecay));
         foreach (var (_, m) in network.Core.NamedModules())
             if (m is SnnDsl.Nn.SpikingLayer layer) layer.Backend = _options.Backend.ToCore();
@@ -194,8 +194,11 @@ public sealed class Trainer : IDisposable
         var shape = _network.InputShape;
         var spec = _network.Spec;
         var neuron = SpikingLayerList.Of(model).Select(l => l.Layer.Neuron).FirstOrDefault();
-        var described = spec.IsZoo ? ((NetworkSpec.Zoo)spec).model : "sequential";
-        var config = o.ToConfig(train.Name.Split('/')[0], described, neuron, device);
+        var zoo = spec.IsZoo ? FSharpInterop.Some(((NetworkSpec.Zoo)spec).model) : null;
+        // Data loaded from the registry keeps its registry name; other data is named as it was passed in.
+        var named = DataSourceModule.parse(train.Name.Split('/')[0]);
+        var dataset = named.IsOk ? named.ResultValue : DataSource.NewInCode(train.Name);
+        var config = o.ToConfig(dataset, zoo, neuron, device);
         var loss = config.Loss;
         var d = LoaderOptions.Default;
         var augmentation = !o.Augment ? FSharpInterop.None<Augmentation>()

@@ -142,10 +142,12 @@ public sealed class TrainingOptions
 
     /// <summary>
     /// The library's typed configuration for a network trained on <paramref name="dataset"/> (the same record
-    /// <c>snn train</c> builds from its flags): no name is made up, the network's architecture is described by
-    /// <paramref name="model"/> and its first spiking layer's <paramref name="neuron"/> (null when it has none).
+    /// <c>snn train</c> builds from its flags): no name is made up: the data is <paramref name="dataset"/>, the
+    /// model a zoo model or none (a network built in code, which the session's NetworkSpec describes), the
+    /// neuron the first spiking layer's (null when it has none).
     /// </summary>
-    internal TrainConfig ToConfig(string dataset, string model, SnnDsl.Core.Neuron? neuron, SnnDsl.Torch.Device device)
+    internal TrainConfig ToConfig(DataSource dataset, Microsoft.FSharp.Core.FSharpOption<SnnDsl.Nn.ZooModel>? model,
+        SnnDsl.Core.Neuron? neuron, SnnDsl.Torch.Device device)
     {
         var optimizer = Optimizer switch
         {

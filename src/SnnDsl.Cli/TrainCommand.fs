@@ -57,9 +57,9 @@ type TrainArgs =
             let lossName, _, _ = Setting.lossText d.Loss
             let defaultOut = defaultArg d.OutDir "runs/default"
             match a with
-            | Dataset _ -> $"synthetic | mnist | fashion-mnist | cifar10 | cifar100 | nmnist | cifar10-dvs | dvs-gesture | shd | ssc [{d.Dataset}]"
+            | Dataset _ -> $"synthetic | mnist | fashion-mnist | cifar10 | cifar100 | nmnist | cifar10-dvs | dvs-gesture | shd | ssc [{TrainConfig.datasetName d}]"
             | Data_Dir _ -> "folder of the dataset's files (or its parent)"
-            | Model _ -> $"small-conv | vgg11 | vgg13 | vgg16 | vggsnn | resnet18 | resnet19 | resnet20 | fc [{d.Model}]"
+            | Model _ -> $"small-conv | vgg11 | vgg13 | vgg16 | vggsnn | resnet18 | resnet19 | resnet20 | fc [{TrainConfig.modelName d}]"
             | Neuron _ -> $"any built-in neuron (see `snn neurons`) [{d.Neuron.Name}]"
             | Neuron_File _ -> "train the neuron of this file instead (its text form, docs/dsl.md); checkpoints store its text"
             | Param _ -> "a neuron parameter's raw initial value, NAME=VALUE; repeatable"
@@ -125,9 +125,15 @@ let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
     let defaultOptimizer, defaultMomentum = Setting.optimizerText d.Optimizer
     let defaultLoss, defaultLambda, _ = Setting.lossText d.Loss
     { d with
-        Dataset = (args.GetResult(TrainArgs.Dataset, defaultValue = d.Dataset)).Trim().ToLowerInvariant()
+        Dataset =
+            match args.TryGetResult TrainArgs.Dataset with
+            | Some name -> DataSource.Registry(flag "--dataset" (SnnDsl.Data.DatasetName.parse name))
+            | None -> d.Dataset
         DataDir = args.GetResult(TrainArgs.Data_Dir, defaultValue = d.DataDir)
-        Model = (args.GetResult(TrainArgs.Model, defaultValue = d.Model)).Trim().ToLowerInvariant()
+        Model =
+            match args.TryGetResult TrainArgs.Model with
+            | Some name -> Some(flag "--model" (SnnDsl.Nn.ZooModel.parse name))
+            | None -> d.Model
         Neuron = neuron
         Timesteps = timesteps
         SplitBy = flag "--split-by" (SnnDsl.Data.SplitBy.parse (args.GetResult(TrainArgs.Split_By, defaultValue = string d.SplitBy)))

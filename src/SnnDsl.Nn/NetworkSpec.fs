@@ -5,6 +5,50 @@ open System.Text.Json.Nodes
 open SnnDsl.Core
 open SnnDsl.Backends
 
+/// A model of the zoo, as a value (its text form is `ZooModel.name`; docs/science.md, "Architectures").
+[<RequireQualifiedAccess>]
+type ZooModel =
+    | SmallConv
+    | Vgg11
+    | Vgg13
+    | Vgg16
+    | VggSnn
+    | ResNet18
+    | ResNet19
+    | ResNet20
+    | Fc
+
+/// The text forms of zoo models.
+[<RequireQualifiedAccess>]
+module ZooModel =
+    /// Every model, in the zoo's order.
+    let all =
+        [ ZooModel.SmallConv; ZooModel.Vgg11; ZooModel.Vgg13; ZooModel.Vgg16; ZooModel.VggSnn
+          ZooModel.ResNet18; ZooModel.ResNet19; ZooModel.ResNet20; ZooModel.Fc ]
+
+    /// The zoo's name: small-conv, vgg11, vgg13, vgg16, vggsnn, resnet18, resnet19, resnet20, fc.
+    let name (m: ZooModel) =
+        match m with
+        | ZooModel.SmallConv -> "small-conv"
+        | ZooModel.Vgg11 -> "vgg11"
+        | ZooModel.Vgg13 -> "vgg13"
+        | ZooModel.Vgg16 -> "vgg16"
+        | ZooModel.VggSnn -> "vggsnn"
+        | ZooModel.ResNet18 -> "resnet18"
+        | ZooModel.ResNet19 -> "resnet19"
+        | ZooModel.ResNet20 -> "resnet20"
+        | ZooModel.Fc -> "fc"
+
+    /// Parses a zoo name (case-insensitive; "smallconv" too); the error lists the valid ones.
+    let parse (text: string) : Result<ZooModel, string> =
+        let key = if isNull text then "" else text.Trim().ToLowerInvariant()
+        let key = if key = "smallconv" then "small-conv" else key
+        match all |> List.tryFind (fun m -> name m = key) with
+        | Some m -> Ok m
+        | None ->
+            let valid = all |> List.map name |> String.concat ", "
+            Error $"unknown model '{text}'; valid models: {valid}"
+
 /// One layer of a sequential network, as data (the C# NetworkBuilder's layers).
 [<RequireQualifiedAccess>]
 type LayerSpec =
@@ -24,7 +68,7 @@ type LayerSpec =
 [<RequireQualifiedAccess>]
 type NetworkSpec =
     /// A model of the zoo (`Models.names`) with one neuron in every spiking layer.
-    | Zoo of model: string * neuron: Neuron * input: InputSpec
+    | Zoo of model: ZooModel * neuron: Neuron * input: InputSpec
     /// Layers in order, for samples of `input` = [C, H, W], ending in `classes` outputs.
     | Sequential of input: int[] * classes: int * layers: LayerSpec list
 
@@ -42,7 +86,7 @@ module NetworkSpec =
         let spiking (neuron: Neuron) (channels: int) (shape: int[] option) =
             new SpikingLayer(neuron, channels, ?perNeuronShape = shape, backend = backend) :> Module
         match spec with
-        | NetworkSpec.Zoo(model, neuron, input) -> Models.create model (fun ch -> spiking neuron ch None) input
+        | NetworkSpec.Zoo(model, neuron, input) -> Models.create (ZooModel.name model) (fun ch -> spiking neuron ch None) input
         | NetworkSpec.Sequential(_, _, layers) ->
             let create (layer: LayerSpec) : Module =
                 match layer with
@@ -92,7 +136,7 @@ module NetworkSpec =
         match spec with
         | NetworkSpec.Zoo(model, neuron, i) ->
             node["kind"] <- JsonValue.Create "zoo"
-            node["model"] <- JsonValue.Create model
+            node["model"] <- JsonValue.Create(ZooModel.name model)
             node["neuron"] <- JsonValue.Create(Describe.text neuron)
             node["input"] <- ints [| i.Channels; i.Height; i.Width |]
             node["classes"] <- JsonValue.Create i.Classes
@@ -133,8 +177,10 @@ module NetworkSpec =
             if input.Length <> 3 then failwith $"'input' must be [C, H, W], got {input.Length} numbers"
             match str root "kind" with
             | "zoo" ->
-                let model = str root "model"
-                if not (List.contains model Models.names) then failwith $"unknown model '{model}'"
+                let model =
+                    match ZooModel.parse (str root "model") with
+                    | Ok m -> m
+                    | Error e -> failwith e
                 Ok(NetworkSpec.Zoo(model, neuron root, { Channels = input[0]; Height = input[1]; Width = input[2]; Classes = int' root "classes" }))
             | "sequential" ->
                 let layers = (get root "layers").AsArray() |> Seq.map layer |> Seq.toList

@@ -47,7 +47,7 @@ module Report =
             let best = r.Epochs |> List.map (fun m -> m.TestAcc) |> List.max
             let cfg (pick: TrainConfig -> string) = r.Config |> Option.map pick |> Option.defaultValue "?" |> esc
             let secs = r.Epochs |> List.averageBy (fun m -> m.Seconds)
-            add $"<tr><td style=\"text-align:left\">{esc r.Name}</td><td>{cfg (fun c -> c.Dataset)}</td><td>{cfg (fun c -> c.Model)}</td><td>{cfg TrainConfig.neuronName}</td><td>{cfg (fun c -> string c.Timesteps)}</td><td>{last.Epoch}</td><td>{n last.TestAcc}</td><td>{n best}</td><td>{n secs}</td></tr>"
+            add $"<tr><td style=\"text-align:left\">{esc r.Name}</td><td>{cfg TrainConfig.datasetName}</td><td>{cfg TrainConfig.modelName}</td><td>{cfg TrainConfig.neuronName}</td><td>{cfg (fun c -> string c.Timesteps)}</td><td>{last.Epoch}</td><td>{n last.TestAcc}</td><td>{n best}</td><td>{n secs}</td></tr>"
         add "</table>"
         add "<h2>Loss and accuracy</h2><div class=\"charts\">"
         add (SvgChart.lines "Loss" "epoch" "loss" (curve runs (fun m -> m.TrainLoss) " train" @ curve runs (fun m -> m.TestLoss) " test"))

@@ -35,7 +35,8 @@ module Session =
     /// (the papers' setting), else 0 (the sensor's size).
     let resize (config: TrainConfig) =
         if config.Resize > 0 then config.Resize
-        elif config.Model = "vggsnn" && List.contains config.Dataset [ "cifar10-dvs"; "dvs-gesture" ] then 48
+        elif config.Model = Some ZooModel.VggSnn
+             && List.contains config.Dataset [ DataSource.Registry DatasetName.Cifar10Dvs; DataSource.Registry DatasetName.DvsGesture ] then 48
         else 0
 
     /// The dataset options a configuration implies (frames = timesteps, split, resize, cache).
@@ -54,12 +55,18 @@ module Session =
         match TrainConfig.validate config with
         | [] -> ()
         | problems -> fail (String.Join("; ", problems))
-        if not (List.contains config.Dataset Datasets.names) then
-            let valid = String.Join(", ", Datasets.names)
-            fail $"unknown dataset '{config.Dataset}'; valid datasets: {valid}"
-        if spec.IsNone && not (List.contains config.Model Models.names) then
-            let valid = String.Join(", ", Models.names)
-            fail $"unknown model '{config.Model}'; valid models: {valid}"
+        let dataset =
+            match config.Dataset with
+            | DataSource.Registry d -> d
+            | DataSource.InCode name ->
+                let valid = String.Join(", ", Datasets.names)
+                fail $"the data '{name}' was passed in by a program; a session loads datasets of the registry ({valid})"
+        let datasetName = DatasetName.name dataset
+        let zoo =
+            match spec, config.Model with
+            | Some _, _ -> None
+            | None, Some m -> Some m
+            | None, None -> fail "no model: name one of the zoo's or give the network's NetworkSpec"
         let device = config.Device
         if device <> Device.Cpu && not (Torch.cudaAvailable ()) then
             fail $"device {device}: CUDA is not available on this machine (this libtorch has no CUDA or no GPU is visible)"
@@ -68,10 +75,10 @@ module Session =
         // 0 means every core (libtorch's own default here is 1 thread).
         Torch.setThreads (if config.Threads > 0 then config.Threads else Environment.ProcessorCount)
         let options = datasetOptions config
-        if List.contains config.Dataset [ "shd"; "ssc" ] && config.Model <> "fc" then
-            fail $"{config.Dataset} samples are rows of 700 channels, not images: use the model fc (the fully connected SNN)"
-        let trainSet = Datasets.loadWith options config.Dataset config.DataDir true
-        let testSet = Datasets.loadWith options config.Dataset config.DataDir false
+        if List.contains dataset [ DatasetName.Shd; DatasetName.Ssc ] && spec.IsNone && config.Model <> Some ZooModel.Fc then
+            fail $"{datasetName} samples are rows of 700 channels, not images: use the model fc (the fully connected SNN)"
+        let trainSet = Datasets.loadWith options datasetName config.DataDir true
+        let testSet = Datasets.loadWith options datasetName config.DataDir false
         let limit n = if n > 0 then Some n else None
         let augmentation =
             match config.Augment, trainSet.IsTemporal with
@@ -93,9 +100,9 @@ module Session =
             | Some spec ->
                 let shape, classes = NetworkSpec.io spec
                 if shape <> [| c; h; w |] || classes < input.Classes then
-                    fail $"the network takes samples {Shape.text shape} into {classes} outputs, but {config.Dataset} has samples [{c}, {h}, {w}] in {input.Classes} classes"
+                    fail $"the network takes samples {Shape.text shape} into {classes} outputs, but {datasetName} has samples [{c}, {h}, {w}] in {input.Classes} classes"
                 spec
-            | None -> NetworkSpec.Zoo(config.Model, neuron, input)
+            | None -> NetworkSpec.Zoo(zoo.Value, neuron, input)
         let model =
             use _ = Module.CreateOn device
             NetworkSpec.build config.Backend spec

@@ -8,16 +8,22 @@ open SnnDsl.Nn
 open SnnDsl.Data
 open SnnDsl.Backends
 
+/// Where a run's examples come from.
+[<RequireQualifiedAccess>]
+type DataSource =
+    /// A dataset of the registry, read from the configuration's DataDir.
+    | Registry of DatasetName
+    /// Data a program passed in (the C# facade's datasets), with its name.
+    | InCode of name: string
+
 /// Everything that defines a training run, as typed values: the CLI parses its flags into one of these
 /// (and the C# facade its options), the trainer reads nothing else, and every checkpoint stores it (as a
 /// `TrainConfigFile`), so a resume or `snn eval` rebuilds exactly the same model and data pipeline.
 type TrainConfig =
-    { /// A dataset of `Datasets.names`; for a network trained on data given in code (the C# facade), that
-      /// data's name.
-      Dataset: string
+    { Dataset: DataSource
       DataDir: string
-      /// A model of the zoo (`Models.names`); for a network built in code, its description.
-      Model: string
+      /// A model of the zoo; None for a network built in code (the session's NetworkSpec describes it).
+      Model: ZooModel option
       /// The neuron of every spiking layer the zoo builds, with its parameter overrides and surrogate already
       /// applied; its text form goes into every checkpoint. Null for a network built in code without
       /// spiking layers.
@@ -64,8 +70,10 @@ type TrainConfig =
 /// checkpoints written before the configuration was typed reads unchanged). `TrainConfig.ofFile` parses it.
 [<CLIMutable>]
 type TrainConfigFile =
-    { Dataset: string
+    { /// A registry name; "code:<name>" for data passed in by a program.
+      Dataset: string
       DataDir: string
+      /// A zoo name; empty (or "custom", "sequential" in older files) for a network built in code.
       Model: string
       Neuron: string
       /// The neuron's text form (docs/dsl.md); empty in old checkpoints: the built-in named by Neuron.
@@ -205,12 +213,25 @@ module Setting =
         definition |> Result.bind (Neuron.configure (if isNull overrides then Seq.empty else overrides) surrogate)
 
 [<RequireQualifiedAccess>]
+module DataSource =
+    /// The registry name, or "code:<name>".
+    let text (d: DataSource) =
+        match d with
+        | DataSource.Registry n -> DatasetName.name n
+        | DataSource.InCode name -> "code:" + name
+
+    /// Reads `text`'s form; a registry name otherwise (the error lists the valid ones).
+    let parse (s: string) : Result<DataSource, string> =
+        if not (isNull s) && s.StartsWith "code:" then Ok(DataSource.InCode(s.Substring 5))
+        else DatasetName.parse s |> Result.map DataSource.Registry
+
+[<RequireQualifiedAccess>]
 module TrainConfig =
     /// The defaults of `snn train`: the small conv net with DA-LIF on the embedded synthetic dataset.
     let defaults : TrainConfig =
-        { Dataset = "synthetic"
+        { Dataset = DataSource.Registry DatasetName.Synthetic
           DataDir = ""
-          Model = "small-conv"
+          Model = Some ZooModel.SmallConv
           Neuron = Builtins.daLif
           Timesteps = 4
           Epochs = 3
@@ -238,6 +259,18 @@ module TrainConfig =
           CheckFinite = false
           OutDir = Some "runs/default" }
 
+    /// The dataset's name (a registry name, or the name of data passed in by a program).
+    let datasetName (c: TrainConfig) =
+        match c.Dataset with
+        | DataSource.Registry d -> DatasetName.name d
+        | DataSource.InCode name -> name
+
+    /// The zoo model's name, or "network built in code".
+    let modelName (c: TrainConfig) =
+        match c.Model with
+        | Some m -> ZooModel.name m
+        | None -> "network built in code"
+
     /// The name of the configuration's neuron ("" when it has none).
     let neuronName (c: TrainConfig) = if isNull (box c.Neuron) then "" else c.Neuron.Name
 
@@ -245,9 +278,9 @@ module TrainConfig =
     let toFile (c: TrainConfig) : TrainConfigFile =
         let optimizer, momentum = Setting.optimizerText c.Optimizer
         let loss, lambda, smoothing = Setting.lossText c.Loss
-        { Dataset = c.Dataset
+        { Dataset = DataSource.text c.Dataset
           DataDir = c.DataDir
-          Model = c.Model
+          Model = (match c.Model with Some m -> ZooModel.name m | None -> "")
           Neuron = neuronName c
           NeuronText = (if isNull (box c.Neuron) then "" else Describe.text c.Neuron)
           NeuronParams = [||]
@@ -286,7 +319,15 @@ module TrainConfig =
         let orDefault (d: string) (s: string) = if String.IsNullOrWhiteSpace s then d else s
         let named (setting: string) (r: Result<'a, string>) = r |> Result.mapError (fun e -> $"{setting}: {e}")
         let (>>=) r f = Result.bind f r
-        named "neuron" (Setting.neuron f.Neuron f.NeuronText f.NeuronParams f.Surrogate) >>= fun neuron ->
+        named "dataset" (DataSource.parse f.Dataset) >>= fun dataset ->
+        named "model"
+            (match f.Model with
+             | null | "" | "custom" | "sequential" -> Ok None
+             | m -> ZooModel.parse m |> Result.map Some) >>= fun model ->
+        named "neuron"
+            (if String.IsNullOrWhiteSpace f.Neuron && String.IsNullOrWhiteSpace f.NeuronText then
+                 Ok(Unchecked.defaultof<Neuron>) // a network built in code without spiking layers
+             else Setting.neuron f.Neuron f.NeuronText f.NeuronParams f.Surrogate) >>= fun neuron ->
         named "optimizer" (Setting.optimizer f.Optimizer f.Momentum) >>= fun optimizer ->
         named "loss" (Setting.loss f.Loss f.TetLambda f.LabelSmoothing) >>= fun loss ->
         named "schedule" (Setting.schedule f.Schedule f.Epochs) >>= fun schedule ->
@@ -295,9 +336,9 @@ module TrainConfig =
         named "device" (Setting.device (orDefault "cpu" f.Device)) >>= fun device ->
         named "backend" (Backend.parse (orDefault "auto" f.Backend)) >>= fun backend ->
         Ok
-            { Dataset = f.Dataset
+            { Dataset = dataset
               DataDir = (if isNull f.DataDir then "" else f.DataDir)
-              Model = f.Model
+              Model = model
               Neuron = neuron
               Timesteps = f.Timesteps
               Epochs = f.Epochs

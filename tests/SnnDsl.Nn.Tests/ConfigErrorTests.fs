@@ -9,6 +9,7 @@ open Expecto
 open SnnDsl.TestKit
 open SnnDsl.Torch
 open SnnDsl.Data
+open SnnDsl.Nn
 open SnnDsl.Training
 open SnnDsl.Nn.Tests.Helpers
 open SnnDsl.Nn.Tests.TrainingRuns
@@ -36,8 +37,9 @@ let private bigEndian (v: int) = [| byte (v >>> 24); byte (v >>> 16); byte (v >>
 [<Tests>]
 let tests =
     testSequenced <| testList "configuration errors" [
-        testCase "an unknown model is a usage error listing the models" <| fun () ->
-            let msg = configError { config (freshDir "bad-model") with Model = "resnet50" }
+        testCase "an unknown model is a parse error listing the models, and the zoo's names are the models'" <| fun () ->
+            let msg = parseError (ZooModel.parse "resnet50")
+            Expect.equal (ZooModel.all |> List.map ZooModel.name) Models.names "one list of models"
             Expect.stringContains msg "unknown model 'resnet50'" "msg"
             Expect.stringContains msg "valid models: small-conv, vgg11, vgg13, vgg16, vggsnn, resnet18, resnet19, resnet20, fc" "msg"
 
@@ -46,8 +48,10 @@ let tests =
             Expect.stringContains msg "unknown neuron 'izhikevich'" "msg"
             Expect.stringContains msg "valid neurons: if, lif, lif-soft, leaky-lif, leaky-lif-soft, plif, alif, da-lif, ar-lif" "msg"
 
-        testCase "an unknown dataset is a usage error listing the datasets" <| fun () ->
-            let msg = configError { config (freshDir "bad-dataset") with Dataset = "imagenet" }
+        testCase "an unknown dataset is a parse error listing the datasets; a session loads only the registry's" <| fun () ->
+            let msg = parseError (DatasetName.parse "imagenet")
+            Expect.stringContains (configError { config (freshDir "in-code") with Dataset = DataSource.InCode "mine" }) "passed in by a program" "in-code data"
+            Expect.stringContains (configError { config (freshDir "no-model") with Model = None }) "no model" "no model"
             Expect.stringContains msg "unknown dataset 'imagenet'" "msg"
             Expect.stringContains msg "valid datasets: synthetic, mnist, fashion-mnist, cifar10, cifar100, nmnist" "msg"
 
@@ -84,7 +88,7 @@ let tests =
 
         testCase "mnist with a missing data directory names that directory" <| fun () ->
             let data = freshDir "no-such-data"
-            let c = { config (freshDir "mnist-missing") with Dataset = "mnist"; DataDir = data }
+            let c = { config (freshDir "mnist-missing") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
             let e = failure c
             Expect.isType<DataDirectoryException> e "e" |> ignore
             Expect.stringContains e.Message data "e.Message"
@@ -94,7 +98,7 @@ let tests =
         testCase "mnist with an empty data directory names it and the files it expects" <| fun () ->
             let data = freshDir "empty-data"
             Directory.CreateDirectory data |> ignore
-            let c = { config (freshDir "mnist-empty") with Dataset = "mnist"; DataDir = data }
+            let c = { config (freshDir "mnist-empty") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
             let e = failure c
             Expect.isType<DataDirectoryException> e "e" |> ignore
             Expect.stringContains e.Message data "e.Message"
@@ -108,7 +112,7 @@ let tests =
             // The header promises 10 images of 28x28 (7,840 bytes); only 100 follow.
             File.WriteAllBytes(images, Array.concat [ bigEndian 2051; bigEndian 10; bigEndian 28; bigEndian 28; Array.zeroCreate 100 ])
             File.WriteAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"), Array.append (Array.concat [ bigEndian 2049; bigEndian 10 ]) (Array.init 10 byte))
-            let c = { config (freshDir "mnist-truncated") with Dataset = "mnist"; DataDir = data }
+            let c = { config (freshDir "mnist-truncated") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
             let e = failure c
             Expect.isType<DataFileException> e "e" |> ignore
             Expect.stringContains e.Message images "e.Message"

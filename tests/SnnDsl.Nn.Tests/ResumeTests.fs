@@ -89,7 +89,7 @@ let tests =
             use model = model
             match spec with
             | NetworkSpec.Zoo(name, neuron, input) ->
-                Expect.equal name saved.Model "model"
+                Expect.equal (Some name) saved.Model "model"
                 Expect.equal (Describe.text neuron) (Describe.text saved.Neuron) "neuron"
                 Expect.equal input.Classes 10 "classes"
             | other -> failwith $"expected a zoo network, got {other}"
@@ -133,7 +133,7 @@ let tests =
                     match event, stopAfter with
                     | BatchDone(1, i, _, _, _, _), Some k when i = k -> cts.Cancel()
                     | _ -> ()
-                use session = Session.createWith (Some spec) { config dir with Neuron = neuron; Model = "sequential" }
+                use session = Session.createWith (Some spec) { config dir with Neuron = neuron; Model = None }
                 try Trainer.train session Trainer.fresh observe cts.Token |> ignore
                 with :? OperationCanceledException -> ()
             let whole, parts = freshDir "layers-whole", freshDir "layers-parts"

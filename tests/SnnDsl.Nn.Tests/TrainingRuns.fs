@@ -13,8 +13,8 @@ open SnnDsl.Nn.Tests.Helpers
 /// one thread, a checkpoint after every batch.
 let config (outDir: string) =
     { TrainConfig.defaults with
-        Dataset = "synthetic"
-        Model = "small-conv"
+        Dataset = DataSource.Registry SnnDsl.Data.DatasetName.Synthetic
+        Model = Some SnnDsl.Nn.ZooModel.SmallConv
         Neuron = SnnDsl.Core.Builtins.daLif
         Timesteps = 2
         Epochs = 2
