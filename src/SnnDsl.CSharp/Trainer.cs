@@ -27,6 +27,8 @@ public sealed class Trainer : IDisposable
     private bool _disposed;
     // Where the next Fit starts: a fresh run, or the position of the checkpoint this trainer resumes.
     private RunPosition _start = FTrainer.fresh;
+    // The process group of a data-parallel run, joined when the trainer is made.
+    private SnnDsl.Torch.ProcessGroup? _group;
 
     /// <summary>A trainer for <paramref name="network"/> with <paramref name="options"/> (copied; defaults when null).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the exception names it.</exception>
@@ -38,6 +40,18 @@ public sealed class Trainer : IDisposable
         _options.Validate();
         var kind = _options.ToConfig(DataSource.NewInCode(""), null, null, network.DeviceValue).Optimizer;
         _optimizer = new Optimizer(kind, network.Core.Parameters(), _options.LearningRate, FSharpInterop.Some(_options.WeightDecay));
+        if (_options.Distributed is { } d)
+        {
+            try
+            {
+                _group = SessionModule.joinWorld(d.ToCore(), network.Core);
+            }
+            catch
+            {
+                ReleaseOptimizer();
+                throw;
+            }
+        }
         foreach (var (_, m) in network.Core.NamedModules())
             if (m is SnnDsl.Nn.SpikingLayer layer) layer.Backend = _options.Backend.ToCore();
     }
@@ -94,7 +108,8 @@ public sealed class Trainer : IDisposable
             var start = _start;
             _start = FTrainer.fresh;
             var session = Session(data.Train, data.Test, _options);
-            if (_options.OutputDirectory is { } dir)
+            // In a data-parallel run rank 0 alone writes (and prepares) the output directory.
+            if (_options.OutputDirectory is { } dir && (_options.Distributed is null || _options.Distributed.Rank == 0))
             {
                 Directory.CreateDirectory(dir);
                 if (start.Epoch == 0 && start.NextBatch == 0)
@@ -205,14 +220,16 @@ public sealed class Trainer : IDisposable
             : !train.IsTemporal ? FSharpInterop.Some(Augmentation.Standard)
             : train.SampleShape[2] > 1 ? FSharpInterop.Some(Augmentation.Events)
             : FSharpInterop.None<Augmentation>();
+        var (trainShard, testShard) = SessionModule.shards(config.World).ToValueTuple();
         var trainLoader = new DataLoader(train.Core, new LoaderOptions(o.BatchSize, true, o.Seed, false, Limit(o.LimitTrain),
-            augmentation, d.Prefetch, d.Workers, FSharpInterop.Some(device)));
+            augmentation, d.Prefetch, d.Workers, FSharpInterop.Some(device)), trainShard);
         var testLoader = new DataLoader(test.Core, new LoaderOptions(o.BatchSize, false, 0L, false, Limit(o.LimitTest),
-            FSharpInterop.None<Augmentation>(), d.Prefetch, d.Workers, FSharpInterop.Some(device)));
+            FSharpInterop.None<Augmentation>(), d.Prefetch, d.Workers, FSharpInterop.Some(device)), testShard);
         var input = new InputSpec(shape[0], shape[1], shape[2], _network.Classes);
         // Session.Neuron only describes the run (its text goes into checkpoints); a network without spiking
         // layers has none, which the trainer allows.
-        return new Session(config, neuron!, spec, model, _optimizer!, loss, trainLoader, testLoader, input, device);
+        return new Session(config, neuron!, spec, model, _optimizer!, loss, trainLoader, testLoader, input, device,
+            _group is null ? null : FSharpInterop.Some(_group));
     }
 
     private static Microsoft.FSharp.Core.FSharpOption<int>? Limit(int limit) =>
@@ -251,6 +268,8 @@ public sealed class Trainer : IDisposable
     {
         ((IDisposable?)_optimizer)?.Dispose();
         _optimizer = null;
+        _group?.Dispose();
+        _group = null;
     }
 
     /// <summary>Releases the optimiser's state (after the current fit, if one is running); later calls do nothing.</summary>

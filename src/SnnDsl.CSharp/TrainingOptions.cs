@@ -113,6 +113,9 @@ public sealed class TrainingOptions
     /// <summary>Batches between mid-epoch checkpoints; 0 writes them only at the end of each epoch.</summary>
     public int CheckpointEvery { get; set; } = Cli.CheckpointEvery;
 
+    /// <summary>Data-parallel training across processes (null: this process alone); see <see cref="DistributedOptions"/>.</summary>
+    public DistributedOptions? Distributed { get; set; }
+
     /// <summary>A copy, so later changes to this object do not reach a trainer.</summary>
     public TrainingOptions Clone() => (TrainingOptions)MemberwiseClone();
 
@@ -138,6 +141,7 @@ public sealed class TrainingOptions
         if (!Enum.IsDefined(Optimizer)) throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "unknown optimizer");
         if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "unknown loss");
         if (!Enum.IsDefined(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "unknown schedule");
+        Distributed?.ToCore();
     }
 
     /// <summary>
@@ -171,6 +175,7 @@ public sealed class TrainingOptions
             dataset, "", model, neuron!, Timesteps, Epochs, BatchSize, LearningRate, optimizer, WeightDecay, loss, schedule,
             WarmupEpochs, ClipGradNorm, Augment, SnnDsl.Data.SplitBy.Number, 0, "", false, SnnDsl.Data.Cifar10DvsSplit.Paper,
             LimitTrain, LimitTest, Seed, device, Backend.ToCore(), Threads, CheckpointEvery, false,
+            Distributed is null ? null : FSharpInterop.Some(Distributed.ToCore()),
             OutputDirectory is null ? FSharpInterop.None<string>() : FSharpInterop.Some(System.IO.Path.GetFullPath(OutputDirectory)));
     }
 

@@ -59,7 +59,7 @@ let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
         match results.GetAllResults() with
         | [ SnnArgs.Neurons args ] -> NeuronsCommand.run args out
         | [ SnnArgs.Simulate args ] -> SimulateCommand.run args out
-        | [ SnnArgs.Train args ] -> TrainCommand.run args out
+        | [ SnnArgs.Train args ] -> TrainCommand.run args (List.ofArray argv) out err
         | [ SnnArgs.Eval args ] -> EvalCommand.run args out
         | [ SnnArgs.Report args ] -> ReportCommand.run args out
         | [ SnnArgs.Events args ] -> EventsCommand.run args out

@@ -50,6 +50,12 @@ type TrainArgs =
     | [<Unique>] Checkpoint_Every of batches: int
     | Check_Finite
     | No_Report
+    | [<Unique>] Nproc of n: int
+    | [<Unique>] World_Size of w: int
+    | [<Unique>] Rank of r: int
+    | [<Unique>] Master of ``host:port``: string
+    | Sync_Bn
+    | [<Unique>] Dist_Timeout of seconds: float
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -95,6 +101,12 @@ type TrainArgs =
             | Checkpoint_Every _ -> $"also checkpoint every N batches within an epoch, 0 = only at epoch ends [{d.CheckpointEvery}]"
             | Check_Finite -> "every spiking layer checks that its input is finite and stops the run naming how many values are not (docs/dsl.md, 'Non-finite values')"
             | No_Report -> "do not write report.html at the end"
+            | Nproc _ -> "data-parallel: start N ranks on this machine, each with its share of --threads (docs/distributed.md)"
+            | World_Size _ -> "data-parallel: the number of ranks of a run that this process joins (with --rank and --master)"
+            | Rank _ -> "data-parallel: this process's rank, 0 .. world size - 1"
+            | Master _ -> "data-parallel: where the ranks meet: rank 0 hosts a TCP store at HOST:PORT"
+            | Sync_Bn -> "data-parallel: BatchNorm with statistics over every rank's batch"
+            | Dist_Timeout _ -> "data-parallel: seconds a rank waits for the others before failing [120]"
 
 /// The configuration the arguments describe: each flag's text is parsed here, once, into its typed
 /// setting; a value that does not parse is a usage error naming the flag.
@@ -166,10 +178,35 @@ let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
         Threads = args.GetResult(TrainArgs.Threads, defaultValue = d.Threads)
         CheckpointEvery = args.GetResult(TrainArgs.Checkpoint_Every, defaultValue = d.CheckpointEvery)
         CheckFinite = args.Contains TrainArgs.Check_Finite
+        World =
+            match args.TryGetResult TrainArgs.World_Size, args.TryGetResult TrainArgs.Rank, args.TryGetResult TrainArgs.Master with
+            | None, None, None ->
+                if args.Contains TrainArgs.Sync_Bn then Fail.usage "--sync-bn needs a data-parallel run (--nproc, or --world-size/--rank/--master)"
+                None
+            | Some size, Some rank, Some master ->
+                let host, port =
+                    match master.LastIndexOf ':' with
+                    | i when i > 0 ->
+                        match Int32.TryParse(master.Substring(i + 1)) with
+                        | true, p when p > 0 && p < 65536 -> master.Substring(0, i), p
+                        | _ -> Fail.usage $"--master {master}: the port must be a number from 1 to 65535"
+                    | _ -> Fail.usage $"--master {master}: expected HOST:PORT, e.g. 10.0.0.1:29500"
+                let timeout = args.GetResult(TrainArgs.Dist_Timeout, defaultValue = 120.0)
+                if not (timeout > 0.0) || Double.IsInfinity timeout then Fail.usage $"--dist-timeout must be a positive number of seconds, got {timeout}"
+                Some
+                    { Rank = rank
+                      Size = size
+                      Master = SnnDsl.Torch.Rendezvous.Tcp(host, port)
+                      SyncBatchNorm = args.Contains TrainArgs.Sync_Bn
+                      Timeout = TimeSpan.FromSeconds timeout }
+            | _ -> Fail.usage "a rank of a data-parallel run needs --world-size, --rank and --master together"
         OutDir = Some(args.GetResult(TrainArgs.Out, defaultValue = defaultArg d.OutDir "runs/default")) }
 
-/// Runs the command.
-let run (args: ParseResults<TrainArgs>) (out: TextWriter) : int =
+/// Runs the command (`argv`: the whole command line, which `--nproc` passes on to its ranks).
+let run (args: ParseResults<TrainArgs>) (argv: string list) (out: TextWriter) (err: TextWriter) : int =
+  match args.TryGetResult TrainArgs.Nproc with
+  | Some n -> Launcher.run n (args.GetResult(TrainArgs.Threads, defaultValue = 0)) argv out err
+  | None ->
     let config = configOf args
     use cancel = new CancellationTokenSource()
     // Ctrl+C stops after the current batch; the last checkpoint stays valid for --resume.
@@ -183,7 +220,8 @@ let run (args: ParseResults<TrainArgs>) (out: TextWriter) : int =
             Fail.usage $"{outDir} already holds a run (checkpoint.snnt); use --resume to continue it or choose another --out"
         let metrics =
             TrainProgress.withProgress out interactive (fun observe -> Trainer.run config (args.Contains TrainArgs.Resume) observe cancel.Token)
-        if not (args.Contains TrainArgs.No_Report) then
+        // In a data-parallel run rank 0 writes the files.
+        if not (args.Contains TrainArgs.No_Report) && config.World |> Option.forall (fun w -> w.Rank = 0) then
             let report = Path.Combine(outDir, "report.html")
             Report.write report [ outDir ]
             out.WriteLine($"wrote {Path.Combine(outDir, Metrics.fileName)}, {Path.Combine(outDir, Checkpoint.fileName)} and {report}")

@@ -11,6 +11,9 @@ type ShardTail =
     | Pad
     /// Every rank visits floor(n / W) samples: the last n mod W samples of the epoch's order are skipped.
     | Drop
+    /// Every sample is visited once: rank r visits the positions r, r + W, ... below n, so the first
+    /// n mod W ranks visit one sample more (for evaluation, where no collective runs per batch).
+    | Exact
 
 /// The part of every epoch that one rank of a data-parallel world visits.
 type Shard =
@@ -43,6 +46,7 @@ module Sharding =
         match shard.Tail with
         | ShardTail.Pad -> (n + shard.WorldSize - 1) / shard.WorldSize
         | ShardTail.Drop -> n / shard.WorldSize
+        | ShardTail.Exact -> n / shard.WorldSize + (if shard.Rank < n % shard.WorldSize then 1 else 0)
 
     /// The epoch positions this rank visits, in order (with Pad, positions >= n stand for position mod n).
     let positions (n: int) (shard: Shard) : int[] =

@@ -19,12 +19,18 @@ type Session =
       Train: DataLoader
       Test: DataLoader
       Input: InputSpec
-      Device: Device }
+      Device: Device
+      /// The process group of a data-parallel run (the session owns it); None: one process.
+      Group: ProcessGroup option }
+
+    /// Whether this process writes the run's files: the only process, or rank 0.
+    member s.Writes = s.Group |> Option.forall (fun g -> g.Rank = 0)
 
     interface IDisposable with
         member s.Dispose() =
             (s.Optimizer :> IDisposable).Dispose()
             s.Model.Dispose()
+            s.Group |> Option.iter (fun g -> g.Dispose())
 
 [<RequireQualifiedAccess>]
 module Session =
@@ -48,6 +54,20 @@ module Session =
             CacheDirectory = config.CacheDir
             NoCache = config.NoCache
             Cifar10DvsSplit = config.DataSplit }
+
+    /// Joins the process group of a data-parallel run (waiting up to the world's timeout for the other
+    /// ranks) and, when asked, switches the model's BatchNorm layers to statistics over every rank.
+    let joinWorld (w: WorldConfig) (model: Module) : ProcessGroup =
+        let pg = ProcessGroup.Join { ProcessGroupOptions.Create(w.Master, w.Rank, w.Size) with Timeout = w.Timeout }
+        if w.SyncBatchNorm then SnnDsl.Distributed.SyncBatchNorm.attach pg model |> ignore
+        pg
+
+    /// The loader shards of a data-parallel rank: training padded to equal counts, test visiting each sample
+    /// once (on one rank).
+    let shards (world: WorldConfig option) : Shard * Shard =
+        match world with
+        | Some w -> Shard.Of(w.Rank, w.Size), { Rank = w.Rank; WorldSize = w.Size; Tail = ShardTail.Exact }
+        | None -> Shard.Single, Shard.Single
 
     /// Like `create`, with the network `spec` describes when given (a checkpoint's architecture, e.g. one
     /// built in code) instead of the configuration's zoo model; its input must fit the data.
@@ -86,6 +106,7 @@ module Session =
             | true, false -> Some Augmentation.Standard
             | true, true when trainSet.SampleShape[2] > 1 -> Some Augmentation.Events
             | true, true -> None // SHD/SSC rows: no geometric augmentation
+        let trainShard, testShard = shards config.World
         let trainOptions =
             { LoaderOptions.Train(config.BatchSize, config.Seed, ?augmentation = augmentation) with
                 Limit = limit config.LimitTrain
@@ -110,6 +131,8 @@ module Session =
             match m with
             | :? SpikingLayer as l -> l.CheckFinite <- config.CheckFinite
             | _ -> ()
+        // The ranks meet last, once everything that can fail alone (names, data, the model) has been built.
+        let group = config.World |> Option.map (fun w -> joinWorld w model)
         let optimizer =
             new Optimizer(config.Optimizer, model.Parameters(), config.LearningRate, weightDecay = config.WeightDecay)
         { Config = config
@@ -118,10 +141,11 @@ module Session =
           Model = model
           Optimizer = optimizer
           Loss = config.Loss
-          Train = new DataLoader(trainSet, trainOptions)
-          Test = new DataLoader(testSet, testOptions)
+          Train = new DataLoader(trainSet, trainOptions, trainShard)
+          Test = new DataLoader(testSet, testOptions, testShard)
           Input = input
-          Device = device }
+          Device = device
+          Group = group }
 
     /// The model's input for a batch: static images [N, C, H, W] are fed at every step (direct encoding,
     /// [T, N, C, H, W]); event frames already are [T, N, C, H, W].

@@ -16,6 +16,20 @@ type DataSource =
     /// Data a program passed in (the C# facade's datasets), with its name.
     | InCode of name: string
 
+/// This process's place in a data-parallel run (`snn train --world-size W --rank R --master HOST:PORT`, or
+/// `--nproc N`, which starts the N ranks itself). A launch setting: checkpoints do not store it, so a run may
+/// resume with another world size.
+type WorldConfig =
+    { Rank: int
+      Size: int
+      /// Where the ranks meet: rank 0 hosts a TCP store at host:port (or a shared file).
+      Master: Rendezvous
+      /// BatchNorm normalises with statistics over every rank's batch (W ranks x batch b then train as one
+      /// process with batch W * b).
+      SyncBatchNorm: bool
+      /// How long a collective (or the rendezvous) waits for the other ranks before failing.
+      Timeout: TimeSpan }
+
 /// Everything that defines a training run, as typed values: the CLI parses its flags into one of these
 /// (and the C# facade its options), the trainer reads nothing else, and every checkpoint stores it (as a
 /// `TrainConfigFile`), so a resume or `snn eval` rebuilds exactly the same model and data pipeline.
@@ -63,7 +77,10 @@ type TrainConfig =
       CheckpointEvery: int
       /// Every spiking layer checks that its input is finite (a data error names how many values are not).
       CheckFinite: bool
-      /// The run directory (metrics.jsonl, batches, checkpoint.snnt); None: the run writes no file.
+      /// Data-parallel training: this process's rank and world; None: one process. The batch size is per rank.
+      World: WorldConfig option
+      /// The run directory (metrics.jsonl, batches, checkpoint.snnt); None: the run writes no file. In a
+      /// data-parallel run only rank 0 writes.
       OutDir: string option }
 
 /// A training configuration as a checkpoint stores it: every setting as text or a number (the JSON of
@@ -257,6 +274,7 @@ module TrainConfig =
           Threads = 0
           CheckpointEvery = 50
           CheckFinite = false
+          World = None
           OutDir = Some "runs/default" }
 
     /// The dataset's name (a registry name, or the name of data passed in by a program).
@@ -364,6 +382,7 @@ module TrainConfig =
               Threads = f.Threads
               CheckpointEvery = f.CheckpointEvery
               CheckFinite = f.CheckFinite
+              World = None
               OutDir = (if String.IsNullOrEmpty f.OutDir then None else Some f.OutDir) }
 
     let private options = JsonSerializerOptions(WriteIndented = true)
@@ -405,4 +424,9 @@ module TrainConfig =
           if c.LimitTrain < 0 || c.LimitTest < 0 then "the training and test sample limits must be >= 0"
           if c.Threads < 0 then $"threads must be >= 0, got {c.Threads}"
           if c.CheckpointEvery < 0 then $"checkpoint-every must be >= 0, got {c.CheckpointEvery}"
-          if c.Resize < 0 then $"resize must be >= 0, got {c.Resize}" ]
+          if c.Resize < 0 then $"resize must be >= 0, got {c.Resize}"
+          match c.World with
+          | Some w when w.Size < 1 -> $"the world size must be at least 1, got {w.Size}"
+          | Some w when w.Rank < 0 || w.Rank >= w.Size -> $"rank {w.Rank} is outside a world of {w.Size} (valid ranks: 0..{w.Size - 1})"
+          | Some w when not (w.Timeout > TimeSpan.Zero) -> $"the distributed timeout must be positive, got {w.Timeout}"
+          | _ -> () ]

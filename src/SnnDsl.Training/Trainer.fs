@@ -69,11 +69,25 @@ module Trainer =
                 correct <- correct + Loss.correct outputs batch.Y
                 seen <- seen + int64 batch.Count
                 observe (EvalBatchDone(epoch, batch.Index))
+            let rates = layers |> List.map (fun (_, l) -> l.FiringRate)
+            let energy = Energy.measure model
+            // A data-parallel run evaluates each sample on one rank: the sums (and the per-sample means,
+            // weighted by each rank's samples) are reduced over the ranks, the same on every rank.
+            let lossSum, correct, seen, rates, energy =
+                match session.Group with
+                | None -> lossSum, correct, seen, rates, energy
+                | Some g ->
+                    let w = float seen
+                    let local = Array.ofList ([ lossSum; float correct; w; energy.MacsPerSample * w; energy.AcsPerSample * w; energy.MilliJoules * w ] @ (rates |> List.map (fun r -> r * w)))
+                    let s = SnnDsl.Distributed.Metrics.sum g local
+                    let n = max 1.0 s[2]
+                    s[0], int64 (round s[1]), int64 (round s[2]), (s[6..] |> Array.map (fun r -> r / n) |> List.ofArray),
+                    { MacsPerSample = s[3] / n; AcsPerSample = s[4] / n; MilliJoules = s[5] / n }
             { Loss = (if seen = 0L then nan else lossSum / float seen)
               Accuracy = (if seen = 0L then nan else float correct / float seen)
-              FiringRates = layers |> List.map (fun (n, l) -> n, l.FiringRate)
+              FiringRates = List.zip (List.map fst layers) rates
               NeuronParams = layers |> List.map (fun (n, l) -> n, l.EffectiveParameters())
-              Energy = Energy.measure model }
+              Energy = energy }
         finally
             Energy.startCounting model false
             for _, l in layers do
@@ -86,8 +100,16 @@ module Trainer =
     let train (session: Session) (start: RunPosition) (observe: TrainEvent -> unit) (ct: CancellationToken) =
         let config = session.Config
         let model = session.Model
-        let out = config.OutDir
+        // In a data-parallel run only rank 0 writes files.
+        let out = if session.Writes then config.OutDir else None
         out |> Option.iter (Directory.CreateDirectory >> ignore)
+        // Every rank starts from rank 0's parameters (after any checkpoint was restored) and applies the
+        // gradients averaged over the ranks, so the replicas stay identical.
+        let averager =
+            session.Group
+            |> Option.map (fun g ->
+                SnnDsl.Distributed.Replicas.broadcastFromRank0 g model
+                SnnDsl.Distributed.GradientAverager(g, model.Parameters()))
         let batches = session.Train.BatchesPerEpoch
         if batches = 0 then SnnDsl.Core.Fail.usage "the training set has no batches (check the training-sample limit and the batch size)"
         let layers = spikingLayers model
@@ -127,25 +149,39 @@ module Trainer =
                 let loss = Loss.compute session.Loss outputs batch.Y
                 session.Optimizer.ZeroGrad()
                 loss.Backward()
+                averager |> Option.iter (fun a -> a.Average())
                 if config.ClipGradNorm > 0.0 then session.Optimizer.ClipGradNorm config.ClipGradNorm |> ignore
                 session.Optimizer.Step()
-                let lossValue = loss.ToScalar()
+                // The batch's loss, accuracy and size over every rank: all ranks log, check and sum the same.
+                let lossValue, hits, count =
+                    let l, h, c = loss.ToScalar(), Loss.correct outputs batch.Y, batch.Count
+                    match session.Group with
+                    | None -> l, h, c
+                    | Some g ->
+                        let s = SnnDsl.Distributed.Metrics.sum g [| l * float c; float h; float c |]
+                        s[0] / s[2], int64 (round s[1]), int (round s[2])
                 if not (Double.IsFinite lossValue) then
                     SnnDsl.Core.Fail.data $"the training loss became {lossValue} at epoch {epoch + 1}, batch {batch.Index + 1}; lower the learning rate or clip the gradient norm (the last checkpoint is kept)"
-                let hits = Loss.correct outputs batch.Y
                 position <-
                     { position with
                         NextBatch = batch.Index + 1
                         GlobalStep = position.GlobalStep + 1L
-                        LossSum = position.LossSum + lossValue * float batch.Count
+                        LossSum = position.LossSum + lossValue * float count
                         Correct = position.Correct + hits
-                        Seen = position.Seen + int64 batch.Count
+                        Seen = position.Seen + int64 count
                         Seconds = baseSeconds + clock.Elapsed.TotalSeconds }
                 let rate = float (position.Seen) / max 1e-9 (position.Seconds)
-                observe (BatchDone(epoch + 1, batch.Index + 1, batches, lossValue, float hits / float batch.Count, rate))
+                observe (BatchDone(epoch + 1, batch.Index + 1, batches, lossValue, float hits / float count, rate))
                 if config.CheckpointEvery > 0 && (batch.Index + 1) % config.CheckpointEvery = 0 && batch.Index + 1 < batches then
                     save ()
             let trainSeconds = position.Seconds
+            // With BatchNorm local to each rank, the running statistics follow each rank's batches: every rank
+            // evaluates (and rank 0 saves) rank 0's, as DDP's broadcast_buffers does.
+            session.Group
+            |> Option.iter (fun g ->
+                match model.NamedBuffers() |> List.map snd with
+                | [] -> ()
+                | buffers -> g.Broadcast(buffers, 0))
             let evaluation = evaluate session (epoch + 1) observe ct
             let metrics =
                 { Epoch = epoch + 1
@@ -174,7 +210,7 @@ module Trainer =
     let restore (session: Session) (checkpointPath: string) : RunPosition =
         let _, position = Checkpoint.readHeader checkpointPath
         Checkpoint.restore checkpointPath session.Model (Some session.Optimizer)
-        session.Config.OutDir |> Option.iter (fun dir -> Metrics.truncate dir (position.Epoch + 1))
+        if session.Writes then session.Config.OutDir |> Option.iter (fun dir -> Metrics.truncate dir (position.Epoch + 1))
         position
 
     let private runDir (config: TrainConfig) =
@@ -182,22 +218,32 @@ module Trainer =
         | Some dir -> dir
         | None -> SnnDsl.Core.Fail.usage "a run that resumes from its directory needs an output directory"
 
-    /// Continues the run in `dir` from its checkpoint, with the configuration saved there (epochs raised
-    /// to `epochs` when that is more).
-    let resume (dir: string) (epochs: int) (observe: TrainEvent -> unit) (ct: CancellationToken) =
+    let private resumeIn (dir: string) (adjust: TrainConfig -> TrainConfig) (observe: TrainEvent -> unit) (ct: CancellationToken) =
         let checkpointPath = Path.Combine(dir, Checkpoint.fileName)
         if not (File.Exists checkpointPath) then
             SnnDsl.Core.Fail.usage $"cannot resume: no checkpoint at {checkpointPath}"
         let saved, _ = Checkpoint.readHeader checkpointPath
-        let saved = { saved with OutDir = Some dir; Epochs = max saved.Epochs epochs }
-        use session = Session.createWith (Checkpoint.tryReadSpec checkpointPath) saved
+        use session = Session.createWith (Checkpoint.tryReadSpec checkpointPath) (adjust { saved with OutDir = Some dir })
         let position = restore session checkpointPath
         train session position observe ct
 
+    /// Continues the run in `dir` from its checkpoint, with the configuration saved there (epochs raised
+    /// to `epochs` when that is more).
+    let resume (dir: string) (epochs: int) (observe: TrainEvent -> unit) (ct: CancellationToken) =
+        resumeIn dir (fun c -> { c with Epochs = max c.Epochs epochs }) observe ct
+
     /// Starts a new run (refusing to overwrite a run directory that already has a checkpoint; with no
-    /// output directory the run writes nothing) or, with `resume`, continues the one in config.OutDir.
+    /// output directory the run writes nothing) or, with `resume`, continues the one in config.OutDir with
+    /// the configuration saved there: only more epochs, and a data-parallel launch (world and threads),
+    /// are taken from `config` (a run resumes with the same world size exactly, with another one not).
     let run (config: TrainConfig) (resume': bool) (observe: TrainEvent -> unit) (ct: CancellationToken) =
-        if resume' then resume (runDir config) config.Epochs observe ct
+        if resume' then
+            let launch (c: TrainConfig) =
+                { c with
+                    Epochs = max c.Epochs config.Epochs
+                    World = config.World
+                    Threads = (if config.World.IsSome then config.Threads else c.Threads) }
+            resumeIn (runDir config) launch observe ct
         else
             match config.OutDir with
             | Some dir ->
@@ -205,7 +251,7 @@ module Trainer =
                     SnnDsl.Core.Fail.usage $"{dir} already holds a run (checkpoint.snnt): resume it or choose another output directory"
                 let metricsPath = Path.Combine(dir, Metrics.fileName)
                 use session = Session.create config
-                if File.Exists metricsPath then File.Delete metricsPath
+                if session.Writes && File.Exists metricsPath then File.Delete metricsPath
                 train session fresh observe ct
             | None ->
                 use session = Session.create config

@@ -81,3 +81,63 @@ public class ProcessResumeTests
         }
     }
 }
+
+/// <summary>Two ranks of a data-parallel run, each a thread with its own network and trainer, meeting over loopback.</summary>
+public class DistributedTrainingTests
+{
+    private static int FreePort()
+    {
+        var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        var port = ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+
+    [Fact]
+    public async Task Two_ranks_train_the_same_replicas_and_only_rank_0_writes()
+    {
+        var data = Datasets.Synthetic(trainCount: 128, testCount: 64, seed: 3);
+        var master = $"127.0.0.1:{FreePort()}";
+        var dir = Directory.CreateTempSubdirectory("snndsl-cs-dp-").FullName;
+        try
+        {
+            float[][] Rank(int rank)
+            {
+                using var net = new NetworkBuilder(1, 28, 28)
+                    .Conv2d(4, kernelSize: 3).BatchNorm2d().Spiking(Neurons.Lif).AvgPool2d(2)
+                    .Flatten().Linear(10).Build(seed: 1 + rank); // different seeds: rank 0's weights win at the start
+                var options = new TrainingOptions
+                {
+                    Epochs = 1, Timesteps = 2, BatchSize = 16, Threads = 1, CheckpointEvery = 0,
+                    OutputDirectory = Path.Combine(dir, $"rank{rank}"),
+                    Distributed = new DistributedOptions(rank, 2, master) { SyncBatchNorm = true, Timeout = TimeSpan.FromSeconds(60) },
+                };
+                using var trainer = new Trainer(net, options);
+                var result = trainer.Fit(data);
+                Assert.Single(result.Epochs);
+                return net.ParameterNames.Select(net.GetParameter).ToArray();
+            }
+            var ranks = new[] { Task.Factory.StartNew(() => Rank(0), TaskCreationOptions.LongRunning), Task.Factory.StartNew(() => Rank(1), TaskCreationOptions.LongRunning) };
+            var done = await Task.WhenAll(ranks).WaitAsync(TimeSpan.FromMinutes(3));
+            Assert.Equal(done[0].Length, done[1].Length);
+            for (var i = 0; i < done[0].Length; i++) Assert.Equal(done[0][i], done[1][i]);
+            Assert.True(File.Exists(Path.Combine(dir, "rank0", "checkpoint.snnt")));
+            Assert.False(Directory.Exists(Path.Combine(dir, "rank1")) && Directory.EnumerateFiles(Path.Combine(dir, "rank1")).Any());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Bad_distributed_options_name_the_setting()
+    {
+        using var net = new NetworkBuilder(1, 28, 28).Flatten().Linear(10).Build();
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Trainer(net, new TrainingOptions { Distributed = new DistributedOptions(2, 2, "127.0.0.1:1") }));
+        Assert.Equal("Rank", e.ParamName);
+        var m = Assert.Throws<ArgumentException>(() => new Trainer(net, new TrainingOptions { Distributed = new DistributedOptions(0, 2, "localhost") }));
+        Assert.Contains("HOST:PORT", m.Message);
+    }
+}
