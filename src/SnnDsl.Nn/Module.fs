@@ -120,11 +120,6 @@ type Module() =
     interface IDisposable with
         member this.Dispose() = this.Dispose()
 
-/// Shapes in messages.
-module Shape =
-    /// "[2, 3, 8, 8]" (an int[] interpolated directly prints as "System.Int32[]").
-    let text (shape: int[]) = "[" + String.Join(", ", shape) + "]"
-
 /// Helpers for the time-first layout.
 module Time =
     /// True when x [T, N, ...] holds the same data at every step because dim 0 was broadcast by Expand
