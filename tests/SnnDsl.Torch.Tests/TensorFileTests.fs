@@ -140,7 +140,7 @@ let tests =
             TensorFile.save path [ "x", Tensor.Ones [| 4 |] ]
             let before = File.ReadAllBytes path
             Expect.raises<InvalidOperationException> (fun () ->
-                TensorFile.writeAtomically path (fun s ->
+                SnnDsl.Core.AtomicFile.write path (fun s ->
                     s.Write(Array.zeroCreate 10, 0, 10)
                     invalidOp "disk full")) |> ignore
             Expect.equal (File.ReadAllBytes path : byte[]) before "File.ReadAllBytes path"
