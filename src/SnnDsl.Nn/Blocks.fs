@@ -11,7 +11,8 @@ type Residual(main: Module, shortcut: Module option) as this =
     inherit Module()
     do this.RegisterModule("main", main) |> ignore
     do shortcut |> Option.iter (fun s -> this.RegisterModule("shortcut", s) |> ignore)
-    override _.Forward(x) =
+    override this.Forward(x) =
+        this.CheckNotDisposed()
         let y = main.Forward x
         match shortcut with
         | Some s -> y + s.Forward x
