@@ -71,12 +71,22 @@ type IBatchNormStatistics =
         x: Tensor * weight: Tensor * bias: Tensor * runningMean: Tensor * runningVar: Tensor * momentum: float * eps: float ->
             Tensor
 
+/// BatchNorm's defaults (PyTorch's), written once: the layer's optional arguments and the C# builder's.
+[<RequireQualifiedAccess>]
+module BatchNormDefaults =
+    /// The running statistics' momentum.
+    [<Literal>]
+    let Momentum = 0.1
+    /// Added to the variance.
+    [<Literal>]
+    let Eps = 1e-5
+
 /// Batch normalisation over channels (dim 2 of [T, N, C, ...]) with statistics over T x N x spatial,
 /// as tdBN-style SNNs use; running statistics are buffers.
 type BatchNorm(channels: int, ?momentum: float, ?eps: float) as this =
     inherit Module()
-    let momentum = defaultArg momentum 0.1
-    let eps = defaultArg eps 1e-5
+    let momentum = defaultArg momentum BatchNormDefaults.Momentum
+    let eps = defaultArg eps BatchNormDefaults.Eps
     let weight = this.RegisterParameter("weight", Tensor.Ones([| channels |], device = Module.ConstructionDevice))
     let bias = this.RegisterParameter("bias", Tensor.Zeros([| channels |], device = Module.ConstructionDevice))
     let runningMean = this.RegisterBuffer("running_mean", Tensor.Zeros([| channels |], device = Module.ConstructionDevice))
