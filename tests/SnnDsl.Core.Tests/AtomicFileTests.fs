@@ -6,16 +6,7 @@ open System
 open System.IO
 open Expecto
 open SnnDsl.Core
-
-/// A fresh directory for one test, deleted afterwards.
-type private TempDir() =
-    let path = Path.Combine(Path.GetTempPath(), "snndsl-core-tests-" + Guid.NewGuid().ToString("N"))
-    do Directory.CreateDirectory path |> ignore
-    member _.Path = path
-    member _.File(name: string) = Path.Combine(path, name)
-    member _.Entries = Directory.GetFileSystemEntries path |> Array.map Path.GetFileName |> Array.sort
-    interface IDisposable with
-        member _.Dispose() = Directory.Delete(path, true)
+open SnnDsl.TestKit
 
 [<Tests>]
 let tests =
