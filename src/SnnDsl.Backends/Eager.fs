@@ -22,12 +22,6 @@ type TensorTrace =
       Values: (string * Tensor) list
       States: (string * Tensor) list }
 
-/// Shapes in messages, e.g. "[2, 3, 8]".
-[<RequireQualifiedAccess>]
-module Shape =
-    /// A shape as text.
-    let text (shape: int[]) = "[" + String.Join(", ", shape) + "]"
-
 /// The eager tensor interpreter of step programs, with autograd through libtorch: each operation is one
 /// libtorch call (its tensor meaning; the rest of its meaning is the table in SnnDsl.Core.Ops), spikes are
 /// the shim's surrogate-gradient op, Detach cuts the graph. Time-invariant registers are computed once.

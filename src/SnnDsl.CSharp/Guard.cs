@@ -38,8 +38,8 @@ internal static class Guard
     }
 }
 
-/// <summary>Shapes as text, e.g. "[2, 3, 28, 28]".</summary>
+/// <summary>Shapes as text, e.g. "[2, 3, 28, 28]": the library's one formatter.</summary>
 internal static class ShapeText
 {
-    public static string Of(IEnumerable<int> shape) => "[" + string.Join(", ", shape) + "]";
+    public static string Of(IEnumerable<int> shape) => SnnDsl.Torch.Shape.text(shape);
 }

@@ -90,7 +90,7 @@ public sealed class NetworkBuilder
     }
 
     /// <summary>Batch normalisation over the channels (or features), statistics over T x N x spatial.</summary>
-    public NetworkBuilder BatchNorm2d(double momentum = 0.1, double eps = 1e-5)
+    public NetworkBuilder BatchNorm2d(double momentum = BatchNormDefaults.Momentum, double eps = BatchNormDefaults.Eps)
     {
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1]");
         Guard.Positive(eps, nameof(eps));

@@ -77,14 +77,18 @@ internal static class Simulation
         return a;
     }
 
+    /// <summary>The library's input check (the one <c>snn simulate</c> makes), as an ArgumentException.</summary>
     private static void CheckInputs(double[,] inputs)
     {
         Guard.NotNull(inputs, nameof(inputs));
-        if (inputs.GetLength(0) == 0 || inputs.GetLength(1) == 0)
-            throw new ArgumentException(
-                $"inputs must be [T, N] with T, N >= 1, got [{inputs.GetLength(0)}, {inputs.GetLength(1)}]", nameof(inputs));
-        foreach (var v in inputs)
-            if (!double.IsFinite(v)) throw new ArgumentException("inputs must be finite numbers", nameof(inputs));
+        try
+        {
+            SnnDsl.Backends.SimulationModule.checkInputs(inputs);
+        }
+        catch (SnnException e)
+        {
+            throw new ArgumentException(e.Message, nameof(inputs), e);
+        }
     }
 
     /// <summary>The library's simulation on tensors (the one <c>snn simulate</c> runs).</summary>

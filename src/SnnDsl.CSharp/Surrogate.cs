@@ -28,23 +28,23 @@ public sealed class Surrogate : IEquatable<Surrogate>
     public static IReadOnlyList<string> Names { get; } = SurrogateModule.all.Select(p => p.Item1).ToArray();
 
     /// <summary>Rectangle: (1/width) inside |x| &lt; width/2, 0 outside (the built-ins' surrogate, width 1).</summary>
-    public static Surrogate Rectangle(double width = 1.0) =>
+    public static Surrogate Rectangle(double width = SurrogateModule.DefaultRectangleWidth) =>
         new(TorchSurrogate.NewRectangle(Guard.Positive(width, nameof(width))));
 
     /// <summary>Triangle: max(0, gamma - |x|) / gamma².</summary>
-    public static Surrogate Triangle(double gamma = 1.0) =>
+    public static Surrogate Triangle(double gamma = SurrogateModule.DefaultTriangleGamma) =>
         new(TorchSurrogate.NewTriangle(Guard.Positive(gamma, nameof(gamma))));
 
     /// <summary>Sigmoid: alpha σ(alpha x)(1 - σ(alpha x)).</summary>
-    public static Surrogate Sigmoid(double alpha = 4.0) =>
+    public static Surrogate Sigmoid(double alpha = SurrogateModule.DefaultSigmoidAlpha) =>
         new(TorchSurrogate.NewSigmoid(Guard.Positive(alpha, nameof(alpha))));
 
     /// <summary>Arctangent: (alpha/2) / (1 + (π/2 alpha x)²).</summary>
-    public static Surrogate Atan(double alpha = 2.0) =>
+    public static Surrogate Atan(double alpha = SurrogateModule.DefaultAtanAlpha) =>
         new(TorchSurrogate.NewAtan(Guard.Positive(alpha, nameof(alpha))));
 
     /// <summary>SuperSpike's fast sigmoid: 1 / (beta |x| + 1)².</summary>
-    public static Surrogate FastSigmoid(double beta = 10.0) =>
+    public static Surrogate FastSigmoid(double beta = SurrogateModule.DefaultFastSigmoidBeta) =>
         new(TorchSurrogate.NewFastSigmoid(Guard.Positive(beta, nameof(beta))));
 
     /// <summary>Parses "name" or "name:parameter", e.g. "sigmoid:4"; an unknown name lists the valid ones.</summary>

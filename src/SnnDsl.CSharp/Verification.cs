@@ -144,7 +144,8 @@ public static class Verification
     /// <paramref name="only"/> restricts the run to the named laws.
     /// </summary>
     /// <exception cref="ArgumentException">A name in <paramref name="only"/> is no law of this neuron.</exception>
-    public static VerificationReport Verify(this Neuron neuron, int cases = 100, ulong seed = 1,
+    public static VerificationReport Verify(this Neuron neuron, int cases = SnnDsl.Verify.LawModule.DefaultCases,
+        ulong seed = SnnDsl.Verify.LawModule.DefaultSeed,
         IEnumerable<StepLaw>? laws = null, IEnumerable<string>? only = null)
     {
         Guard.NotNull(neuron, nameof(neuron));

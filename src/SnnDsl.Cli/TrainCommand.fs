@@ -89,7 +89,7 @@ type TrainArgs =
             | Schedule _ -> $"cosine | step | constant | step:<epochs>:<gamma> [{Setting.scheduleText d.Schedule}]"
             | Warmup _ -> "linear learning-rate warm-up, in epochs [0]"
             | Clip _ -> "clip the gradients' global norm [off]"
-            | Augment _ -> "random crop + flip for static images; flip, roll, rotation and shear for event frames"
+            | Augment -> "random crop + flip for static images; flip, roll, rotation and shear for event frames"
             | Out _ -> $"run directory: metrics.jsonl, checkpoint.snnt, report.html [{defaultOut}]"
             | Resume -> "continue the run in --out from its checkpoint, exactly where it stopped"
             | Device _ -> "cpu | cuda | cuda:N [cpu]"

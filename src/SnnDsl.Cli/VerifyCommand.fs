@@ -22,15 +22,15 @@ type VerifyArgs =
             | Neuron_File _ -> "the neuron to verify, in its text form (docs/dsl.md), with the laws it writes"
             | Neuron _ -> "a built-in neuron to verify instead (see `snn neurons`)"
             | Law _ -> "check only this law; repeatable (default: every standard law and every law of the file)"
-            | Cases _ -> "cases per law [100]"
-            | Seed _ -> "seed of the cases; the same seed draws and shrinks the same cases [1]"
+            | Cases _ -> $"cases per law [{Law.DefaultCases}]"
+            | Seed _ -> $"seed of the cases; the same seed draws and shrinks the same cases [{Law.DefaultSeed}]"
 
 /// Runs the command: exit 0 when every law holds, 1 when one fails, 2 for a bad file or argument.
 let run (args: ParseResults<VerifyArgs>) (out: TextWriter) : int =
     let file = NeuronSource.resolve (args.TryGetResult VerifyArgs.Neuron) (args.TryGetResult VerifyArgs.Neuron_File)
-    let cases = args.GetResult(VerifyArgs.Cases, defaultValue = 100)
+    let cases = args.GetResult(VerifyArgs.Cases, defaultValue = Law.DefaultCases)
     if cases < 1 then Fail.usage $"--cases must be at least 1, got {cases}"
-    let seed = args.GetResult(VerifyArgs.Seed, defaultValue = 1UL)
+    let seed = args.GetResult(VerifyArgs.Seed, defaultValue = Law.DefaultSeed)
     let settings =
         { Verify.defaults with
             Run = { Law.defaults with Cases = cases; Seed = seed }

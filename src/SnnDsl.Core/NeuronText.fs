@@ -131,7 +131,6 @@ module NeuronText =
 
     let private pos: Parser<Pos, unit> = getPosition |>> fun p -> { Line = int p.Line; Column = int p.Column }
     let private ws: Parser<unit, unit> = skipManySatisfy (fun c -> c = ' ' || c = '\t')
-    let private ws1: Parser<unit, unit> = skipMany1SatisfyL (fun c -> c = ' ' || c = '\t') "a space"
     let private sym (s: string) = skipString s .>> ws
     let private comment: Parser<unit, unit> = skipChar '#' >>. skipRestOfLine false
     let private endOfLine: Parser<unit, unit> =

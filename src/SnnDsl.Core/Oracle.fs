@@ -262,37 +262,3 @@ module Oracle =
         { SpikeCount = Seq.sum (Seq.cast<float> trace.Spikes)
           Params = p.Params |> List.mapi (fun k q -> q.Name, paramGrad k) |> Map.ofList
           Inputs = Array2D.init T N inputGrad }
-
-    /// The same derivatives by the derived backward program, in reverse over time (one pass per neuron):
-    /// the reference that the fused kernels' backward is generated from, checked here against forward mode.
-    let reverseGradients (n: Neuron) (raw: Map<string, float>) (inputs: float[,]) : Gradients =
-        checkFinite inputs
-        let p, pars = prepare n raw
-        let back = Adjoint.derive p
-        let T, N = Array2D.length1 inputs, Array2D.length2 inputs
-        let gx = Array2D.zeroCreate T N
-        let gp = Array.zeroCreate p.Params.Length
-        let mutable count = 0.0
-        for j in 0 .. N - 1 do
-            // Forward: the state before each step.
-            let states = Array.zeroCreate (T + 1)
-            states[0] <- p.States |> List.map (fun s -> s.Init) |> Array.ofList
-            for t in 0 .. T - 1 do
-                let r = stepRegisters Scalar.arith p pars states[t] inputs[t, j]
-                count <- count + r[p.Output]
-                states[t + 1] <- p.Next |> List.map (fun i -> r[i]) |> Array.ofList
-            // Backward: d(count)/dS_t = 1; the adjoint of the new states flows to the step before.
-            let mutable gNext = Array.zeroCreate p.States.Length
-            for t in T - 1 .. -1 .. 0 do
-                let source (s: Source) =
-                    match s with
-                    | Source.GradOutput -> 1.0
-                    | Source.GradNext i -> gNext[i]
-                    | s -> forwardSource pars states[t] inputs[t, j] s
-                let r = registers Scalar.arith back.Nodes source
-                gx[t, j] <- r[back.GradInput]
-                back.GradParam |> List.iteri (fun k i -> gp[k] <- gp[k] + r[i])
-                gNext <- back.GradState |> List.map (fun i -> r[i]) |> Array.ofList
-        { SpikeCount = count
-          Params = p.Params |> List.mapi (fun k q -> q.Name, gp[k]) |> Map.ofList
-          Inputs = gx }

@@ -208,10 +208,6 @@ module Program =
                 | Node.Src _ -> ()
         needed
 
-    /// The program's operation count (what a step costs, constants and sources aside).
-    let opCount (p: StepProgram) =
-        p.Nodes |> Array.sumBy (fun n -> match n with Node.Op _ -> 1 | Node.Src _ -> 0)
-
 /// Reverse-mode differentiation of a step program, symbolic, from the adjoint rules of `Ops`.
 [<RequireQualifiedAccess>]
 module Adjoint =

@@ -19,16 +19,32 @@ type Surrogate =
 /// The surrogates by name, with the defaults of docs/neurons.md ("Surrogate gradients").
 [<RequireQualifiedAccess>]
 module Surrogate =
+    /// The default rectangle width (also the C# facade's default argument: each default is written once).
+    [<Literal>]
+    let DefaultRectangleWidth = 1.0
+    /// The default triangle gamma.
+    [<Literal>]
+    let DefaultTriangleGamma = 1.0
+    /// The default sigmoid alpha.
+    [<Literal>]
+    let DefaultSigmoidAlpha = 4.0
+    /// The default atan alpha.
+    [<Literal>]
+    let DefaultAtanAlpha = 2.0
+    /// The default fast-sigmoid beta.
+    [<Literal>]
+    let DefaultFastSigmoidBeta = 10.0
+
     /// rectangle(1).
-    let rectangle = Surrogate.Rectangle 1.0
+    let rectangle = Surrogate.Rectangle DefaultRectangleWidth
     /// triangle(1).
-    let triangle = Surrogate.Triangle 1.0
+    let triangle = Surrogate.Triangle DefaultTriangleGamma
     /// sigmoid(4).
-    let sigmoid = Surrogate.Sigmoid 4.0
+    let sigmoid = Surrogate.Sigmoid DefaultSigmoidAlpha
     /// atan(2).
-    let atan = Surrogate.Atan 2.0
+    let atan = Surrogate.Atan DefaultAtanAlpha
     /// fast-sigmoid(10).
-    let fastSigmoid = Surrogate.FastSigmoid 10.0
+    let fastSigmoid = Surrogate.FastSigmoid DefaultFastSigmoidBeta
 
     /// Names as written on the command line, with their default parameter.
     let all = [ "rectangle", rectangle; "triangle", triangle; "sigmoid", sigmoid; "atan", atan; "fast-sigmoid", fastSigmoid ]

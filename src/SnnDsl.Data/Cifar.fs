@@ -70,10 +70,3 @@ module Cifar =
             Array.Resize(&labels, n)
             Array.Resize(&pixels, n * PixelBytes)
         { Count = n; Pixels = pixels; Labels = labels }
-
-    /// Reads several files and concatenates their records in order.
-    let readAll (variant: Variant) (paths: string list) : CifarRecords =
-        let parts = paths |> List.map (read variant)
-        { Count = parts |> List.sumBy _.Count
-          Pixels = parts |> List.map _.Pixels |> Array.concat
-          Labels = parts |> List.map _.Labels |> Array.concat }

@@ -92,9 +92,6 @@ module Datasets =
     /// The valid dataset names.
     let names = DatasetName.all |> List.map DatasetName.name
 
-    /// The names of the event datasets (samples [T, polarities, H, W] integrated from events).
-    let eventNames = [ "nmnist"; "cifar10-dvs"; "dvs-gesture"; "shd"; "ssc" ]
-
     let private split train = if train then "train" else "test"
 
     let private digitNames = Array.init 10 string

@@ -141,12 +141,11 @@ module FrameCache =
     /// Disposing without Commit removes the temporary file and leaves any previous entry untouched.
     [<Sealed>]
     type Writer(path: string, key: FrameCacheKey, classNames: string[]) =
-        let temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath path), $".{Path.GetFileName path}.{Guid.NewGuid():N}.tmp")
-        let stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 <<< 16)
+        let file = new SnnDsl.Core.AtomicFile.Pending(path)
+        let stream = file.Stream
         let sha = IncrementalHash.CreateHash HashAlgorithmName.SHA256
         let labels = ResizeArray<int>()
         let offsets = ResizeArray<int64>()
-        let mutable committed = false
         let put (bytes: byte[]) =
             stream.Write(bytes, 0, bytes.Length)
             sha.AppendData bytes
@@ -171,14 +170,9 @@ module FrameCache =
             put (Array.append (BitConverter.GetBytes header.Length) (BitConverter.GetBytes indexPos))
             let digest = sha.GetHashAndReset()
             stream.Write(digest, 0, digest.Length)
-            stream.Flush(true)
-            stream.Dispose()
-            File.Move(temp, path, true)
-            committed <- true
+            file.Commit()
 
         interface IDisposable with
             member _.Dispose() =
-                stream.Dispose()
+                (file :> IDisposable).Dispose()
                 sha.Dispose()
-                if not committed && File.Exists temp then
-                    try File.Delete temp with _ -> ()

@@ -21,7 +21,8 @@ type Conv2d(inChannels: int, outChannels: int, kernel: int, ?stride: int, ?paddi
     member _.Weight = weight
     member _.Bias = bias
     member _.Counter = counter
-    override _.Forward(x) =
+    override this.Forward(x) =
+        this.CheckInput(x, weight)
         if x.Dim <> 5 then invalidArg "x" $"Conv2d expects [T, N, C, H, W], got shape {Shape.text x.Shape}"
         let c = x.Shape[2]
         if c <> inChannels then invalidArg "x" $"Conv2d({inChannels}->{outChannels}) got {c} input channels"
@@ -48,7 +49,8 @@ type Linear(inFeatures: int, outFeatures: int, ?bias: bool) as this =
     member _.Weight = weight
     member _.Bias = bias
     member _.Counter = counter
-    override _.Forward(x) =
+    override this.Forward(x) =
+        this.CheckInput(x, weight)
         let f = x.Shape[x.Dim - 1]
         if f <> inFeatures then invalidArg "x" $"Linear({inFeatures}->{outFeatures}) got {f} input features (shape {Shape.text x.Shape})"
         let y = Nn.Linear(x, weight, ?bias = bias)
@@ -69,12 +71,22 @@ type IBatchNormStatistics =
         x: Tensor * weight: Tensor * bias: Tensor * runningMean: Tensor * runningVar: Tensor * momentum: float * eps: float ->
             Tensor
 
+/// BatchNorm's defaults (PyTorch's), written once: the layer's optional arguments and the C# builder's.
+[<RequireQualifiedAccess>]
+module BatchNormDefaults =
+    /// The running statistics' momentum.
+    [<Literal>]
+    let Momentum = 0.1
+    /// Added to the variance.
+    [<Literal>]
+    let Eps = 1e-5
+
 /// Batch normalisation over channels (dim 2 of [T, N, C, ...]) with statistics over T x N x spatial,
 /// as tdBN-style SNNs use; running statistics are buffers.
 type BatchNorm(channels: int, ?momentum: float, ?eps: float) as this =
     inherit Module()
-    let momentum = defaultArg momentum 0.1
-    let eps = defaultArg eps 1e-5
+    let momentum = defaultArg momentum BatchNormDefaults.Momentum
+    let eps = defaultArg eps BatchNormDefaults.Eps
     let weight = this.RegisterParameter("weight", Tensor.Ones([| channels |], device = Module.ConstructionDevice))
     let bias = this.RegisterParameter("bias", Tensor.Zeros([| channels |], device = Module.ConstructionDevice))
     let runningMean = this.RegisterBuffer("running_mean", Tensor.Zeros([| channels |], device = Module.ConstructionDevice))
@@ -89,6 +101,7 @@ type BatchNorm(channels: int, ?momentum: float, ?eps: float) as this =
     /// always uses the running statistics.
     member val Statistics: IBatchNormStatistics option = None with get, set
     override this.Forward(x) =
+        this.CheckInput(x, weight)
         if x.Dim < 3 || x.Shape[2] <> channels then
             invalidArg "x" $"BatchNorm({channels}) expects [T, N, {channels}, ...], got shape {Shape.text x.Shape}"
         match this.Statistics with
@@ -105,7 +118,9 @@ type MaxPool2d(kernel: int, ?stride: int, ?padding: int) =
     inherit Module()
     let stride = defaultArg stride kernel
     let padding = defaultArg padding 0
-    override _.Forward(x) = Time.merged (fun m -> Nn.MaxPool2d(m, kernel, stride, padding)) x
+    override this.Forward(x) =
+        this.CheckNotDisposed()
+        Time.merged (fun m -> Nn.MaxPool2d(m, kernel, stride, padding)) x
     override _.Describe() = $"MaxPool2d({kernel})"
 
 /// Average pooling over [T, N, C, H, W].
@@ -113,26 +128,34 @@ type AvgPool2d(kernel: int, ?stride: int, ?padding: int) =
     inherit Module()
     let stride = defaultArg stride kernel
     let padding = defaultArg padding 0
-    override _.Forward(x) = Time.merged (fun m -> Nn.AvgPool2d(m, kernel, stride, padding)) x
+    override this.Forward(x) =
+        this.CheckNotDisposed()
+        Time.merged (fun m -> Nn.AvgPool2d(m, kernel, stride, padding)) x
     override _.Describe() = $"AvgPool2d({kernel})"
 
 /// Adaptive average pooling to a fixed size over [T, N, C, H, W].
 type AdaptiveAvgPool2d(outHeight: int, outWidth: int) =
     inherit Module()
-    override _.Forward(x) = Time.merged (fun m -> Nn.AdaptiveAvgPool2d(m, outHeight, outWidth)) x
+    override this.Forward(x) =
+        this.CheckNotDisposed()
+        Time.merged (fun m -> Nn.AdaptiveAvgPool2d(m, outHeight, outWidth)) x
     override _.Describe() = $"AdaptiveAvgPool2d({outHeight}x{outWidth})"
 
 /// Dropout, active in training mode only. The mask is drawn per time step.
 type Dropout(p: float) =
     inherit Module()
     do if p < 0.0 || p >= 1.0 then invalidArg "p" $"dropout probability must be in [0, 1), got {p}"
-    override this.Forward(x) = Nn.Dropout(x, p, this.IsTraining)
+    override this.Forward(x) =
+        this.CheckNotDisposed()
+        Nn.Dropout(x, p, this.IsTraining)
     override _.Describe() = $"Dropout({p})"
 
 /// Flattens [T, N, ...] to [T, N, features].
 type Flatten() =
     inherit Module()
-    override _.Forward(x) = x.Flatten(2)
+    override this.Forward(x) =
+        this.CheckNotDisposed()
+        x.Flatten(2)
     override _.Describe() = "Flatten"
 
 /// Runs modules in order.
@@ -141,7 +164,8 @@ type Sequential(modules: Module seq) as this =
     let layers = modules |> Seq.toArray
     do layers |> Array.iteri (fun i m -> this.RegisterModule(string i, m) |> ignore)
     member _.Layers = layers
-    override _.Forward(x) =
+    override this.Forward(x) =
+        this.CheckNotDisposed()
         let mutable h = x
         for m in layers do
             h <- m.Forward h

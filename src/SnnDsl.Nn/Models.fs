@@ -13,10 +13,10 @@ module Models =
     /// The default small conv SNN for 28x28 inputs: conv3x3(C->32)+BN+spike, avgpool 2,
     /// conv3x3(32->64)+BN+spike, avgpool 2, linear(64*H/4*W/4 -> classes).
     let smallConv (spiking: SpikingFactory) (input: InputSpec) : Module =
-        Sequential(
-            [ Conv2d(input.Channels, 32, 3, padding = 1); BatchNorm(32); spiking 32; AvgPool2d(2)
-              Conv2d(32, 64, 3, padding = 1); BatchNorm(64); spiking 64; AvgPool2d(2)
-              Flatten(); Linear(64 * (input.Height / 4) * (input.Width / 4), input.Classes) ]
+        new Sequential(
+            [ new Conv2d(input.Channels, 32, 3, padding = 1); new BatchNorm(32); spiking 32; new AvgPool2d(2)
+              new Conv2d(32, 64, 3, padding = 1); new BatchNorm(64); spiking 64; new AvgPool2d(2)
+              new Flatten(); new Linear(64 * (input.Height / 4) * (input.Width / 4), input.Classes) ]
         )
 
     let private vggConfigs =
@@ -35,16 +35,16 @@ module Models =
         let mutable h, w = input.Height, input.Width
         for c in config do
             if c = 0 then
-                layers.Add(AvgPool2d(2))
+                layers.Add(new AvgPool2d(2))
                 h <- h / 2
                 w <- w / 2
             else
                 layers.Add(Blocks.convBnSpike spiking channels c 1)
                 channels <- c
         if h < 1 || w < 1 then invalidArg "input" $"{name} needs inputs of at least {pown 2 (config |> List.filter ((=) 0) |> List.length)} pixels"
-        layers.Add(Flatten())
-        layers.Add(Linear(channels * h * w, input.Classes))
-        Sequential(layers)
+        layers.Add(new Flatten())
+        layers.Add(new Linear(channels * h * w, input.Classes))
+        new Sequential(layers)
 
     /// ResNet-19 (tdBN / TET): conv3x3(128)+BN+spike; BasicBlocks 3x128, 3x256 (stride 2), 2x512 (stride 2);
     /// global average pool; FC 256 + spike; FC classes.
@@ -55,8 +55,8 @@ module Models =
             for i in 0 .. blocks - 1 do
                 layers.Add(Blocks.basicBlock spiking cin cout (if i = 0 then stride else 1))
                 cin <- cout
-        layers.AddRange([ AdaptiveAvgPool2d(1, 1) :> Module; Flatten(); Linear(512, 256); spiking 256; Linear(256, input.Classes) ])
-        Sequential(layers)
+        layers.AddRange([ new AdaptiveAvgPool2d(1, 1) :> Module; new Flatten(); new Linear(512, 256); spiking 256; new Linear(256, input.Classes) ])
+        new Sequential(layers)
 
     /// ResNet-20 (He et al.'s CIFAR ResNet with tdBN/TET BasicBlocks): conv3x3(C->16)+BN+spike, so a
     /// 2-channel event stem when C = 2; three stages of 3 BasicBlocks of 16, 32 (stride 2) and 64 (stride 2)
@@ -83,7 +83,7 @@ module Models =
     /// Pre-activation ResNet-18 (AR-LIF, CIFAR): conv3x3(64) stem, blocks [2, 2, 2, 2] of 64..512 channels,
     /// BN + spike, AvgPool(4), FC.
     let resnet18 (spiking: SpikingFactory) (input: InputSpec) : Module =
-        let layers = ResizeArray<Module>([ Conv2d(input.Channels, 64, 3, padding = 1) :> Module ])
+        let layers = ResizeArray<Module>([ new Conv2d(input.Channels, 64, 3, padding = 1) :> Module ])
         let mutable cin = 64
         for cout, stride in [ 64, 1; 128, 2; 256, 2; 512, 2 ] do
             for i in 0..1 do
@@ -91,10 +91,10 @@ module Models =
                 cin <- cout
         let side = input.Height / 8
         let pool = max 1 (min 4 side)
-        layers.AddRange([ BatchNorm(512) :> Module; spiking 512; AvgPool2d(pool); Flatten() ])
+        layers.AddRange([ new BatchNorm(512) :> Module; spiking 512; new AvgPool2d(pool); new Flatten() ])
         let outSide = side / pool
-        layers.Add(Linear(512 * outSide * outSide, input.Classes))
-        Sequential(layers)
+        layers.Add(new Linear(512 * outSide * outSide, input.Classes))
+        new Sequential(layers)
 
     /// Model names accepted by `create`.
     let names = [ "small-conv"; "vgg11"; "vgg13"; "vgg16"; "vggsnn"; "resnet18"; "resnet19"; "resnet20"; "fc" ]

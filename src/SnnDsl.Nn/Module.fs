@@ -14,6 +14,7 @@ type Module() =
     let buffers = List<string * Tensor>()
     let children = List<string * Module>()
     let mutable training = true
+    let mutable disposed = false
 
     [<ThreadStatic; DefaultValue>]
     static val mutable private constructionDevice: Device option
@@ -28,7 +29,8 @@ type Module() =
         { new IDisposable with
             member _.Dispose() = Module.constructionDevice <- saved }
 
-    /// Computes the output for an input [T, N, ...].
+    /// Computes the output for an input [T, N, ...]. Every layer first checks that it was not disposed and,
+    /// when it has parameters, that the input has their dtype (CheckInput).
     abstract Forward: Tensor -> Tensor
 
     /// A short description for summaries, e.g. "Conv2d(1->32, k=3)".
@@ -43,6 +45,26 @@ type Module() =
     /// called by Dispose.
     abstract OnDispose: unit -> unit
     default _.OnDispose() = ()
+
+    /// True once Dispose has run: the parameters and buffers are freed and Forward raises.
+    member _.IsDisposed = disposed
+
+    /// Raises ObjectDisposedException naming this module once it was disposed (instead of an error about a
+    /// freed tensor).
+    member this.CheckNotDisposed() =
+        if disposed then
+            let name = this.Describe()
+            raise (ObjectDisposedException(name, $"{name} was disposed: its parameters and buffers are freed; build the model again (or load a checkpoint into a new one)"))
+
+    /// The checks of a layer with parameters before it computes: not disposed, and an input of the dtype of
+    /// `parameter` (libtorch would fail with a bare "expected scalar type ..."); a usage error names both.
+    member this.CheckInput(x: Tensor, parameter: Tensor) =
+        this.CheckNotDisposed()
+        if isNull x then nullArg "x"
+        let inputType, modelType = x.DType, parameter.DType
+        if inputType <> modelType then
+            SnnDsl.Core.Fail.usage
+                $"{this.Describe()}: the input is {inputType} but the model's parameters are {modelType}; convert the input to {modelType} first"
 
     /// Registers a trainable tensor (made a leaf that requires grad).
     member _.RegisterParameter(name: string, t: Tensor) =
@@ -111,19 +133,17 @@ type Module() =
             p.ZeroGrad(setToNone = true)
 
     /// Releases the native memory of every parameter and buffer of the tree (and what OnDispose frees).
+    /// Later calls do nothing.
     member this.Dispose() =
-        this.OnDispose()
-        for _, t in parameters do t.Dispose()
-        for _, t in buffers do t.Dispose()
-        for _, c in children do c.Dispose()
+        if not disposed then
+            disposed <- true
+            this.OnDispose()
+            for _, t in parameters do t.Dispose()
+            for _, t in buffers do t.Dispose()
+            for _, c in children do c.Dispose()
 
     interface IDisposable with
         member this.Dispose() = this.Dispose()
-
-/// Shapes in messages.
-module Shape =
-    /// "[2, 3, 8, 8]" (an int[] interpolated directly prints as "System.Int32[]").
-    let text (shape: int[]) = "[" + String.Join(", ", shape) + "]"
 
 /// Helpers for the time-first layout.
 module Time =

@@ -27,6 +27,8 @@ type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[], ?backen
                           | None -> invalidArg "perNeuronShape" $"neuron '{neuron.Name}' has per-neuron parameter '{p.Name}': give the layer's per-sample shape"
                   yield p.Name, this.RegisterParameter(p.Name, Tensor.Full(shape, p.Init, device = Module.ConstructionDevice)) ]
         |> Map.ofList
+    // The input must have the parameters' dtype (any one of them: they are made alike).
+    let anyParameter = raw |> Map.toSeq |> Seq.tryHead |> Option.map snd
     // Firing statistics: summed on the device, read only when asked (no sync per step).
     let mutable spikeSum: Tensor = null
     let mutable elementCount = 0L
@@ -52,6 +54,9 @@ type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[], ?backen
     member val RecordFiring = true with get, set
 
     override this.Forward(x) =
+        match anyParameter with
+        | Some p -> this.CheckInput(x, p)
+        | None -> this.CheckNotDisposed()
         let spikes, _ = runner.Run(raw, None, x)
         if this.RecordFiring then
             use _ = Autograd.noGrad ()

@@ -6,7 +6,8 @@ open System.Text
 
 /// Saving and loading named tensors in SnnDsl's own checked format:
 /// "SNNT" magic, format version, count, then per tensor name, dtype, shape and raw little-endian bytes,
-/// and a CRC-32 of everything before it. Writes are atomic: a temporary file renamed over the target.
+/// and a CRC-32 of everything before it. Writes are atomic (SnnDsl.Core.AtomicFile): a temporary file renamed
+/// over the target.
 [<RequireQualifiedAccess>]
 module TensorFile =
     let private magic = "SNNT"B
@@ -25,21 +26,6 @@ module TensorFile =
         for b in data do
             c <- crcTable[int ((c ^^^ uint32 b) &&& 0xFFu)] ^^^ (c >>> 8)
         ~~~c
-
-    /// Writes the bytes to path atomically: readers see the old file or the new one, never a torn one.
-    let writeAtomically (path: string) (write: Stream -> unit) =
-        let full = Path.GetFullPath path
-        let dir = Path.GetDirectoryName full
-        if not (Directory.Exists dir) then Directory.CreateDirectory dir |> ignore
-        let tmp = Path.Combine(dir, $".{Path.GetFileName full}.{Guid.NewGuid():N}.tmp")
-        try
-            do
-                use fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write)
-                write fs
-                fs.Flush(true)
-            File.Move(tmp, full, true)
-        finally
-            if File.Exists tmp then File.Delete tmp
 
     /// Saves named tensors (their values, not their autograd history) to path atomically.
     let save (path: string) (tensors: (string * Tensor) seq) =
@@ -74,7 +60,7 @@ module TensorFile =
         let crc = crc32 0u (ReadOnlySpan(body.GetBuffer(), 0, int body.Length))
         w.Write crc
         w.Flush()
-        writeAtomically path (fun s -> body.WriteTo s)
+        SnnDsl.Core.AtomicFile.write path (fun s -> body.WriteTo s)
 
     /// Loads the named tensors of a file written by save, in their saved order, onto the device.
     /// A missing, truncated or corrupt file raises InvalidDataException / FileNotFoundException naming it.
@@ -101,8 +87,7 @@ module TensorFile =
                 let n = r.ReadInt64()
                 let expected = (shape |> Array.fold (fun a d -> a * int64 d) 1L) * int64 dtype.ElementSize
                 if n <> expected then
-                    let dims = String.Join(", ", shape)
-                    corrupt $"tensor '{name}' has {n} bytes for shape [{dims}] ({expected} expected)"
+                    corrupt $"tensor '{name}' has {n} bytes for shape {Shape.text shape} ({expected} expected)"
                 let bytes = r.ReadBytes(int n)
                 if int64 bytes.Length <> n then raise (EndOfStreamException())
                 loaded.Add((name, Tensor.FromBytes(ReadOnlySpan bytes, shape, dtype, device)))

@@ -92,7 +92,7 @@ module Metrics =
     /// Rewrites the file atomically keeping only epochs < keepBelow (a resumed run repeats the rest).
     let truncate (runDir: string) (keepBelow: int) =
         let kept = read runDir |> List.filter (fun m -> m.Epoch < keepBelow)
-        SnnDsl.Torch.TensorFile.writeAtomically (Path.Combine(runDir, fileName)) (fun s ->
+        SnnDsl.Core.AtomicFile.write (Path.Combine(runDir, fileName)) (fun s ->
             use w = new StreamWriter(s, Text.UTF8Encoding(false), leaveOpen = true)
             for m in kept do w.WriteLine(toJson m))
 

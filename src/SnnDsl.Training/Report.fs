@@ -90,6 +90,6 @@ module Report =
         if runDirs.IsEmpty then invalidArg "runDirs" "give at least one run directory"
         let runs = runDirs |> List.map readRun
         let page = html runs
-        SnnDsl.Torch.TensorFile.writeAtomically outPath (fun s ->
+        SnnDsl.Core.AtomicFile.write outPath (fun s ->
             let bytes = UTF8Encoding(false).GetBytes page
             s.Write(bytes, 0, bytes.Length))

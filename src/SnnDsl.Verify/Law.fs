@@ -65,8 +65,16 @@ type LawFailedException(result: LawResult, message: string) =
 /// Building, running and reporting laws.
 [<RequireQualifiedAccess>]
 module Law =
+    /// Cases per law unless told (also `snn verify`'s and the C# facade's default).
+    [<Literal>]
+    let DefaultCases = 100
+
+    /// The seed of the cases unless told.
+    [<Literal>]
+    let DefaultSeed = 1UL
+
     /// 100 cases from seed 1.
-    let defaults = { Cases = 100; Seed = 1UL; MaxSkipRatio = 20; ShrinkBudget = 2000 }
+    let defaults = { Cases = DefaultCases; Seed = DefaultSeed; MaxSkipRatio = 20; ShrinkBudget = 2000 }
 
     /// A law from a check that returns a verdict.
     let create (name: string) (cases: Gen<Case>) (check: Case -> Verdict) : Law =

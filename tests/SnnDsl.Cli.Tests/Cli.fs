@@ -4,30 +4,13 @@ module SnnDsl.Cli.Tests.Cli
 open System
 open System.Globalization
 open System.IO
+open SnnDsl.TestKit
 
 // Training tests share libtorch's global generator and thread count: every list is sequenced (one test at
 // a time).
 
 /// What one run of `snn` returned and printed.
 type Outcome = { Code: int; Out: string; Err: string }
-
-/// A fresh directory, deleted on Dispose.
-type TempDir() =
-    let path = Path.Combine(Path.GetTempPath(), "snn-cli-tests-" + Guid.NewGuid().ToString("N"))
-    do Directory.CreateDirectory path |> ignore
-    /// The directory.
-    member _.Path = path
-    /// A path inside the directory.
-    member _.File(name: string) = Path.Combine(path, name)
-    /// Writes a file inside the directory and returns its path.
-    member this.Write(name: string, text: string) =
-        let p = this.File name
-        File.WriteAllText(p, text)
-        p
-    /// The names of the files in the directory, sorted.
-    member _.Files() = Directory.GetFiles path |> Array.map Path.GetFileName |> Array.sort |> List.ofArray
-    interface IDisposable with
-        member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
 
 /// The `snn` program beside the tests, for runs in a child process.
 let snnDll = Path.Combine(AppContext.BaseDirectory, "snn.dll")

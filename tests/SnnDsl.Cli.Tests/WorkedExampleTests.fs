@@ -1,5 +1,5 @@
 /// The hand-computed 5-step traces of tests/SnnDsl.Core.Tests/WorkedExampleTests.fs (same inputs, same
-/// numbers, from an independent python3 calculation of the SPEC equations), reproduced by `snn simulate`
+/// numbers, from an independent python3 calculation of the equations of docs/science.md), reproduced by `snn simulate`
 /// through its output CSV.
 module SnnDsl.Cli.Tests.WorkedExampleTests
 

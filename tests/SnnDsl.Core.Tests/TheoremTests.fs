@@ -1,4 +1,4 @@
-/// AR-LIF Theorem 1 (SPEC section 3): a soft-reset leaky neuron needs no membrane state.
+/// AR-LIF Theorem 1 (docs/science.md, "Theorem 1"): a soft-reset leaky neuron needs no membrane state.
 module SnnDsl.Core.Tests.TheoremTests
 
 open Expecto

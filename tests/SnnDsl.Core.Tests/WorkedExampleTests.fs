@@ -1,4 +1,4 @@
-/// Hand-computed traces (an independent python3 calculation of the SPEC equations, pasted as literals).
+/// Hand-computed traces (an independent python3 calculation of the equations of docs/science.md, pasted as literals).
 module SnnDsl.Core.Tests.WorkedExampleTests
 
 open Expecto

@@ -7,16 +7,6 @@ open System.IO.Compression
 open Expecto
 open SnnDsl.TestKit
 
-/// A fresh temporary directory, deleted on Dispose.
-type TempDir() =
-    let path = Path.Combine(Path.GetTempPath(), "snndsl-data-" + Guid.NewGuid().ToString("N"))
-    do Directory.CreateDirectory path |> ignore
-    member _.Path = path
-    /// The full path of name inside the directory.
-    member _.File(name: string) = Path.Combine(path, name)
-    interface IDisposable with
-        member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
-
 let gzip (bytes: byte[]) =
     use ms = new MemoryStream()
     (use gz = new GZipStream(ms, CompressionLevel.Fastest)

@@ -6,6 +6,7 @@ open System
 open System.Diagnostics
 open System.IO
 open System.Text.RegularExpressions
+open SnnDsl.TestKit
 
 // Every script is a process that trains on all the cores it is given: every list is sequenced (one at a time).
 
@@ -19,17 +20,6 @@ let repoRoot =
 
 /// The examples folder.
 let examplesDir = Path.Combine(repoRoot, "examples")
-
-/// A fresh directory, deleted on Dispose.
-type TempDir() =
-    let path = Path.Combine(Path.GetTempPath(), "snn-examples-tests-" + Guid.NewGuid().ToString("N"))
-    do Directory.CreateDirectory path |> ignore
-    /// The directory.
-    member _.Path = path
-    /// A path inside the directory.
-    member _.File(name: string) = Path.Combine(path, name)
-    interface IDisposable with
-        member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
 
 /// What one script run returned and printed.
 type Outcome =

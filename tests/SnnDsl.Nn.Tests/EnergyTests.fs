@@ -1,4 +1,4 @@
-/// Synaptic-operation counting and the energy estimate (SPEC section 2, DA-LIF Table III) on a tiny
+/// Synaptic-operation counting and the energy estimate (docs/science.md, "Energy"; DA-LIF Table III) on a tiny
 /// hand-built network whose spikes are worked out by hand.
 module SnnDsl.Nn.Tests.EnergyTests
 

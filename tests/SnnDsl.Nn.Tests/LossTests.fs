@@ -1,4 +1,4 @@
-/// Training objectives (SPEC section 5) against per-step hand computations.
+/// Training objectives (docs/science.md, "Training objectives") against per-step hand computations.
 module SnnDsl.Nn.Tests.LossTests
 
 open Expecto

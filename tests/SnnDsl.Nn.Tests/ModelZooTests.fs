@@ -1,4 +1,4 @@
-/// The model zoo (SPEC section 6): every model builds and maps [T, N, C, H, W] to [T, N, classes];
+/// The model zoo (docs/science.md, "Architectures"): every model builds and maps [T, N, C, H, W] to [T, N, classes];
 /// parameter counts follow from the architectures.
 module SnnDsl.Nn.Tests.ModelZooTests
 

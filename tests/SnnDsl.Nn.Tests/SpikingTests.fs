@@ -145,7 +145,7 @@ let tests =
             // S = Θ(alpha X - 1): dS/da = rect(alpha X - 1) X (1 - tanh(a)^2).
             let expected = Array.init 40 (fun i -> g[i] * rect (alpha * x[i] - 1.0) * x[i] * (1.0 - alpha * alpha)) |> Array.sum
             expectNear 1e-5 1e-5 expected grads["alpha"].Value
-            // beta multiplies V_0 = 0 (SPEC section 2): no gradient reaches it.
+            // beta multiplies V_0 = 0 (docs/science.md, "Neurons"): no gradient reaches it.
             let beta = grads["beta"]
             Expect.isTrue (beta.IsNone || beta = Some 0.0) ($"beta's gradient at T = 1 is {beta}")
 

@@ -116,7 +116,7 @@ let tests =
 
         testCase "FromArray with a shape that does not match the data is refused" <| fun () ->
             let e = Expect.raises<ArgumentException> (fun () -> Tensor.FromArray([| 1.0; 2.0; 3.0 |], [| 2; 2 |]) |> ignore)
-            assertMessageContains "[2,2]" e
+            assertMessageContains "[2, 2]" e
             assertMessageContains "3" e
             Expect.raises<ArgumentNullException> (fun () -> Tensor.FromArray(null: float[]) |> ignore) |> ignore
             Expect.raises<ArgumentNullException> (fun () -> Tensor.Zeros(null) |> ignore) |> ignore

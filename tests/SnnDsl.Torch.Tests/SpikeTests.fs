@@ -1,4 +1,4 @@
-/// The spike op: forward exactly Θ(x) (1 for x >= 0), backward the surrogate derivative of SPEC section 4,
+/// The spike op: forward exactly Θ(x) (1 for x >= 0), backward the surrogate derivative of docs/science.md ("Surrogate gradients"),
 /// written out here independently, at the edges of each surrogate's support, in float64 and float32.
 module SnnDsl.Torch.Tests.SpikeTests
 
@@ -10,7 +10,7 @@ open SnnDsl.Torch
 open SnnDsl.Core
 open SnnDsl.Torch.Tests.Helpers
 
-/// SPEC section 4, dS/dx at x = V - threshold.
+/// docs/science.md, "Surrogate gradients": dS/dx at x = V - threshold.
 let specDerivative (s: Surrogate) (x: float) =
     match s with
     // (1/a) * 1(|x| < a/2)
@@ -66,7 +66,7 @@ let spikeGrad (s: Surrogate) (x: Tensor) =
 [<Tests>]
 let tests =
     testSequenced <| testList "Spike" [
-        testCase "the defaults are those of SPEC section 4" <| fun () ->
+        testCase "the defaults are those of docs/science.md" <| fun () ->
             Expect.equal Surrogate.rectangle (Surrogate.Rectangle 1.0) "Surrogate.rectangle"
             Expect.equal Surrogate.triangle (Surrogate.Triangle 1.0) "Surrogate.triangle"
             Expect.equal Surrogate.sigmoid (Surrogate.Sigmoid 4.0) "Surrogate.sigmoid"
@@ -87,7 +87,7 @@ let tests =
                     // float32 rounding never moves a value across zero
                     assertTensor 0.0 [| xs.Length |] step y)
 
-        testCase "backward in float64 is the SPEC surrogate derivative, including 0 at the support's edges" <| fun () ->
+        testCase "backward in float64 is the documented surrogate derivative, including 0 at the support's edges" <| fun () ->
             use scope = new TensorScope()
             for s in surrogates do
                 let xs = grid64 s
@@ -111,7 +111,7 @@ let tests =
                 expectExact [| 0.0; 0.0; 0.0; 0.0 |] grad[0..3]
                 expectClose 1e-15 0.0 [| 1.0 / g |] [| grad[4] |]
 
-        testCase "backward in float32 is the SPEC surrogate derivative to single precision" <| fun () ->
+        testCase "backward in float32 is the documented surrogate derivative to single precision" <| fun () ->
             use scope = new TensorScope()
             for s in surrogates do
                 let xs = grid32 s
@@ -129,7 +129,7 @@ let tests =
                 with e ->
                     failwith $"{s}: {e.Message}"
 
-        testCase "Ops.surrogateDerivative agrees with the SPEC formulas" <| fun () ->
+        testCase "Ops.surrogateDerivative agrees with the documented formulas" <| fun () ->
             for s in surrogates do
                 let xs = Array.append (grid64 s) (uniform (Random 4) 200 -4.0 4.0)
                 expectClose 1e-12 1e-14 (Array.map (specDerivative s) xs) (Array.map (Ops.surrogateDerivative s) xs)

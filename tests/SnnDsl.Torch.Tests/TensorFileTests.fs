@@ -9,16 +9,6 @@ open SnnDsl.TestKit
 open SnnDsl.Torch
 open SnnDsl.Torch.Tests.Helpers
 
-/// A fresh directory for one test, deleted afterwards.
-type TempDir() =
-    let path = Path.Combine(Path.GetTempPath(), "snndsl-tests-" + Guid.NewGuid().ToString("N"))
-    do Directory.CreateDirectory path |> ignore
-    member _.Path = path
-    member _.File(name: string) = Path.Combine(path, name)
-    member _.Entries = Directory.GetFileSystemEntries path |> Array.map Path.GetFileName |> Array.sort
-    interface IDisposable with
-        member _.Dispose() = Directory.Delete(path, true)
-
 let shapes = [ [||]; [| 0 |]; [| 5 |]; [| 2; 3 |]; [| 2; 0; 3 |]; [| 1; 2; 3; 4 |] ]
 
 /// A tensor of each dtype and shape with random contents, and its elements as doubles.
@@ -140,7 +130,7 @@ let tests =
             TensorFile.save path [ "x", Tensor.Ones [| 4 |] ]
             let before = File.ReadAllBytes path
             Expect.raises<InvalidOperationException> (fun () ->
-                TensorFile.writeAtomically path (fun s ->
+                SnnDsl.Core.AtomicFile.write path (fun s ->
                     s.Write(Array.zeroCreate 10, 0, 10)
                     invalidOp "disk full")) |> ignore
             Expect.equal (File.ReadAllBytes path : byte[]) before "File.ReadAllBytes path"
