@@ -165,7 +165,7 @@ let run (args: ParseResults<TrainArgs>) (out: TextWriter) : int =
             Report.write report [ config.OutDir ]
             out.WriteLine($"wrote {Path.Combine(config.OutDir, Metrics.fileName)}, {Path.Combine(config.OutDir, Checkpoint.fileName)} and {report}")
         match List.tryLast metrics with
-        | Some m -> out.WriteLine($"final test accuracy {m.TestAcc:F4} after {m.Epoch} epoch(s)")
+        | Some m -> out.WriteLine($"final test accuracy {m.TestAccuracy:F4} after {m.Epoch} epoch(s)")
         | None -> out.WriteLine("nothing to do: the run had already finished its epochs")
         ExitCode.Ok
     finally
