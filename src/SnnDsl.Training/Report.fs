@@ -159,7 +159,7 @@ module Report =
         add "</div><h2>Firing rate per spiking layer (test set)</h2><div class=\"charts\">"
         for r in runs do
             let layers = r.Epochs |> List.collect (fun m -> m.FiringRates |> List.map fst) |> List.distinct
-            chart r.Name "epoch" "spikes / neuron / step"
+            chart $"{r.Name}: firing rate" "epoch" "spikes / neuron / step"
                 [ for j, layer in List.indexed layers ->
                       line layer (colour j) false true
                           (r.Epochs |> List.choose (fun m -> m.FiringRates |> List.tryFind (fst >> (=) layer) |> Option.map (fun (_, v) -> float m.Epoch, v))) ]
