@@ -6,6 +6,9 @@
 // SNNDSL_QUICK=1 is a small budget for the tests (a few seconds per neuron): the synthetic dataset unless
 // --dataset is given, 1 epoch on 320 training and 160 test samples, 1 thread. Without --out the results go
 // to $SNNDSL_OUT/neuron-comparison when SNNDSL_OUT is set, else runs/neuron-comparison.
+// A checkpoint stores its neuron as text; reading it back parses that text with FParsec.
+#r "../src/SnnDsl.Verify/bin/Release/net10.0/FParsecCS.dll"
+#r "../src/SnnDsl.Verify/bin/Release/net10.0/FParsec.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
@@ -33,9 +36,9 @@ let outRoot =
     | dir -> arg "--out" (Path.Combine(dir, "neuron-comparison"))
 let baseConfig =
     { TrainConfig.defaults with
-        Dataset = dataset
+        Dataset = DataSource.Registry(SnnDsl.Data.DatasetName.parse dataset |> Result.defaultWith failwith)
         DataDir = arg "--data-dir" defaultDataDir
-        Model = arg "--model" (if dataset = "cifar10" then "vgg11" else "small-conv")
+        Model = Some(SnnDsl.Nn.ZooModel.parse (arg "--model" (if dataset = "cifar10" then "vgg11" else "small-conv")) |> Result.defaultWith failwith)
         Epochs = int (arg "--epochs" "1")
         Timesteps = int (arg "--timesteps" "4")
         LimitTrain = int (arg "--limit-train" (if quick then "320" else "6000"))
@@ -50,7 +53,12 @@ let runs =
     |> List.map (fun (neuron, loss) ->
         let dir = Path.Combine(outRoot, neuron)
         if Directory.Exists dir then Directory.Delete(dir, true)
-        let config = { baseConfig with Neuron = neuron; Loss = loss; OutDir = dir }
+        let setting r = r |> Result.defaultWith failwith
+        let config =
+            { baseConfig with
+                Neuron = setting (Setting.neuron neuron "" [] "")
+                Loss = setting (Setting.loss loss SnnDsl.Nn.Loss.tetLambda 0.0)
+                OutDir = Some dir }
         printfn "training %s (%s loss) on %s ..." neuron loss dataset
         let metrics =
             Trainer.run config false (function

@@ -10,6 +10,9 @@
 // set, else runs/train-fsx (replaced on each run unless --resume). SNNDSL_QUICK=1 shrinks the run to about
 // ten seconds for the tests: 2 epochs on 320 training and 160 test samples, 1 thread (libtorch's threads
 // spin when another process holds a core).
+// A checkpoint stores its neuron as text; reading it back parses that text with FParsec.
+#r "../src/SnnDsl.Verify/bin/Release/net10.0/FParsecCS.dll"
+#r "../src/SnnDsl.Verify/bin/Release/net10.0/FParsec.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
@@ -38,18 +41,26 @@ let outDir =
     | dir, _ -> dir
     |> Path.GetFullPath
 
+// Text arguments become typed settings here, once; a bad one stops the script with the parser's message.
+let setting (r: Result<'a, string>) =
+    match r with
+    | Ok v -> v
+    | Error message ->
+        eprintfn "train.fsx: %s" message
+        exit 2
+
 let config =
     { TrainConfig.defaults with
-        Dataset = arg "--dataset" (if dataDir = "" then "synthetic" else "fashion-mnist")
+        Dataset = DataSource.Registry(setting (SnnDsl.Data.DatasetName.parse (arg "--dataset" (if dataDir = "" then "synthetic" else "fashion-mnist"))))
         DataDir = dataDir
-        Model = arg "--model" "small-conv"
-        Neuron = arg "--neuron" "da-lif"
+        Model = Some(setting (SnnDsl.Nn.ZooModel.parse (arg "--model" "small-conv")))
+        Neuron = setting (Setting.neuron (arg "--neuron" "da-lif") "" [] "")
         Epochs = int (arg "--epochs" (if quick then "2" elif dataDir = "" then "3" else "1"))
         Timesteps = int (arg "--timesteps" "4")
         LimitTrain = int (arg "--limit-train" (if quick then "320" else "0"))
         LimitTest = int (arg "--limit-test" (if quick then "160" else "0"))
         Threads = int (arg "--threads" (if quick then "1" else "0"))
-        OutDir = outDir }
+        OutDir = Some outDir }
 
 // The default directory is this script's own: start it afresh. Any other one is left to the trainer, which
 // refuses to overwrite a run (use --resume to continue it).
@@ -57,7 +68,7 @@ if not resume && outDir = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, ".
     Directory.Delete(outDir, true)
 
 printfn "training %s with %s on %s, T = %d, %d epoch(s), into %s"
-    config.Model config.Neuron config.Dataset config.Timesteps config.Epochs outDir
+    (TrainConfig.modelName config) config.Neuron.Name (TrainConfig.datasetName config) config.Timesteps config.Epochs outDir
 
 let onEvent event =
     match event with
@@ -80,8 +91,8 @@ let onEvent event =
 let metrics =
     try Trainer.run config resume onEvent CancellationToken.None
     with
-    | Session.ConfigError message ->
-        eprintfn "train.fsx: %s" message
+    | :? SnnDsl.Core.SnnException as e when e.Kind = SnnDsl.Core.ErrorKind.Usage ->
+        eprintfn "train.fsx: %s" e.Message
         exit 2
     | :? SnnDsl.Data.DataDirectoryException as e ->
         eprintfn "train.fsx: %s" e.Message

@@ -99,12 +99,11 @@ foreach (var p in epoch.NeuronParameters)
         ? $"  {p.Layer} {p.Parameter}: mean {p.Mean:F4}, [{p.Min:F4}, {p.Max:F4}] over {p.Values.Count} channels"
         : $"  {p.Layer} {p.Parameter} = {p.Mean:F4}");
 
-// Save, load into a fresh network of the same structure, and check that both predict alike.
+// Save, rebuild the network from the file alone, and check that both predict alike.
 var path = Path.Combine(Path.GetTempPath(), $"csharp-consumer-{Environment.ProcessId}.snnt");
 network.Save(path);
-using (var reloaded = Architecture().Build())
+using (var reloaded = Network.Load(path))
 {
-    reloaded.Load(path);
     var count = Math.Min(64, data.Test.Count);
     var pixels = Enumerable.Range(0, count).SelectMany(data.Test.GetSample).ToArray();
     using var images = Tensor.FromArray(pixels, new[] { count }.Concat(data.Test.SampleShape).ToArray());

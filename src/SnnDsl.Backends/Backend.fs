@@ -112,7 +112,7 @@ type NeuronRunner(neuron: Neuron, backend: Backend) =
         | Backend.Fused ->
             match Interpreters.fused.WhyNot(p, x) with
             | None -> Interpreters.fused
-            | Some why -> Fail.usage $"--backend fused cannot run neuron '{neuron.Name}': {why}"
+            | Some why -> Fail.usage $"the fused backend cannot run neuron '{neuron.Name}': {why}"
         | Backend.Auto ->
             match Interpreters.fused.WhyNot(p, x) with
             | None -> Interpreters.fused

@@ -45,10 +45,9 @@ public static class Models
         if (height < side || width < side)
             throw new ArgumentException($"{key} needs inputs of at least {side}x{side} pixels, got {height}x{width}", nameof(height));
         var dev = Devices.Parse(device, nameof(device));
-        var core = neuron.Core;
-        var factory = FuncConvert.FromFunc<int, FModule>(ch => new FSpikingLayer(core, ch, FSharpInterop.None<int[]>(), FSharpInterop.None<SnnDsl.Backends.Backend>()));
         var input = new InputSpec(channels, height, width, classes);
-        return Construction.Create(seed, dev, () => FModels.create(key, factory, input), new[] { channels, height, width }, classes);
+        var spec = NetworkSpec.NewZoo(ZooModelModule.parse(key).ResultValue, neuron.Core, input);
+        return Construction.Create(seed, dev, spec);
     }
 
     // Each 2x2 pool (or stride-2 stage) halves the side; the classifier needs at least one pixel left.

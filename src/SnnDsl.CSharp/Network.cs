@@ -34,13 +34,18 @@ public sealed class Network : IDisposable
     private FModule? _core;
     private readonly int[] _inputShape;
 
-    internal Network(FModule core, int[] inputShape, int classes, Device device)
+    internal Network(FModule core, NetworkSpec spec, Device device)
     {
         _core = core;
-        _inputShape = inputShape;
+        Spec = spec;
+        var (input, classes) = NetworkSpecModule.io(spec);
+        _inputShape = input;
         Classes = classes;
         DeviceValue = device;
     }
+
+    /// <summary>The architecture as data (what checkpoints store, so that <see cref="Load(string, string, NeuronBackend)"/> rebuilds it).</summary>
+    internal NetworkSpec Spec { get; }
 
     internal FModule Core => _core ?? throw new ObjectDisposedException(nameof(Network), "this Network was disposed");
 
@@ -169,26 +174,38 @@ public sealed class Network : IDisposable
     }
 
     /// <summary>
-    /// Saves the parameters and buffers (BatchNorm statistics) to <paramref name="path"/>, atomically, in
-    /// SnnDsl's checked tensor format (the same entries as a training checkpoint).
+    /// Saves the network to <paramref name="path"/>, atomically, in SnnDsl's checked tensor format: its
+    /// architecture, its neurons' text, its parameters and buffers (BatchNorm statistics).
+    /// <see cref="Load(string, string, NeuronBackend)"/> rebuilds it from the file alone.
     /// </summary>
     public void Save(string path)
     {
         Guard.NotNull(path, nameof(path));
         if (path.Trim().Length == 0) throw new ArgumentException("the path is empty", nameof(path));
-        var core = Core;
-        var entries = core.NamedParameters().Select(p => Tuple.Create("param/" + p.Item1, p.Item2))
-            .Concat(core.NamedBuffers().Select(b => Tuple.Create("buffer/" + b.Item1, b.Item2)));
-        TensorFile.save(path, entries);
+        Checkpoint.saveModel(path, Spec, Core);
     }
 
     /// <summary>
-    /// Loads parameters and buffers saved by <see cref="Save"/> (or a training checkpoint) into this network,
-    /// which must have the same structure.
+    /// Rebuilds the network that <paramref name="path"/> (a file written by <see cref="Save"/> or a training
+    /// checkpoint of <c>snn train</c> or <see cref="Trainer"/>) describes, from the file alone, and loads its
+    /// parameters and buffers. Dispose it.
     /// </summary>
-    /// <exception cref="System.IO.FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="System.IO.InvalidDataException">The file is corrupt or holds another structure.</exception>
-    public void Load(string path)
+    /// <exception cref="SnnDsl.Core.SnnException">The file is missing, truncated, corrupt or does not describe a network (kind Data).</exception>
+    public static Network Load(string path, string device = "cpu", NeuronBackend backend = NeuronBackend.Auto)
+    {
+        Guard.NotNull(path, nameof(path));
+        if (path.Trim().Length == 0) throw new ArgumentException("the path is empty", nameof(path));
+        var dev = Devices.Parse(device, nameof(device));
+        var loaded = Checkpoint.loadNetwork(path, dev, backend.ToCore());
+        return new Network(loaded.Item2, loaded.Item1, dev);
+    }
+
+    /// <summary>
+    /// Loads the parameters and buffers that <paramref name="path"/> holds into this network, strictly: the
+    /// file must hold exactly this network's parameters, with the same shapes and neurons.
+    /// </summary>
+    /// <exception cref="SnnDsl.Core.SnnException">The file is missing, corrupt or holds another structure; the message names the first mismatch (kind Data).</exception>
+    public void LoadParameters(string path)
     {
         Guard.NotNull(path, nameof(path));
         if (path.Trim().Length == 0) throw new ArgumentException("the path is empty", nameof(path));

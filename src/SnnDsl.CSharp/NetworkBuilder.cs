@@ -24,7 +24,7 @@ public sealed class NetworkBuilder
 {
     private readonly int[] _input;
     private int[] _shape;
-    private readonly List<(string Name, Func<FModule> Create)> _layers = new();
+    private readonly List<(string Name, LayerSpec Spec)> _layers = new();
 
     /// <summary>Starts a network for samples [channels, height, width].</summary>
     public NetworkBuilder(int channels, int height, int width)
@@ -51,9 +51,9 @@ public sealed class NetworkBuilder
     /// <summary>The layers added so far.</summary>
     public IReadOnlyList<string> Layers => _layers.Select(l => l.Name).ToArray();
 
-    private NetworkBuilder Add(string name, int[] output, Func<FModule> create)
+    private NetworkBuilder Add(string name, int[] output, LayerSpec spec)
     {
-        _layers.Add((name, create));
+        _layers.Add((name, spec));
         _shape = output;
         return this;
     }
@@ -86,8 +86,7 @@ public sealed class NetworkBuilder
         var name = $"Conv2d({s[0]}->{outChannels}, k={kernelSize}, s={stride}, p={p})";
         var output = new[] { outChannels, Out(s[1], kernelSize, stride, p, name), Out(s[2], kernelSize, stride, p, name) };
         var cin = s[0];
-        return Add(name, output, () => new Conv2d(cin, outChannels, kernelSize, FSharpInterop.Some(stride), FSharpInterop.Some(p),
-            FSharpInterop.Some(bias), FSharpInterop.None<int>()));
+        return Add(name, output, LayerSpec.NewConv2d(cin, outChannels, kernelSize, stride, p, bias));
     }
 
     /// <summary>Batch normalisation over the channels (or features), statistics over T x N x spatial.</summary>
@@ -96,7 +95,7 @@ public sealed class NetworkBuilder
         if (!(momentum >= 0 && momentum <= 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "momentum must be in [0, 1]");
         Guard.Positive(eps, nameof(eps));
         var c = _shape[0];
-        return Add($"BatchNorm({c})", _shape, () => new BatchNorm(c, FSharpInterop.Some(momentum), FSharpInterop.Some(eps)));
+        return Add($"BatchNorm({c})", _shape, LayerSpec.NewBatchNorm(c, momentum, eps));
     }
 
     /// <summary>A spiking layer running <paramref name="neuron"/>; its learnable parameters become network parameters.</summary>
@@ -105,18 +104,18 @@ public sealed class NetworkBuilder
         Guard.NotNull(neuron, nameof(neuron));
         var shape = _shape;
         var core = neuron.Core;
-        return Add($"Spiking({neuron.Name}, {shape[0]})", shape, () => new FSpikingLayer(core, shape[0], FSharpInterop.Some(shape), FSharpInterop.None<SnnDsl.Backends.Backend>()));
+        return Add($"Spiking({neuron.Name}, {shape[0]})", shape, LayerSpec.NewSpiking(core, shape[0], (int[])shape.Clone()));
     }
 
     /// <summary>Average pooling (stride defaults to the kernel size).</summary>
     public NetworkBuilder AvgPool2d(int kernelSize, int? stride = null, int padding = 0) =>
-        Pool("AvgPool2d", kernelSize, stride, padding, (k, s, p) => new AvgPool2d(k, FSharpInterop.Some(s), FSharpInterop.Some(p)));
+        Pool("AvgPool2d", kernelSize, stride, padding, LayerSpec.NewAvgPool2d);
 
     /// <summary>Max pooling (stride defaults to the kernel size).</summary>
     public NetworkBuilder MaxPool2d(int kernelSize, int? stride = null, int padding = 0) =>
-        Pool("MaxPool2d", kernelSize, stride, padding, (k, s, p) => new MaxPool2d(k, FSharpInterop.Some(s), FSharpInterop.Some(p)));
+        Pool("MaxPool2d", kernelSize, stride, padding, LayerSpec.NewMaxPool2d);
 
-    private NetworkBuilder Pool(string kind, int kernelSize, int? stride, int padding, Func<int, int, int, FModule> create)
+    private NetworkBuilder Pool(string kind, int kernelSize, int? stride, int padding, Func<int, int, int, LayerSpec> create)
     {
         Guard.Positive(kernelSize, nameof(kernelSize));
         var st = Guard.Positive(stride ?? kernelSize, nameof(stride));
@@ -126,7 +125,7 @@ public sealed class NetworkBuilder
         var s = Image(kind);
         var name = $"{kind}({kernelSize})";
         var output = new[] { s[0], Out(s[1], kernelSize, st, padding, name), Out(s[2], kernelSize, st, padding, name) };
-        return Add(name, output, () => create(kernelSize, st, padding));
+        return Add(name, output, create(kernelSize, st, padding));
     }
 
     /// <summary>Adaptive average pooling to a fixed [height, width].</summary>
@@ -135,14 +134,14 @@ public sealed class NetworkBuilder
         Guard.Positive(height, nameof(height));
         Guard.Positive(width, nameof(width));
         var s = Image("AdaptiveAvgPool2d");
-        return Add($"AdaptiveAvgPool2d({height}x{width})", new[] { s[0], height, width }, () => new AdaptiveAvgPool2d(height, width));
+        return Add($"AdaptiveAvgPool2d({height}x{width})", new[] { s[0], height, width }, LayerSpec.NewAdaptiveAvgPool2d(height, width));
     }
 
     /// <summary>Flattens each sample to a vector of features.</summary>
     public NetworkBuilder Flatten()
     {
         var features = _shape.Aggregate(1, (a, d) => a * d);
-        return Add("Flatten", new[] { features }, () => new Flatten());
+        return Add("Flatten", new[] { features }, LayerSpec.Flatten);
     }
 
     /// <summary>A fully connected layer to <paramref name="outFeatures"/>; needs a flat input (call <see cref="Flatten"/> first).</summary>
@@ -152,14 +151,14 @@ public sealed class NetworkBuilder
         if (_shape.Length != 1)
             throw new InvalidOperationException($"Linear needs a flat input, but the network is at {ShapeText.Of(_shape)} here: call Flatten() first");
         var f = _shape[0];
-        return Add($"Linear({f}->{outFeatures})", new[] { outFeatures }, () => new Linear(f, outFeatures, FSharpInterop.Some(bias)));
+        return Add($"Linear({f}->{outFeatures})", new[] { outFeatures }, LayerSpec.NewLinear(f, outFeatures, bias));
     }
 
     /// <summary>Dropout with probability <paramref name="p"/> in [0, 1), active in training only (a mask per step).</summary>
     public NetworkBuilder Dropout(double p)
     {
         if (!(p >= 0 && p < 1)) throw new ArgumentOutOfRangeException(nameof(p), p, "dropout probability must be in [0, 1)");
-        return Add($"Dropout({p})", _shape, () => new Dropout(p));
+        return Add($"Dropout({p})", _shape, LayerSpec.NewDropout(p));
     }
 
     /// <summary>
@@ -174,33 +173,19 @@ public sealed class NetworkBuilder
         if (_shape.Length != 1)
             throw new InvalidOperationException(
                 $"the network must end with a flat output [classes] (Flatten, then Linear), but it ends at {ShapeText.Of(_shape)}");
-        return Construction.Create(seed, dev, () => Construction.Sequence(_layers.Select(l => l.Create)), _input, _shape[0]);
+        var spec = NetworkSpec.NewSequential((int[])_input.Clone(), _shape[0],
+            Microsoft.FSharp.Collections.ListModule.OfSeq(_layers.Select(l => l.Spec)));
+        return Construction.Create(seed, dev, spec);
     }
 }
 
-/// <summary>Creating F# modules seeded and on a device.</summary>
+/// <summary>Creating networks from their specification, seeded and on a device.</summary>
 internal static class Construction
 {
-    public static Network Create(int? seed, Device device, Func<FModule> create, int[] input, int classes)
+    public static Network Create(int? seed, Device device, NetworkSpec spec)
     {
         if (seed is { } s) SnnDsl.Torch.Torch.manualSeed(unchecked((ulong)s));
         using var _ = FModule.CreateOn(device);
-        return new Network(create(), input, classes, device);
-    }
-
-    /// <summary>Creates the layers in order; when one fails, the ones already created are disposed.</summary>
-    public static FModule Sequence(IEnumerable<Func<FModule>> layers)
-    {
-        var modules = new List<FModule>();
-        try
-        {
-            foreach (var create in layers) modules.Add(create());
-        }
-        catch
-        {
-            foreach (var m in modules) m.Dispose();
-            throw;
-        }
-        return new Sequential(modules);
+        return new Network(NetworkSpecModule.build(SnnDsl.Backends.Backend.Auto, spec), spec, device);
     }
 }

@@ -25,6 +25,8 @@ public sealed class Trainer : IDisposable
     private Optimizer? _optimizer;
     private bool _busy;
     private bool _disposed;
+    // Where the next Fit starts: a fresh run, or the position of the checkpoint this trainer resumes.
+    private RunPosition _start = FTrainer.fresh;
 
     /// <summary>A trainer for <paramref name="network"/> with <paramref name="options"/> (copied; defaults when null).</summary>
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range; the exception names it.</exception>
@@ -34,15 +36,39 @@ public sealed class Trainer : IDisposable
         _network = Guard.NotNull(network, nameof(network));
         _options = (options ?? new TrainingOptions()).Clone();
         _options.Validate();
-        FOptimizerKind kind = _options.Optimizer switch
-        {
-            OptimizerKind.Adam => FOptimizerKind.NewAdam(0.9, 0.999, 1e-8),
-            OptimizerKind.AdamW => FOptimizerKind.NewAdamW(0.9, 0.999, 1e-8),
-            _ => FOptimizerKind.NewSgd(_options.Momentum, false),
-        };
+        var kind = _options.ToConfig(DataSource.NewInCode(""), null, null, network.DeviceValue).Optimizer;
         _optimizer = new Optimizer(kind, network.Core.Parameters(), _options.LearningRate, FSharpInterop.Some(_options.WeightDecay));
         foreach (var (_, m) in network.Core.NamedModules())
             if (m is SnnDsl.Nn.SpikingLayer layer) layer.Backend = _options.Backend.ToCore();
+    }
+
+    /// <summary>
+    /// A trainer that continues the run of <paramref name="checkpointPath"/> exactly where it stopped: the
+    /// options are the checkpoint's (its output directory is the checkpoint's folder, where later
+    /// checkpoints and metrics go), the optimiser's state and the position (epoch, batch) are restored, and
+    /// the next <see cref="Fit"/> on the same data trains the remaining batches and epochs. Load the network
+    /// with <see cref="Network.Load(string, string, NeuronBackend)"/> from the same file.
+    /// </summary>
+    /// <exception cref="SnnDsl.Core.SnnException">The file is missing, corrupt, or does not fit the network (kind Data).</exception>
+    public static Trainer Resume(Network network, string checkpointPath)
+    {
+        Guard.NotNull(network, nameof(network));
+        Guard.NotNull(checkpointPath, nameof(checkpointPath));
+        var (config, position) = Checkpoint.readHeader(checkpointPath).ToValueTuple();
+        var options = TrainingOptions.FromConfig(config);
+        options.OutputDirectory = Path.GetDirectoryName(Path.GetFullPath(checkpointPath));
+        var trainer = new Trainer(network, options);
+        try
+        {
+            Checkpoint.restore(checkpointPath, network.Core, FSharpInterop.Some(trainer._optimizer!));
+            trainer._start = position;
+            return trainer;
+        }
+        catch
+        {
+            trainer.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The network being trained.</summary>
@@ -65,22 +91,22 @@ public sealed class Trainer : IDisposable
         CheckData(data, nameof(data));
         return Run(() =>
         {
-            var keep = _options.OutputDirectory is not null;
-            var outDir = keep ? Path.GetFullPath(_options.OutputDirectory!) : Directory.CreateTempSubdirectory("snndsl-fit-").FullName;
-            try
+            var start = _start;
+            _start = FTrainer.fresh;
+            var session = Session(data.Train, data.Test, _options);
+            if (_options.OutputDirectory is { } dir)
             {
-                Directory.CreateDirectory(outDir);
-                var metrics = Path.Combine(outDir, SnnDsl.Training.Metrics.fileName);
-                if (File.Exists(metrics)) File.Delete(metrics);
-                var session = Session(data.Train, data.Test, outDir);
-                var start = new RunPosition(0, 0, 0L, 0.0, 0L, 0L, 0.0);
-                var epochs = FTrainer.train(session, start, Observer(progress), cancellationToken);
-                return new TrainingResult(epochs.Select(EpochResult.Of).ToArray(), keep ? outDir : null);
+                Directory.CreateDirectory(dir);
+                if (start.Epoch == 0 && start.NextBatch == 0)
+                {
+                    var metrics = Path.Combine(dir, SnnDsl.Training.Metrics.fileName);
+                    if (File.Exists(metrics)) File.Delete(metrics);
+                }
+                else SnnDsl.Training.Metrics.truncate(dir, start.Epoch + 1);
             }
-            finally
-            {
-                if (!keep) TryDelete(outDir);
-            }
+            var epochs = FTrainer.train(session, start, Observer(progress), cancellationToken);
+            return new TrainingResult(epochs.Select(EpochResult.Of).ToArray(),
+                _options.OutputDirectory is null ? null : Path.GetFullPath(_options.OutputDirectory));
         });
     }
 
@@ -106,7 +132,9 @@ public sealed class Trainer : IDisposable
         CheckSplit(test, nameof(test));
         return Run(() =>
         {
-            var session = Session(test, test, Path.GetTempPath());
+            var options = _options.Clone();
+            options.OutputDirectory = null;
+            var session = Session(test, test, options);
             return EvaluationResult.Of(FTrainer.evaluate(session, 0, Observer(progress), cancellationToken));
         });
     }
@@ -124,10 +152,6 @@ public sealed class Trainer : IDisposable
             _ = _network.Core; // ObjectDisposedException before any work when the network is gone
             SnnDsl.Torch.Torch.setThreads(_options.Threads > 0 ? _options.Threads : Environment.ProcessorCount);
             return body();
-        }
-        catch (SessionModule.ConfigError e)
-        {
-            throw new InvalidOperationException(e.Data0, e);
         }
         finally
         {
@@ -163,54 +187,19 @@ public sealed class Trainer : IDisposable
         if (split.Count == 0) throw new ArgumentException($"{split.Name} has no samples", argument);
     }
 
-    private Session Session(Dataset train, Dataset test, string outDir)
+    private Session Session(Dataset train, Dataset test, TrainingOptions o)
     {
-        var o = _options;
         var model = _network.Core;
         var device = _network.DeviceValue;
         var shape = _network.InputShape;
-        var spiking = SpikingLayerList.Of(model).Select(l => l.Layer.Neuron).FirstOrDefault();
-        var config = new TrainConfig
-        {
-            Dataset = train.Name.Split('/')[0],
-            DataDir = "",
-            Model = "custom",
-            Neuron = spiking?.Name ?? "",
-            NeuronParams = Array.Empty<string>(),
-            Surrogate = "",
-            Timesteps = o.Timesteps,
-            Epochs = o.Epochs,
-            BatchSize = o.BatchSize,
-            LearningRate = o.LearningRate,
-            Optimizer = o.Optimizer.ToString().ToLowerInvariant(),
-            Momentum = o.Momentum,
-            WeightDecay = o.WeightDecay,
-            Loss = o.Loss switch { LossFunction.Tet => "tet", LossFunction.CountMse => "mse", _ => "ce" },
-            TetLambda = o.TetLambda,
-            LabelSmoothing = o.LabelSmoothing,
-            Schedule = o.Schedule.ToString().ToLowerInvariant(),
-            WarmupEpochs = o.WarmupEpochs,
-            ClipGradNorm = o.ClipGradNorm,
-            Augment = o.Augment,
-            SplitBy = "number",
-            Resize = 0,
-            CacheDir = "",
-            NoCache = false,
-            DataSplit = "paper",
-            LimitTrain = o.LimitTrain,
-            LimitTest = o.LimitTest,
-            Seed = o.Seed,
-            Device = device.ToString(),
-            Threads = o.Threads,
-            CheckpointEvery = o.CheckpointEvery,
-            OutDir = outDir,
-        };
-        var loss = o.Loss switch
-        {
-            LossFunction.Tet => FLoss.NewTet(o.TetLambda, 1.0, o.LabelSmoothing),
-            LossFunction.CountMse => FLoss.CountMse,
-            _ => FLoss.NewMeanOutputCrossEntropy(o.LabelSmoothing),
-        };
+        var spec = _network.Spec;
+        var neuron = SpikingLayerList.Of(model).Select(l => l.Layer.Neuron).FirstOrDefault();
+        var zoo = spec.IsZoo ? FSharpInterop.Some(((NetworkSpec.Zoo)spec).model) : null;
+        // Data loaded from the registry keeps its registry name; other data is named as it was passed in.
+        var named = DataSourceModule.parse(train.Name.Split('/')[0]);
+        var dataset = named.IsOk ? named.ResultValue : DataSource.NewInCode(train.Name);
+        var config = o.ToConfig(dataset, zoo, neuron, device);
+        var loss = config.Loss;
         var d = LoaderOptions.Default;
         var augmentation = !o.Augment ? FSharpInterop.None<Augmentation>()
             : !train.IsTemporal ? FSharpInterop.Some(Augmentation.Standard)
@@ -223,7 +212,7 @@ public sealed class Trainer : IDisposable
         var input = new InputSpec(shape[0], shape[1], shape[2], _network.Classes);
         // Session.Neuron only describes the run (its text goes into checkpoints); a network without spiking
         // layers has none, which the trainer allows.
-        return new Session(config, spiking!, model, _optimizer!, loss, trainLoader, testLoader, input, device);
+        return new Session(config, neuron!, spec, model, _optimizer!, loss, trainLoader, testLoader, input, device);
     }
 
     private static Microsoft.FSharp.Core.FSharpOption<int>? Limit(int limit) =>
@@ -256,21 +245,6 @@ public sealed class Trainer : IDisposable
                     break;
             }
         });
-    }
-
-    private static void TryDelete(string dir)
-    {
-        try
-        {
-            Directory.Delete(dir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A temporary directory left behind is harmless; the training result is not.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 
     private void ReleaseOptimizer()

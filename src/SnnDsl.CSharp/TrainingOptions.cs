@@ -1,4 +1,7 @@
 using System;
+using SnnDsl.Training;
+using FLoss = SnnDsl.Nn.Loss;
+using FSchedule = SnnDsl.Nn.Schedule;
 
 namespace SnnDsl.CSharp;
 
@@ -60,7 +63,7 @@ public sealed class TrainingOptions
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.Sgd;
 
     /// <summary>SGD momentum.</summary>
-    public double Momentum { get; set; } = Cli.Momentum;
+    public double Momentum { get; set; } = Setting.optimizerText(Cli.Optimizer).Item2;
 
     /// <summary>L2 weight decay (decoupled for AdamW).</summary>
     public double WeightDecay { get; set; }
@@ -69,7 +72,7 @@ public sealed class TrainingOptions
     public LossFunction Loss { get; set; } = LossFunction.CrossEntropy;
 
     /// <summary>TET's lambda.</summary>
-    public double TetLambda { get; set; } = Cli.TetLambda;
+    public double TetLambda { get; set; } = SnnDsl.Nn.LossModule.tetLambda;
 
     /// <summary>Label smoothing of the cross-entropy losses, in [0, 1).</summary>
     public double LabelSmoothing { get; set; }
@@ -102,8 +105,8 @@ public sealed class TrainingOptions
     public int Threads { get; set; }
 
     /// <summary>
-    /// Where <c>metrics.jsonl</c> and <c>checkpoint.snnt</c> are written (replaced at the start of each fit);
-    /// null writes them to a temporary directory that is deleted afterwards.
+    /// Where <c>metrics.jsonl</c> and <c>checkpoint.snnt</c> are written (replaced at the start of each fit,
+    /// continued by a trainer made with <see cref="Trainer.Resume"/>); null writes no file.
     /// </summary>
     public string? OutputDirectory { get; set; }
 
@@ -135,6 +138,72 @@ public sealed class TrainingOptions
         if (!Enum.IsDefined(Optimizer)) throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "unknown optimizer");
         if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "unknown loss");
         if (!Enum.IsDefined(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "unknown schedule");
+    }
+
+    /// <summary>
+    /// The library's typed configuration for a network trained on <paramref name="dataset"/> (the same record
+    /// <c>snn train</c> builds from its flags): no name is made up: the data is <paramref name="dataset"/>, the
+    /// model a zoo model or none (a network built in code, which the session's NetworkSpec describes), the
+    /// neuron the first spiking layer's (null when it has none).
+    /// </summary>
+    internal TrainConfig ToConfig(DataSource dataset, Microsoft.FSharp.Core.FSharpOption<SnnDsl.Nn.ZooModel>? model,
+        SnnDsl.Core.Neuron? neuron, SnnDsl.Torch.Device device)
+    {
+        var optimizer = Optimizer switch
+        {
+            OptimizerKind.Adam => SnnDsl.Nn.OptimizerKindModule.adam,
+            OptimizerKind.AdamW => SnnDsl.Nn.OptimizerKindModule.adamW,
+            _ => SnnDsl.Nn.OptimizerKindModule.sgd(Momentum),
+        };
+        var loss = Loss switch
+        {
+            LossFunction.Tet => FLoss.NewTet(TetLambda, SnnDsl.Nn.LossModule.tetPhi, LabelSmoothing),
+            LossFunction.CountMse => FLoss.CountMse,
+            _ => FLoss.NewMeanOutputCrossEntropy(LabelSmoothing),
+        };
+        var schedule = Schedule switch
+        {
+            LearningRateSchedule.Step => FSchedule.NewStep(Math.Max(1, Epochs / 3), 0.1),
+            LearningRateSchedule.Constant => FSchedule.Constant,
+            _ => FSchedule.NewCosine(0.0),
+        };
+        return new TrainConfig(
+            dataset, "", model, neuron!, Timesteps, Epochs, BatchSize, LearningRate, optimizer, WeightDecay, loss, schedule,
+            WarmupEpochs, ClipGradNorm, Augment, SnnDsl.Data.SplitBy.Number, 0, "", false, SnnDsl.Data.Cifar10DvsSplit.Paper,
+            LimitTrain, LimitTest, Seed, device, Backend.ToCore(), Threads, CheckpointEvery, false,
+            OutputDirectory is null ? FSharpInterop.None<string>() : FSharpInterop.Some(System.IO.Path.GetFullPath(OutputDirectory)));
+    }
+
+    /// <summary>The options a typed configuration (e.g. a checkpoint's) holds.</summary>
+    internal static TrainingOptions FromConfig(TrainConfig c)
+    {
+        var (optimizer, momentum) = Setting.optimizerText(c.Optimizer).ToValueTuple();
+        var (loss, lambda, smoothing) = Setting.lossText(c.Loss).ToValueTuple();
+        return new TrainingOptions
+        {
+            Timesteps = c.Timesteps,
+            Epochs = c.Epochs,
+            BatchSize = c.BatchSize,
+            LearningRate = c.LearningRate,
+            Optimizer = optimizer switch { "adam" => OptimizerKind.Adam, "adamw" => OptimizerKind.AdamW, _ => OptimizerKind.Sgd },
+            Momentum = optimizer == "sgd" ? momentum : Setting.optimizerText(Cli.Optimizer).Item2,
+            WeightDecay = c.WeightDecay,
+            Loss = loss switch { "tet" => LossFunction.Tet, "mse" => LossFunction.CountMse, _ => LossFunction.CrossEntropy },
+            TetLambda = lambda,
+            LabelSmoothing = smoothing,
+            Schedule = c.Schedule.IsConstant ? LearningRateSchedule.Constant
+                : c.Schedule.IsStep ? LearningRateSchedule.Step : LearningRateSchedule.Cosine,
+            WarmupEpochs = c.WarmupEpochs,
+            ClipGradNorm = c.ClipGradNorm,
+            Augment = c.Augment,
+            LimitTrain = c.LimitTrain,
+            LimitTest = c.LimitTest,
+            Backend = c.Backend.IsEager ? NeuronBackend.Eager : c.Backend.IsFused ? NeuronBackend.Fused : NeuronBackend.Auto,
+            Seed = c.Seed,
+            Threads = c.Threads,
+            OutputDirectory = c.OutDir is null ? null : c.OutDir.Value,
+            CheckpointEvery = c.CheckpointEvery,
+        };
     }
 
     private static void NonNegative(double value, string name)

@@ -32,17 +32,21 @@ type EvalArgs =
 let run (args: ParseResults<EvalArgs>) (out: TextWriter) : int =
     let path = args.GetResult EvalArgs.Checkpoint
     if not (File.Exists path) then Fail.data $"checkpoint not found: {path}"
+    let flag (name: string) (r: Result<'a, string>) =
+        match r with
+        | Ok v -> v
+        | Error e -> Fail.usage $"{name}: {e}"
+    let device = args.TryGetResult EvalArgs.Device |> Option.map (Setting.device >> flag "--device")
+    let backend = flag "--backend" (SnnDsl.Backends.Backend.parse (args.GetResult(EvalArgs.Backend, defaultValue = "auto")))
     let overrides (c: TrainConfig) =
         { c with
             DataDir = args.GetResult(EvalArgs.Data_Dir, defaultValue = c.DataDir)
             LimitTest = args.GetResult(EvalArgs.Limit_Test, defaultValue = c.LimitTest)
             LimitTrain = 1
-            Device = args.GetResult(EvalArgs.Device, defaultValue = c.Device)
-            Backend = (args.GetResult(EvalArgs.Backend, defaultValue = "auto")).Trim().ToLowerInvariant()
+            Device = defaultArg device c.Device
+            Backend = backend
             Threads = args.GetResult(EvalArgs.Threads, defaultValue = c.Threads) }
-    let e =
-        try Trainer.evaluateCheckpoint path overrides ignore CancellationToken.None
-        with Session.ConfigError message -> Fail.usage message
+    let e = Trainer.evaluateCheckpoint path overrides ignore CancellationToken.None
     out.WriteLine($"test loss {e.Loss:F4}, test accuracy {e.Accuracy:F4}")
     for name, rate in e.FiringRates do
         let ps = e.NeuronParams |> List.tryFind (fst >> (=) name) |> Option.map snd |> Option.defaultValue []

@@ -79,9 +79,6 @@ let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
     | :? SnnDsl.Core.SnnException as e when e.Kind = SnnDsl.Core.ErrorKind.Internal ->
         fail ExitCode.InternalError $"snn: internal error: {e.Message}"
     | :? SnnDsl.Core.SnnException as e -> fail (ExitCodes.ofKind e.Kind) $"snn: {e.Message}"
-    | :? SnnDsl.Data.DataFileException as e -> fail ExitCode.DataError $"snn: {e.Message}"
-    | :? SnnDsl.Data.DataDirectoryException as e -> fail ExitCode.DataError $"snn: {e.Message}"
-    | :? SnnDsl.Data.DataLoaderException as e -> fail ExitCode.DataError $"snn: {e.Message}"
     | :? IOException as e -> fail ExitCode.DataError $"snn: {e.Message}"
     | :? OperationCanceledException -> fail ExitCode.DataError "snn: stopped; the last checkpoint is kept (continue with --resume)"
     | e -> fail ExitCode.InternalError $"snn: internal error: {e.GetType().Name}: {e.Message}"

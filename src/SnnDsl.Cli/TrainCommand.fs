@@ -54,38 +54,40 @@ type TrainArgs =
     interface IArgParserTemplate with
         member a.Usage =
             let d = TrainConfig.defaults
+            let lossName, _, _ = Setting.lossText d.Loss
+            let defaultOut = defaultArg d.OutDir "runs/default"
             match a with
-            | Dataset _ -> $"synthetic | mnist | fashion-mnist | cifar10 | cifar100 | nmnist | cifar10-dvs | dvs-gesture | shd | ssc [{d.Dataset}]"
+            | Dataset _ -> $"synthetic | mnist | fashion-mnist | cifar10 | cifar100 | nmnist | cifar10-dvs | dvs-gesture | shd | ssc [{TrainConfig.datasetName d}]"
             | Data_Dir _ -> "folder of the dataset's files (or its parent)"
-            | Model _ -> $"small-conv | vgg11 | vgg13 | vgg16 | vggsnn | resnet18 | resnet19 | resnet20 | fc [{d.Model}]"
-            | Neuron _ -> $"any built-in neuron (see `snn neurons`) [{d.Neuron}]"
+            | Model _ -> $"small-conv | vgg11 | vgg13 | vgg16 | vggsnn | resnet18 | resnet19 | resnet20 | fc [{TrainConfig.modelName d}]"
+            | Neuron _ -> $"any built-in neuron (see `snn neurons`) [{d.Neuron.Name}]"
             | Neuron_File _ -> "train the neuron of this file instead (its text form, docs/dsl.md); checkpoints store its text"
             | Param _ -> "a neuron parameter's raw initial value, NAME=VALUE; repeatable"
             | Surrogate _ -> "surrogate gradient, e.g. atan:2 [the neuron's own]"
             | Timesteps _ -> $"time steps T (= frames of event data) [{d.Timesteps}]"
             | Frames _ -> "frames per event sample: the same as --timesteps"
-            | Split_By _ -> $"event data: number | time | duration:<us> [{d.SplitBy}]"
+            | Split_By _ -> $"event data: number | time | duration:<us> [{string d.SplitBy}]"
             | Resize _ -> "event-camera frames resized to N x N [48 for vggsnn on cifar10-dvs/dvs-gesture, else the sensor's size]"
-            | Data_Split _ -> $"cifar10-dvs: paper (first 100 per class test) | 9:1 [{d.DataSplit}]"
+            | Data_Split _ -> $"cifar10-dvs: paper (first 100 per class test) | 9:1 [{Setting.dataSplitText d.DataSplit}]"
             | Cache_Dir _ -> "frame cache folder of event data [$SNNDSL_CACHE or ~/.cache/snndsl/frames]"
             | No_Cache -> "integrate event frames in memory; do not read or write the frame cache"
             | Epochs _ -> $"epochs [{d.Epochs}]"
             | Batch_Size _ -> $"batch size [{d.BatchSize}]"
             | Lr _ -> $"initial learning rate [{d.LearningRate}]"
-            | Optimizer _ -> $"sgd | adam | adamw [{d.Optimizer}]"
-            | Momentum _ -> $"SGD momentum [{d.Momentum}]"
+            | Optimizer _ -> $"sgd | adam | adamw [{fst (Setting.optimizerText d.Optimizer)}]"
+            | Momentum _ -> $"SGD momentum [{snd (Setting.optimizerText d.Optimizer)}]"
             | Weight_Decay _ -> $"weight decay [{d.WeightDecay}]"
-            | Loss _ -> $"ce (mean-output cross entropy) | tet | mse [{d.Loss}]"
-            | Tet_Lambda _ -> $"TET's MSE weight lambda [{d.TetLambda}]"
+            | Loss _ -> $"ce (mean-output cross entropy) | tet | mse [{lossName}]"
+            | Tet_Lambda _ -> $"TET's MSE weight lambda [{SnnDsl.Nn.Loss.tetLambda}]"
             | Label_Smoothing _ -> "label smoothing of the cross entropy [0]"
-            | Schedule _ -> $"cosine | step | constant [{d.Schedule}]"
+            | Schedule _ -> $"cosine | step | constant | step:<epochs>:<gamma> [{Setting.scheduleText d.Schedule}]"
             | Warmup _ -> "linear learning-rate warm-up, in epochs [0]"
             | Clip _ -> "clip the gradients' global norm [off]"
             | Augment _ -> "random crop + flip for static images; flip, roll, rotation and shear for event frames"
-            | Out _ -> $"run directory: metrics.jsonl, checkpoint.snnt, report.html [{d.OutDir}]"
+            | Out _ -> $"run directory: metrics.jsonl, checkpoint.snnt, report.html [{defaultOut}]"
             | Resume -> "continue the run in --out from its checkpoint, exactly where it stopped"
             | Device _ -> "cpu | cuda | cuda:N [cpu]"
-            | Backend _ -> $"neurons' interpreter: eager | fused | auto (fused where it applies, else eager) [{d.Backend}]"
+            | Backend _ -> $"neurons' interpreter: eager | fused | auto (fused where it applies, else eager) [{SnnDsl.Backends.Backend.name d.Backend}]"
             | Threads _ -> "libtorch and OpenBLAS threads [all cores]"
             | Limit_Train _ -> "use only N training samples (evenly spaced) [all]"
             | Limit_Test _ -> "use only N test samples [all]"
@@ -94,58 +96,77 @@ type TrainArgs =
             | Check_Finite -> "every spiking layer checks that its input is finite and stops the run naming how many values are not (docs/dsl.md, 'Non-finite values')"
             | No_Report -> "do not write report.html at the end"
 
-/// The configuration the arguments describe.
+/// The configuration the arguments describe: each flag's text is parsed here, once, into its typed
+/// setting; a value that does not parse is a usage error naming the flag.
 let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
     let d = TrainConfig.defaults
+    let flag (name: string) (r: Result<'a, string>) =
+        match r with
+        | Ok v -> v
+        | Error e -> Fail.usage $"{name}: {e}"
     let timesteps =
         match args.TryGetResult TrainArgs.Timesteps, args.TryGetResult TrainArgs.Frames with
         | Some t, Some f when t <> f -> Fail.usage $"--timesteps {t} and --frames {f} disagree; they are the same number, give one"
         | Some t, _ | None, Some t -> t
         | None, None -> d.Timesteps
+    let epochs = args.GetResult(TrainArgs.Epochs, defaultValue = d.Epochs)
+    let overrides = args.GetResults TrainArgs.Param
+    let surrogate = args.GetResult(TrainArgs.Surrogate, defaultValue = "")
     // A file's neuron travels as its text (and is stored in every checkpoint); a built-in by its name.
-    let neuronName, neuronText =
+    let neuron =
         match args.TryGetResult TrainArgs.Neuron, args.TryGetResult TrainArgs.Neuron_File with
         | Some _, Some _ -> Fail.usage "give --neuron NAME (a built-in) or --neuron-file FILE (a .neuron file), not both"
         | None, Some path ->
             let file = NeuronText.load path
-            file.Neuron.Name, Describe.text file.Neuron
-        | name, None -> (defaultArg name d.Neuron).Trim(), ""
+            flag "--neuron-file" (Neuron.configure overrides (if surrogate = "" then None else Some surrogate) file.Neuron)
+        | name, None ->
+            let name = match name with Some n -> n.Trim() | None -> d.Neuron.Name
+            flag "--neuron" (Setting.neuron name "" overrides surrogate)
+    let defaultOptimizer, defaultMomentum = Setting.optimizerText d.Optimizer
+    let defaultLoss, defaultLambda, _ = Setting.lossText d.Loss
     { d with
-        Dataset = (args.GetResult(TrainArgs.Dataset, defaultValue = d.Dataset)).Trim().ToLowerInvariant()
+        Dataset =
+            match args.TryGetResult TrainArgs.Dataset with
+            | Some name -> DataSource.Registry(flag "--dataset" (SnnDsl.Data.DatasetName.parse name))
+            | None -> d.Dataset
         DataDir = args.GetResult(TrainArgs.Data_Dir, defaultValue = d.DataDir)
-        Model = (args.GetResult(TrainArgs.Model, defaultValue = d.Model)).Trim().ToLowerInvariant()
-        Neuron = neuronName
-        NeuronText = neuronText
-        NeuronParams = args.GetResults TrainArgs.Param |> List.toArray
-        Surrogate = args.GetResult(TrainArgs.Surrogate, defaultValue = d.Surrogate)
+        Model =
+            match args.TryGetResult TrainArgs.Model with
+            | Some name -> Some(flag "--model" (SnnDsl.Nn.ZooModel.parse name))
+            | None -> d.Model
+        Neuron = neuron
         Timesteps = timesteps
-        SplitBy = (args.GetResult(TrainArgs.Split_By, defaultValue = d.SplitBy)).Trim().ToLowerInvariant()
+        SplitBy = flag "--split-by" (SnnDsl.Data.SplitBy.parse (args.GetResult(TrainArgs.Split_By, defaultValue = string d.SplitBy)))
         Resize = args.GetResult(TrainArgs.Resize, defaultValue = d.Resize)
-        DataSplit = (args.GetResult(TrainArgs.Data_Split, defaultValue = d.DataSplit)).Trim().ToLowerInvariant()
+        DataSplit = flag "--data-split" (Setting.dataSplit (args.GetResult(TrainArgs.Data_Split, defaultValue = Setting.dataSplitText d.DataSplit)))
         CacheDir = args.GetResult(TrainArgs.Cache_Dir, defaultValue = d.CacheDir)
         NoCache = args.Contains TrainArgs.No_Cache
-        Epochs = args.GetResult(TrainArgs.Epochs, defaultValue = d.Epochs)
+        Epochs = epochs
         BatchSize = args.GetResult(TrainArgs.Batch_Size, defaultValue = d.BatchSize)
         LearningRate = args.GetResult(TrainArgs.Lr, defaultValue = d.LearningRate)
-        Optimizer = (args.GetResult(TrainArgs.Optimizer, defaultValue = d.Optimizer)).Trim().ToLowerInvariant()
-        Momentum = args.GetResult(TrainArgs.Momentum, defaultValue = d.Momentum)
+        Optimizer =
+            flag "--optimizer"
+                (Setting.optimizer (args.GetResult(TrainArgs.Optimizer, defaultValue = defaultOptimizer))
+                    (args.GetResult(TrainArgs.Momentum, defaultValue = defaultMomentum)))
         WeightDecay = args.GetResult(TrainArgs.Weight_Decay, defaultValue = d.WeightDecay)
-        Loss = (args.GetResult(TrainArgs.Loss, defaultValue = d.Loss)).Trim().ToLowerInvariant()
-        TetLambda = args.GetResult(TrainArgs.Tet_Lambda, defaultValue = d.TetLambda)
-        LabelSmoothing = args.GetResult(TrainArgs.Label_Smoothing, defaultValue = d.LabelSmoothing)
-        Schedule = (args.GetResult(TrainArgs.Schedule, defaultValue = d.Schedule)).Trim().ToLowerInvariant()
+        Loss =
+            flag "--loss"
+                (Setting.loss (args.GetResult(TrainArgs.Loss, defaultValue = defaultLoss))
+                    (args.GetResult(TrainArgs.Tet_Lambda, defaultValue = defaultLambda))
+                    (args.GetResult(TrainArgs.Label_Smoothing, defaultValue = 0.0)))
+        Schedule = flag "--schedule" (Setting.schedule (args.GetResult(TrainArgs.Schedule, defaultValue = Setting.scheduleText d.Schedule)) epochs)
         WarmupEpochs = args.GetResult(TrainArgs.Warmup, defaultValue = d.WarmupEpochs)
         ClipGradNorm = args.GetResult(TrainArgs.Clip, defaultValue = d.ClipGradNorm)
         Augment = args.Contains TrainArgs.Augment
         LimitTrain = args.GetResult(TrainArgs.Limit_Train, defaultValue = d.LimitTrain)
         LimitTest = args.GetResult(TrainArgs.Limit_Test, defaultValue = d.LimitTest)
         Seed = args.GetResult(TrainArgs.Seed, defaultValue = d.Seed)
-        Device = args.GetResult(TrainArgs.Device, defaultValue = d.Device)
-        Backend = (args.GetResult(TrainArgs.Backend, defaultValue = d.Backend)).Trim().ToLowerInvariant()
+        Device = flag "--device" (Setting.device (args.GetResult(TrainArgs.Device, defaultValue = string d.Device)))
+        Backend = flag "--backend" (SnnDsl.Backends.Backend.parse (args.GetResult(TrainArgs.Backend, defaultValue = SnnDsl.Backends.Backend.name d.Backend)))
         Threads = args.GetResult(TrainArgs.Threads, defaultValue = d.Threads)
         CheckpointEvery = args.GetResult(TrainArgs.Checkpoint_Every, defaultValue = d.CheckpointEvery)
         CheckFinite = args.Contains TrainArgs.Check_Finite
-        OutDir = args.GetResult(TrainArgs.Out, defaultValue = d.OutDir) }
+        OutDir = Some(args.GetResult(TrainArgs.Out, defaultValue = defaultArg d.OutDir "runs/default")) }
 
 /// Runs the command.
 let run (args: ParseResults<TrainArgs>) (out: TextWriter) : int =
@@ -156,14 +177,16 @@ let run (args: ParseResults<TrainArgs>) (out: TextWriter) : int =
     Console.CancelKeyPress.AddHandler onCancel
     try
         let interactive = Object.ReferenceEquals(out, Console.Out) && AnsiConsole.Profile.Capabilities.Interactive && not Console.IsOutputRedirected
+        let outDir = defaultArg config.OutDir ""
+        // The library refuses too, naming the setting; the CLI names its flags.
+        if not (args.Contains TrainArgs.Resume) && File.Exists(Path.Combine(outDir, Checkpoint.fileName)) then
+            Fail.usage $"{outDir} already holds a run (checkpoint.snnt); use --resume to continue it or choose another --out"
         let metrics =
-            try
-                TrainProgress.withProgress out interactive (fun observe -> Trainer.run config (args.Contains TrainArgs.Resume) observe cancel.Token)
-            with Session.ConfigError message -> Fail.usage message
+            TrainProgress.withProgress out interactive (fun observe -> Trainer.run config (args.Contains TrainArgs.Resume) observe cancel.Token)
         if not (args.Contains TrainArgs.No_Report) then
-            let report = Path.Combine(config.OutDir, "report.html")
-            Report.write report [ config.OutDir ]
-            out.WriteLine($"wrote {Path.Combine(config.OutDir, Metrics.fileName)}, {Path.Combine(config.OutDir, Checkpoint.fileName)} and {report}")
+            let report = Path.Combine(outDir, "report.html")
+            Report.write report [ outDir ]
+            out.WriteLine($"wrote {Path.Combine(outDir, Metrics.fileName)}, {Path.Combine(outDir, Checkpoint.fileName)} and {report}")
         match List.tryLast metrics with
         | Some m -> out.WriteLine($"final test accuracy {m.TestAccuracy:F4} after {m.Epoch} epoch(s)")
         | None -> out.WriteLine("nothing to do: the run had already finished its epochs")

@@ -186,8 +186,8 @@ module Neuron =
                 let name, value = text[.. i - 1].Trim(), text[i + 1 ..].Trim()
                 match System.Double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture) with
                 | true, v when System.Double.IsFinite v -> withParam name v n
-                | _ -> Error $"--param {text}: '{value}' is not a finite number"
-            | _ -> Error $"--param expects NAME=VALUE (e.g. --param decay=0.25), got '{text}'"
+                | _ -> Error $"parameter assignment {text}: '{value}' is not a finite number"
+            | _ -> Error $"a parameter assignment is NAME=VALUE (e.g. decay=0.25), got '{text}'"
         let withAssignments = Seq.fold (fun acc text -> Result.bind (fun n -> assign n text) acc) (Ok n) assignments
         match surrogate with
         | None -> withAssignments

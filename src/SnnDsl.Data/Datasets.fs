@@ -40,12 +40,57 @@ type DatasetOptions =
           NoCache = false
           Cifar10DvsSplit = Cifar10DvsSplit.Paper }
 
+/// A dataset of the registry, as a value (its text form is `DatasetName.name`).
+[<RequireQualifiedAccess>]
+type DatasetName =
+    | Synthetic
+    | Mnist
+    | FashionMnist
+    | Cifar10
+    | Cifar100
+    | NMnist
+    | Cifar10Dvs
+    | DvsGesture
+    | Shd
+    | Ssc
+
+/// The text forms of dataset names.
+[<RequireQualifiedAccess>]
+module DatasetName =
+    /// Every dataset, in the registry's order.
+    let all =
+        [ DatasetName.Synthetic; DatasetName.Mnist; DatasetName.FashionMnist; DatasetName.Cifar10; DatasetName.Cifar100
+          DatasetName.NMnist; DatasetName.Cifar10Dvs; DatasetName.DvsGesture; DatasetName.Shd; DatasetName.Ssc ]
+
+    /// The registry's name: synthetic, mnist, fashion-mnist, cifar10, cifar100, nmnist, cifar10-dvs, ...
+    let name (d: DatasetName) =
+        match d with
+        | DatasetName.Synthetic -> "synthetic"
+        | DatasetName.Mnist -> "mnist"
+        | DatasetName.FashionMnist -> "fashion-mnist"
+        | DatasetName.Cifar10 -> "cifar10"
+        | DatasetName.Cifar100 -> "cifar100"
+        | DatasetName.NMnist -> "nmnist"
+        | DatasetName.Cifar10Dvs -> "cifar10-dvs"
+        | DatasetName.DvsGesture -> "dvs-gesture"
+        | DatasetName.Shd -> "shd"
+        | DatasetName.Ssc -> "ssc"
+
+    /// Parses a registry name (case-insensitive); the error lists the valid ones.
+    let parse (text: string) : Result<DatasetName, string> =
+        let key = if isNull text then "" else text.Trim().ToLowerInvariant()
+        match all |> List.tryFind (fun d -> name d = key) with
+        | Some d -> Ok d
+        | None ->
+            let valid = all |> List.map name |> String.concat ", "
+            Error $"unknown dataset '{text}'; valid datasets: {valid}"
+
 /// The registry of datasets by name: synthetic, mnist, fashion-mnist, cifar10, cifar100, and the event
 /// datasets nmnist, cifar10-dvs, dvs-gesture, shd and ssc.
 [<RequireQualifiedAccess>]
 module Datasets =
     /// The valid dataset names.
-    let names = [ "synthetic"; "mnist"; "fashion-mnist"; "cifar10"; "cifar100"; "nmnist"; "cifar10-dvs"; "dvs-gesture"; "shd"; "ssc" ]
+    let names = DatasetName.all |> List.map DatasetName.name
 
     /// The names of the event datasets (samples [T, polarities, H, W] integrated from events).
     let eventNames = [ "nmnist"; "cifar10-dvs"; "dvs-gesture"; "shd"; "ssc" ]

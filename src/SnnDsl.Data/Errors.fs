@@ -1,10 +1,11 @@
 namespace SnnDsl.Data
 
 open System
+open SnnDsl.Core
 
 /// A data file that cannot be read as promised: missing, truncated, corrupt, or inconsistent.
 type DataFileException(path: string, problem: string, inner: exn) =
-    inherit Exception($"{path}: {problem}", inner)
+    inherit SnnException(ErrorKind.Data, $"{path}: {problem}", inner)
     new(path, problem) = DataFileException(path, problem, null)
     /// The file at fault.
     member _.Path = path
@@ -13,8 +14,8 @@ type DataFileException(path: string, problem: string, inner: exn) =
 
 /// A data directory that does not hold the files a dataset needs.
 type DataDirectoryException(directory: string, dataset: string, expected: string list, problem: string) =
-    inherit Exception(
-        $"""{directory}: {problem}; the {dataset} dataset expects these files there: {String.Join(", ", expected)}""")
+    inherit SnnException(
+        ErrorKind.Data, $"""{directory}: {problem}; the {dataset} dataset expects these files there: {String.Join(", ", expected)}""")
     /// The directory that was searched.
     member _.Directory = directory
     /// The dataset that was being loaded.
@@ -22,6 +23,12 @@ type DataDirectoryException(directory: string, dataset: string, expected: string
     /// The file names the dataset needs (a ".gz" copy of each is accepted where noted).
     member _.Expected = expected
 
-/// The loader's background worker failed while assembling a batch; the original exception is inside.
+/// The loader's background worker failed while assembling a batch; the original exception is inside, and
+/// its kind is this one's (a data error when it was not an SnnException).
 type DataLoaderException(message: string, inner: exn) =
-    inherit Exception(message, inner)
+    inherit SnnException(
+        (match inner with
+         | :? SnnException as e -> e.Kind
+         | _ -> ErrorKind.Data),
+        message,
+        inner)

@@ -152,7 +152,7 @@ module EventFrames =
             | Error why ->
                 try Directory.CreateDirectory dir |> ignore
                 with :? IOException | :? UnauthorizedAccessException as e ->
-                    raise (DataFileException(dir, $"cannot create the frame cache folder ({e.Message}); choose another with --cache-dir or turn the cache off with --no-cache", e))
+                    raise (DataFileException(dir, $"cannot create the frame cache folder ({e.Message}); choose another cache folder or turn the frame cache off", e))
                 (try
                     use writer = new FrameCache.Writer(path, k, spec.ClassNames)
                     integrateAll spec options (fun l b -> writer.Add(l, b))

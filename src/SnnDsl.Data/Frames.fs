@@ -37,8 +37,8 @@ module SplitBy =
         | _ when s.StartsWith "duration:" ->
             match Int64.TryParse(s.Substring 9) with
             | true, d when d > 0L -> Ok(SplitBy.Duration d)
-            | _ -> Error $"--split-by '{text}': the duration must be a positive number of microseconds, e.g. duration:50000"
-        | _ -> Error $"--split-by '{text}': valid values are number, time and duration:<microseconds>"
+            | _ -> Error $"split-by '{text}': the duration must be a positive number of microseconds, e.g. duration:50000"
+        | _ -> Error $"split-by '{text}': valid values are number, time and duration:<microseconds>"
 
 /// Integration of events into frames of per-pixel event counts, as SpikingJelly's
 /// integrate_events_by_fixed_frames_number (split by number or time) and integrate_events_by_fixed_duration

@@ -15,8 +15,12 @@ type Loss =
 [<RequireQualifiedAccess>]
 module Loss =
     let ce = Loss.MeanOutputCrossEntropy 0.0
+    /// TET's default weight of the MSE term (the AR-LIF paper's setting).
+    let tetLambda = 0.05
+    /// TET's default MSE target phi.
+    let tetPhi = 1.0
     /// TET with the AR-LIF settings (lambda 0.05, phi 1.0).
-    let tet = Loss.Tet(0.05, 1.0, 0.0)
+    let tet = Loss.Tet(tetLambda, tetPhi, 0.0)
 
     /// The prediction: mean over time of the outputs, [N, classes].
     let prediction (outputs: Tensor) = outputs.Mean(0)

@@ -11,6 +11,16 @@ type OptimizerKind =
     /// Adam with decoupled weight decay (Loshchilov and Hutter).
     | AdamW of beta1: float * beta2: float * eps: float
 
+/// The optimisers with their usual settings, written once (torch.optim's defaults).
+[<RequireQualifiedAccess>]
+module OptimizerKind =
+    /// SGD with this momentum (no Nesterov).
+    let sgd (momentum: float) = OptimizerKind.Sgd(momentum, false)
+    /// Adam with betas (0.9, 0.999) and eps 1e-8.
+    let adam = OptimizerKind.Adam(0.9, 0.999, 1e-8)
+    /// AdamW with betas (0.9, 0.999) and eps 1e-8.
+    let adamW = OptimizerKind.AdamW(0.9, 0.999, 1e-8)
+
 /// A first-order optimiser over a fixed list of parameters, updating them in place without autograd.
 /// Parameters without a gradient are skipped, and Adam counts steps per parameter (as torch.optim
 /// does), so a parameter first reached late gets the bias corrections of its own first step.

@@ -34,16 +34,26 @@ module Checkpoint =
 
     let private stringOf (t: Tensor) = Encoding.UTF8.GetString(t.ToArray<byte>())
 
-    /// Writes the checkpoint atomically, with the trained neuron's text form when given (entry "neuron"),
-    /// so that a resume or an evaluation rebuilds the neuron from the checkpoint alone.
-    let saveWith (neuronText: string option) (path: string) (config: TrainConfig) (position: RunPosition) (model: Module) (optimizer: Optimizer) =
+    /// The text form of every spiking layer's neuron, by module path.
+    let private layerNeurons (model: Module) =
+        model.NamedModules()
+        |> List.choose (fun (path, m) ->
+            match m with
+            | :? SpikingLayer as l -> Some(path, SnnDsl.Core.Describe.text l.Neuron)
+            | _ -> None)
+
+    /// Writes the checkpoint atomically: the configuration (with its neuron's text form, entry "neuron"
+    /// too), the position, the text of every spiking layer's neuron ("neurons/<layer>"), the parameters,
+    /// buffers and optimiser state. A resume or an evaluation rebuilds everything from the file alone.
+    let save (path: string) (config: TrainConfig) (position: RunPosition) (spec: NetworkSpec) (model: Module) (optimizer: Optimizer) =
         use scope = new TensorScope()
         let entries =
             [ yield "config", bytesOf (TrainConfig.toJson config)
               yield "position", bytesOf (JsonSerializer.Serialize position)
-              match neuronText with
-              | Some text -> yield "neuron", bytesOf text
-              | None -> ()
+              yield "network", bytesOf (NetworkSpec.toJson spec)
+              if not (isNull (box config.Neuron)) then yield "neuron", bytesOf (SnnDsl.Core.Describe.text config.Neuron)
+              for layer, text in layerNeurons model do
+                  yield "neurons/" + layer, bytesOf text
               for name, t in model.NamedParameters() do
                   yield "param/" + name, t
               for name, t in model.NamedBuffers() do
@@ -52,57 +62,95 @@ module Checkpoint =
                   yield "optim/" + name, t ]
         TensorFile.save path entries
 
-    /// Writes the checkpoint atomically (without the neuron's text).
-    let save (path: string) (config: TrainConfig) (position: RunPosition) (model: Module) (optimizer: Optimizer) =
-        saveWith None path config position model optimizer
+    /// Writes a network alone (no training state) atomically: its architecture, its neurons' text, its
+    /// parameters and buffers. `loadNetwork` rebuilds it from the file.
+    let saveModel (path: string) (spec: NetworkSpec) (model: Module) =
+        use scope = new TensorScope()
+        let entries =
+            [ yield "network", bytesOf (NetworkSpec.toJson spec)
+              for layer, text in layerNeurons model do
+                  yield "neurons/" + layer, bytesOf text
+              for name, t in model.NamedParameters() do
+                  yield "param/" + name, t
+              for name, t in model.NamedBuffers() do
+                  yield "buffer/" + name, t ]
+        TensorFile.save path entries
 
-    /// The text form of the neuron a checkpoint was trained with, when it stores one (checkpoints written
-    /// before it did have none).
-    let readNeuronText (path: string) : string option =
-        let entries = TensorFile.load path Device.Cpu
-        try
-            entries |> Array.tryFind (fun (n, _) -> n = "neuron") |> Option.map (snd >> stringOf)
-        finally
-            for _, t in entries do t.Dispose()
+    /// Loads the entries of a checkpoint; a missing, truncated or corrupt file is a data error naming it.
+    let private load (path: string) =
+        try TensorFile.load path Device.Cpu with
+        | :? FileNotFoundException -> SnnDsl.Core.Fail.data $"checkpoint not found: {path}"
+        | :? InvalidDataException as e -> SnnDsl.Core.Fail.data $"{path} is not a readable checkpoint: {e.Message}"
+        | :? IOException as e -> SnnDsl.Core.Fail.data $"cannot read checkpoint {path}: {e.Message}"
 
-    /// The configuration with the checkpoint's neuron text filled in where the configuration names a
-    /// built-in (its NeuronText is empty): what a resume or an evaluation should rebuild.
-    let withStoredNeuron (path: string) (config: TrainConfig) : TrainConfig =
-        if String.IsNullOrEmpty config.NeuronText then
-            match readNeuronText path with
-            | Some text -> { config with NeuronText = text }
-            | None -> config
-        else config
-
-    /// Reads the configuration and position without touching a model.
+    /// Reads the configuration and position without touching a model. Checkpoints written before the
+    /// configuration held the neuron's text get it from their "neuron" entry.
     let readHeader (path: string) : TrainConfig * RunPosition =
-        let entries = TensorFile.load path Device.Cpu
+        let entries = load path
         try
+            let tryFind name = entries |> Array.tryFind (fun (n, _) -> n = name) |> Option.map (snd >> stringOf)
             let find name =
-                match entries |> Array.tryFind (fun (n, _) -> n = name) with
-                | Some(_, t) -> stringOf t
-                | None -> raise (InvalidDataException($"{path} is not an SnnDsl training checkpoint (no '{name}' entry)"))
-            let config = TrainConfig.ofJson (find "config")
-            let position = JsonSerializer.Deserialize<RunPosition>(find "position")
-            if isNull (box position) then raise (InvalidDataException($"{path}: empty position"))
+                match tryFind name with
+                | Some s -> s
+                | None -> SnnDsl.Core.Fail.data $"{path} is not an SnnDsl training checkpoint (no '{name}' entry)"
+            let json =
+                let json = find "config"
+                match tryFind "neuron" with
+                | Some text ->
+                    // Old checkpoints: the neuron's text beside a configuration that only names it.
+                    let node = System.Text.Json.Nodes.JsonNode.Parse json
+                    if not (isNull node) && String.IsNullOrEmpty(string node["NeuronText"]) then
+                        node["NeuronText"] <- System.Text.Json.Nodes.JsonValue.Create text
+                        node.ToJsonString()
+                    else json
+                | None -> json
+            let config = TrainConfig.ofJson path json
+            let position =
+                try JsonSerializer.Deserialize<RunPosition>(find "position")
+                with :? JsonException as e -> SnnDsl.Core.Fail.data $"{path}: the run position is not valid JSON ({e.Message})"
+            if isNull (box position) then SnnDsl.Core.Fail.data $"{path}: empty run position"
             config, position
         finally
             for _, t in entries do t.Dispose()
 
-    /// Copies the saved tensors into the model and the optimiser (which must have the same structure).
+    /// Copies the saved tensors into the model and the optimiser, strictly: the model must have exactly
+    /// the checkpoint's parameters and buffers, with the same shapes, and where the checkpoint names the
+    /// neuron of a spiking layer, the layer's neuron must be that one. The error names the first mismatch.
     let restore (path: string) (model: Module) (optimizer: Optimizer option) =
-        let entries = TensorFile.load path Device.Cpu
+        let entries = load path
         try
             let saved = dict entries
+            let mismatch (what: string) = SnnDsl.Core.Fail.data $"{path} does not fit this model: {what}"
+            for layer, text in layerNeurons model do
+                match saved.TryGetValue("neurons/" + layer) with
+                | true, s ->
+                    let stored = stringOf s
+                    if stored <> text then
+                        // The text's first line is `neuron NAME "description"`.
+                        let name (t: string) =
+                            match (t.Split('\n')[0]).Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries) with
+                            | words when words.Length >= 2 && words[0] = "neuron" -> words[1]
+                            | _ -> "an unnamed neuron"
+                        if name text <> name stored then
+                            mismatch $"the spiking layer '{layer}' runs {name text}, the checkpoint was trained with {name stored}"
+                        else
+                            mismatch $"the spiking layer '{layer}' runs another definition of {name text} than the checkpoint was trained with (see its 'neurons/{layer}' entry)"
+                | _ -> ()
             use _ = Autograd.noGrad ()
             let copyInto prefix (targets: (string * Tensor) list) =
+                let expected = targets |> List.map (fun (n, _) -> prefix + n) |> Set.ofList
+                match entries |> Array.tryFind (fun (n, _) -> n.StartsWith(prefix: string) && not (expected.Contains n)) with
+                | Some(n, _) -> mismatch $"the checkpoint has '{n}', which the model does not (a different model or neuron?)"
+                | None -> ()
                 for name, t in targets do
                     match saved.TryGetValue(prefix + name) with
                     | true, s ->
                         if s.Shape <> t.Shape then
-                            raise (InvalidDataException($"{path}: '{prefix}{name}' has shape {Shape.text s.Shape}, the model expects {Shape.text t.Shape}"))
+                            mismatch $"'{prefix}{name}' has shape {Shape.text s.Shape}, the model expects {Shape.text t.Shape}"
+                        if s.DType <> t.DType then
+                            mismatch $"'{prefix}{name}' is {s.DType}, the model expects {t.DType}"
                         t.CopyFrom s
-                    | _ -> raise (InvalidDataException($"{path}: no saved value for '{prefix}{name}' (a different model?)"))
+                    | _ -> mismatch $"the model has '{prefix}{name}', which the checkpoint does not (a different model or neuron?)"
             copyInto "param/" (model.NamedParameters())
             copyInto "buffer/" (model.NamedBuffers())
             match optimizer with
@@ -115,3 +163,36 @@ module Checkpoint =
             | None -> ()
         finally
             for _, t in entries do t.Dispose()
+
+    /// The architecture a checkpoint (or a saved network) stores, if it stores one (older ones do not).
+    let tryReadSpec (path: string) : NetworkSpec option =
+        let entries = load path
+        try
+            match entries |> Array.tryFind (fun (n, _) -> n = "network") with
+            | Some(_, t) ->
+                match NetworkSpec.ofJson (stringOf t) with
+                | Ok spec -> Some spec
+                | Error e -> SnnDsl.Core.Fail.data $"{path}: {e}"
+            | None -> None
+        finally
+            for _, t in entries do t.Dispose()
+
+    /// The architecture a checkpoint (or a saved network) stores; a data error when it has none.
+    let readSpec (path: string) : NetworkSpec =
+        match tryReadSpec path with
+        | Some spec -> spec
+        | None -> SnnDsl.Core.Fail.data $"{path} does not describe its network (no 'network' entry: written before checkpoints stored the architecture?)"
+
+    /// Rebuilds the network a checkpoint or saved network describes, on `device` with `backend`, and loads
+    /// its parameters and buffers (strictly). The file alone is enough.
+    let loadNetwork (path: string) (device: Device) (backend: SnnDsl.Backends.Backend) : NetworkSpec * Module =
+        let spec = readSpec path
+        let model =
+            use _ = Module.CreateOn device
+            NetworkSpec.build backend spec
+        try
+            restore path model None
+            spec, model
+        with _ ->
+            model.Dispose()
+            reraise ()

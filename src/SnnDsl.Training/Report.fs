@@ -30,7 +30,7 @@ module Report =
         let config = if File.Exists checkpoint then Some(fst (Checkpoint.readHeader checkpoint)) else None
         let name =
             match config with
-            | Some c -> $"{Path.GetFileName(Path.TrimEndingDirectorySeparator dir)} ({c.Neuron})"
+            | Some c -> $"{Path.GetFileName(Path.TrimEndingDirectorySeparator dir)} ({TrainConfig.neuronName c})"
             | None -> Path.GetFileName(Path.TrimEndingDirectorySeparator dir)
         { Name = name; Dir = dir; Config = config; Epochs = epochs; Batches = Metrics.readBatches dir }
 
@@ -129,7 +129,7 @@ module Report =
             let best = r.Epochs |> List.map (fun m -> m.TestAccuracy) |> List.max
             let cfg (pick: TrainConfig -> string) = r.Config |> Option.map pick |> Option.defaultValue "?" |> esc
             let secs = r.Epochs |> List.averageBy (fun m -> m.Seconds)
-            add $"<tr><td style=\"text-align:left\">{esc r.Name}</td><td>{cfg (fun c -> c.Dataset)}</td><td>{cfg (fun c -> c.Model)}</td><td>{cfg (fun c -> c.Neuron)}</td><td>{cfg (fun c -> string c.Timesteps)}</td><td>{last.Epoch}</td><td>{n last.TestAccuracy}</td><td>{n best}</td><td>{n secs}</td></tr>"
+            add $"<tr><td style=\"text-align:left\">{esc r.Name}</td><td>{cfg TrainConfig.datasetName}</td><td>{cfg TrainConfig.modelName}</td><td>{cfg TrainConfig.neuronName}</td><td>{cfg (fun c -> string c.Timesteps)}</td><td>{last.Epoch}</td><td>{n last.TestAccuracy}</td><td>{n best}</td><td>{n secs}</td></tr>"
         add "</table>"
         let perEpoch (pick: EpochMetrics -> float) (r: Run) = r.Epochs |> List.map (fun m -> float m.Epoch, pick m)
         let perBatch (pick: BatchMetrics -> float) (r: Run) =

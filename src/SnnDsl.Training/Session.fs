@@ -11,6 +11,8 @@ open SnnDsl.Data
 type Session =
     { Config: TrainConfig
       Neuron: Neuron
+      /// The model's architecture as data (checkpoints store it).
+      Spec: NetworkSpec
       Model: Module
       Optimizer: Optimizer
       Loss: Loss
@@ -26,82 +28,57 @@ type Session =
 
 [<RequireQualifiedAccess>]
 module Session =
-    /// A usage error in the configuration (unknown names, bad values); the message lists what is valid.
-    exception ConfigError of string
-
-    let private fail msg = raise (ConfigError msg)
-
-    /// The neuron of the configuration (its text form when it has one, else the built-in it names), with
-    /// --param overrides and the surrogate applied.
-    let neuron (config: TrainConfig) : Neuron =
-        let surrogate = if String.IsNullOrWhiteSpace config.Surrogate then None else Some config.Surrogate
-        let definition =
-            if String.IsNullOrWhiteSpace config.NeuronText then Builtins.find config.Neuron
-            else
-                try Ok(NeuronText.parseNeuron $"the text of neuron '{config.Neuron}'" config.NeuronText)
-                with :? NeuronSyntaxException as e -> Error e.Message
-        match definition |> Result.bind (Neuron.configure config.NeuronParams surrogate) with
-        | Ok n -> n
-        | Error e -> fail e
-
-    let private optimizerKind (config: TrainConfig) =
-        match config.Optimizer with
-        | "sgd" -> OptimizerKind.Sgd(config.Momentum, false)
-        | "adam" -> OptimizerKind.Adam(0.9, 0.999, 1e-8)
-        | "adamw" -> OptimizerKind.AdamW(0.9, 0.999, 1e-8)
-        | other -> fail $"unknown optimizer '{other}'; valid optimizers: sgd, adam, adamw"
-
-    let private loss (config: TrainConfig) =
-        match config.Loss with
-        | "ce" -> Loss.MeanOutputCrossEntropy config.LabelSmoothing
-        | "tet" -> Loss.Tet(config.TetLambda, 1.0, config.LabelSmoothing)
-        | "mse" -> Loss.CountMse
-        | other -> fail $"unknown loss '{other}'; valid losses: ce, tet, mse"
+    // A usage error in the configuration (unknown names, bad values); the message lists what is valid.
+    let private fail msg : 'a = Fail.usage msg
 
     /// The frame side of event-camera data: --resize, else 48 for VGGSNN on CIFAR10-DVS and DVS128 Gesture
     /// (the papers' setting), else 0 (the sensor's size).
     let resize (config: TrainConfig) =
         if config.Resize > 0 then config.Resize
-        elif config.Model = "vggsnn" && List.contains config.Dataset [ "cifar10-dvs"; "dvs-gesture" ] then 48
+        elif config.Model = Some ZooModel.VggSnn
+             && List.contains config.Dataset [ DataSource.Registry DatasetName.Cifar10Dvs; DataSource.Registry DatasetName.DvsGesture ] then 48
         else 0
 
     /// The dataset options a configuration implies (frames = timesteps, split, resize, cache).
     let datasetOptions (config: TrainConfig) : DatasetOptions =
-        let orDefault (d: string) (s: string) = if String.IsNullOrWhiteSpace s then d else s
         { DatasetOptions.Default with
             Frames = config.Timesteps
-            SplitBy =
-                (match SplitBy.parse (orDefault "number" config.SplitBy) with
-                 | Ok s -> s
-                 | Error e -> fail e)
+            SplitBy = config.SplitBy
             Resize = resize config
-            CacheDirectory = orDefault "" config.CacheDir
+            CacheDirectory = config.CacheDir
             NoCache = config.NoCache
-            Cifar10DvsSplit = if orDefault "paper" config.DataSplit = "9:1" then Cifar10DvsSplit.NineToOne else Cifar10DvsSplit.Paper }
+            Cifar10DvsSplit = config.DataSplit }
 
-    /// Loads the data and builds the model and optimiser (seeded, so the initial weights are reproducible).
-    let create (config: TrainConfig) : Session =
+    /// Like `create`, with the network `spec` describes when given (a checkpoint's architecture, e.g. one
+    /// built in code) instead of the configuration's zoo model; its input must fit the data.
+    let createWith (spec: NetworkSpec option) (config: TrainConfig) : Session =
         match TrainConfig.validate config with
         | [] -> ()
         | problems -> fail (String.Join("; ", problems))
-        if not (List.contains config.Dataset Datasets.names) then
-            let valid = String.Join(", ", Datasets.names)
-            fail $"unknown dataset '{config.Dataset}'; valid datasets: {valid}"
-        if not (List.contains config.Model Models.names) then
-            let valid = String.Join(", ", Models.names)
-            fail $"unknown model '{config.Model}'; valid models: {valid}"
-        let device =
-            try Device.Parse config.Device with ex -> fail ex.Message
+        let dataset =
+            match config.Dataset with
+            | DataSource.Registry d -> d
+            | DataSource.InCode name ->
+                let valid = String.Join(", ", Datasets.names)
+                fail $"the data '{name}' was passed in by a program; a session loads datasets of the registry ({valid})"
+        let datasetName = DatasetName.name dataset
+        let zoo =
+            match spec, config.Model with
+            | Some _, _ -> None
+            | None, Some m -> Some m
+            | None, None -> fail "no model: name one of the zoo's or give the network's NetworkSpec"
+        let device = config.Device
         if device <> Device.Cpu && not (Torch.cudaAvailable ()) then
-            fail $"--device {config.Device}: CUDA is not available on this machine (this libtorch has no CUDA or no GPU is visible)"
-        let neuron = neuron config
+            fail $"device {device}: CUDA is not available on this machine (this libtorch has no CUDA or no GPU is visible)"
+        let neuron = config.Neuron
+        if spec.IsNone && isNull (box neuron) then fail "a model of the zoo needs a neuron"
         // 0 means every core (libtorch's own default here is 1 thread).
         Torch.setThreads (if config.Threads > 0 then config.Threads else Environment.ProcessorCount)
         let options = datasetOptions config
-        if List.contains config.Dataset [ "shd"; "ssc" ] && config.Model <> "fc" then
-            fail $"{config.Dataset} samples are rows of 700 channels, not images: use --model fc (the fully connected SNN)"
-        let trainSet = Datasets.loadWith options config.Dataset config.DataDir true
-        let testSet = Datasets.loadWith options config.Dataset config.DataDir false
+        if List.contains dataset [ DatasetName.Shd; DatasetName.Ssc ] && spec.IsNone && config.Model <> Some ZooModel.Fc then
+            fail $"{datasetName} samples are rows of 700 channels, not images: use the model fc (the fully connected SNN)"
+        let trainSet = Datasets.loadWith options datasetName config.DataDir true
+        let testSet = Datasets.loadWith options datasetName config.DataDir false
         let limit n = if n > 0 then Some n else None
         let augmentation =
             match config.Augment, trainSet.IsTemporal with
@@ -118,23 +95,29 @@ module Session =
         let c, h, w = if trainSet.IsTemporal then shape[1], shape[2], shape[3] else shape[0], shape[1], shape[2]
         let input = { Channels = c; Height = h; Width = w; Classes = trainSet.NumClasses }
         Torch.manualSeed (uint64 config.Seed)
+        let spec =
+            match spec with
+            | Some spec ->
+                let shape, classes = NetworkSpec.io spec
+                if shape <> [| c; h; w |] || classes < input.Classes then
+                    fail $"the network takes samples {Shape.text shape} into {classes} outputs, but {datasetName} has samples [{c}, {h}, {w}] in {input.Classes} classes"
+                spec
+            | None -> NetworkSpec.Zoo(zoo.Value, neuron, input)
         let model =
             use _ = Module.CreateOn device
-            let backend =
-                if String.IsNullOrEmpty config.Backend then SnnDsl.Backends.Backend.Auto
-                else SnnDsl.Backends.Backend.parse config.Backend |> Result.defaultWith fail
-            let spiking ch =
-                let layer = new SpikingLayer(neuron, ch, backend = backend)
-                layer.CheckFinite <- config.CheckFinite
-                layer :> Module
-            Models.create config.Model spiking input
+            NetworkSpec.build config.Backend spec
+        for _, m in model.NamedModules() do
+            match m with
+            | :? SpikingLayer as l -> l.CheckFinite <- config.CheckFinite
+            | _ -> ()
         let optimizer =
-            new Optimizer(optimizerKind config, model.Parameters(), config.LearningRate, weightDecay = config.WeightDecay)
+            new Optimizer(config.Optimizer, model.Parameters(), config.LearningRate, weightDecay = config.WeightDecay)
         { Config = config
           Neuron = neuron
+          Spec = spec
           Model = model
           Optimizer = optimizer
-          Loss = loss config
+          Loss = config.Loss
           Train = new DataLoader(trainSet, trainOptions)
           Test = new DataLoader(testSet, testOptions)
           Input = input
@@ -147,3 +130,7 @@ module Session =
             let s = x.Shape
             x.Unsqueeze(0).Expand(session.Config.Timesteps, s[0], s[1], s[2], s[3])
         else x
+
+    /// Loads the data and builds the configuration's zoo model and optimiser (seeded, so the initial weights
+    /// are reproducible).
+    let create (config: TrainConfig) : Session = createWith None config

@@ -2,23 +2,85 @@ namespace SnnDsl.Training
 
 open System
 open System.Text.Json
-open System.Text.Json.Serialization
+open SnnDsl.Core
+open SnnDsl.Torch
+open SnnDsl.Nn
+open SnnDsl.Data
+open SnnDsl.Backends
 
-/// Everything that defines a training run. Saved in every checkpoint, so `--resume` and `snn eval` rebuild
-/// exactly the same model and data pipeline.
-[<CLIMutable>]
+/// Where a run's examples come from.
+[<RequireQualifiedAccess>]
+type DataSource =
+    /// A dataset of the registry, read from the configuration's DataDir.
+    | Registry of DatasetName
+    /// Data a program passed in (the C# facade's datasets), with its name.
+    | InCode of name: string
+
+/// Everything that defines a training run, as typed values: the CLI parses its flags into one of these
+/// (and the C# facade its options), the trainer reads nothing else, and every checkpoint stores it (as a
+/// `TrainConfigFile`), so a resume or `snn eval` rebuilds exactly the same model and data pipeline.
 type TrainConfig =
-    { Dataset: string
+    { Dataset: DataSource
       DataDir: string
+      /// A model of the zoo; None for a network built in code (the session's NetworkSpec describes it).
+      Model: ZooModel option
+      /// The neuron of every spiking layer the zoo builds, with its parameter overrides and surrogate already
+      /// applied; its text form goes into every checkpoint. Null for a network built in code without
+      /// spiking layers.
+      Neuron: Neuron
+      Timesteps: int
+      Epochs: int
+      BatchSize: int
+      LearningRate: float
+      Optimizer: OptimizerKind
+      WeightDecay: float
+      Loss: Loss
+      Schedule: Schedule
+      WarmupEpochs: float
+      /// 0 disables clipping.
+      ClipGradNorm: float
+      Augment: bool
+      /// Event datasets: how events are divided among the Timesteps frames.
+      SplitBy: SplitBy
+      /// Event-camera frames resized to R x R; 0: 48 for vggsnn on cifar10-dvs and dvs-gesture, else the sensor's size.
+      Resize: int
+      /// The frame cache folder of event datasets; empty: the default ($SNNDSL_CACHE or ~/.cache/snndsl/frames).
+      CacheDir: string
+      /// Keep integrated event frames in memory instead of the frame cache.
+      NoCache: bool
+      /// CIFAR10-DVS's split.
+      DataSplit: Cifar10DvsSplit
+      /// Use only this many training (test) samples, evenly spaced; 0: all.
+      LimitTrain: int
+      LimitTest: int
+      Seed: int64
+      Device: Device
+      /// Which tensor interpreter runs the neurons.
+      Backend: Backend
+      /// libtorch and OpenBLAS threads; 0: every core.
+      Threads: int
+      /// Batches between mid-epoch checkpoints (0: only at the end of each epoch).
+      CheckpointEvery: int
+      /// Every spiking layer checks that its input is finite (a data error names how many values are not).
+      CheckFinite: bool
+      /// The run directory (metrics.jsonl, batches, checkpoint.snnt); None: the run writes no file.
+      OutDir: string option }
+
+/// A training configuration as a checkpoint stores it: every setting as text or a number (the JSON of
+/// checkpoints written before the configuration was typed reads unchanged). `TrainConfig.ofFile` parses it.
+[<CLIMutable>]
+type TrainConfigFile =
+    { /// A registry name; "code:<name>" for data passed in by a program.
+      Dataset: string
+      DataDir: string
+      /// A zoo name; empty (or "custom", "sequential" in older files) for a network built in code.
       Model: string
       Neuron: string
-      /// The neuron's text form (`snn train --neuron-file`; every checkpoint stores the text of the neuron it
-      /// trained): when given, the neuron is read from it and `Neuron` is only its name. Null or empty in
-      /// older checkpoints and for `--neuron NAME`: the built-in of that name.
+      /// The neuron's text form (docs/dsl.md); empty in old checkpoints: the built-in named by Neuron.
       NeuronText: string
-      /// Raw values for neuron parameters, e.g. ["decay=0.25"].
+      /// Raw values for neuron parameters, e.g. ["decay=0.25"] (old checkpoints; now part of NeuronText).
       NeuronParams: string[]
-      /// e.g. "rectangle:1"; empty keeps the neuron's own surrogate.
+      /// e.g. "rectangle:1"; empty keeps the neuron's own surrogate (old checkpoints; now part of NeuronText).
       Surrogate: string
       Timesteps: int
       Epochs: int
@@ -32,104 +94,315 @@ type TrainConfig =
       Loss: string
       TetLambda: float
       LabelSmoothing: float
-      /// cosine | step | constant
+      /// cosine | constant | step (every epochs/3, x0.1) | step:<epochs>:<gamma>
       Schedule: string
       WarmupEpochs: float
-      /// 0 disables clipping.
       ClipGradNorm: float
       Augment: bool
-      /// Event datasets: how events are divided among the Timesteps frames: number | time | duration:<us>
-      /// (null or empty, as in checkpoints written before it existed: number).
       SplitBy: string
-      /// Event-camera frames resized to R x R; 0: 48 for vggsnn on cifar10-dvs and dvs-gesture, else the sensor's size.
       Resize: int
-      /// The frame cache folder of event datasets; null or empty: the default ($SNNDSL_CACHE or ~/.cache/snndsl/frames).
       CacheDir: string
-      /// Keep integrated event frames in memory instead of the frame cache.
       NoCache: bool
-      /// CIFAR10-DVS's split: paper (the first 100 recordings of each class for test) or 9:1; null or empty: paper.
       DataSplit: string
       LimitTrain: int
       LimitTest: int
       Seed: int64
       Device: string
-      /// eager | fused | auto: which tensor interpreter runs the neurons (null in older checkpoints: auto).
       Backend: string
       Threads: int
-      /// Batches between mid-epoch checkpoints (0: only at the end of each epoch).
       CheckpointEvery: int
-      /// Every spiking layer checks that its input is finite (a data error names how many values are not).
       CheckFinite: bool
+      /// Empty: no output directory.
       OutDir: string }
+
+/// Reading each setting from its text form (the CLI's flags, a checkpoint's JSON, the C# facade's
+/// names): one parser per setting, each error saying what is valid. Callers decide the error's kind.
+[<RequireQualifiedAccess>]
+module Setting =
+    let private norm (s: string) = if isNull s then "" else s.Trim().ToLowerInvariant()
+
+    /// The optimizers' names.
+    let optimizers = [ "sgd"; "adam"; "adamw" ]
+
+    /// sgd (with this momentum) | adam | adamw, with the defaults of `OptimizerKind`.
+    let optimizer (name: string) (momentum: float) : Result<OptimizerKind, string> =
+        match norm name with
+        | "sgd" -> Ok(OptimizerKind.sgd momentum)
+        | "adam" -> Ok OptimizerKind.adam
+        | "adamw" -> Ok OptimizerKind.adamW
+        | _ -> Error $"unknown optimizer '{name}'; valid optimizers: sgd, adam, adamw"
+
+    /// The optimizer's name and its SGD momentum (0 for the others).
+    let optimizerText (o: OptimizerKind) =
+        match o with
+        | OptimizerKind.Sgd(momentum, _) -> "sgd", momentum
+        | OptimizerKind.Adam _ -> "adam", 0.0
+        | OptimizerKind.AdamW _ -> "adamw", 0.0
+
+    /// The losses' names.
+    let losses = [ "ce"; "tet"; "mse" ]
+
+    /// ce (mean-output cross entropy) | tet (with this lambda) | mse (spike counts), with label smoothing.
+    let loss (name: string) (tetLambda: float) (labelSmoothing: float) : Result<Loss, string> =
+        match norm name with
+        | "ce" -> Ok(Loss.MeanOutputCrossEntropy labelSmoothing)
+        | "tet" -> Ok(Loss.Tet(tetLambda, Loss.tetPhi, labelSmoothing))
+        | "mse" -> Ok Loss.CountMse
+        | _ -> Error $"unknown loss '{name}'; valid losses: ce, tet, mse"
+
+    /// The loss's name, TET's lambda (the default when not TET) and the label smoothing.
+    let lossText (l: Loss) =
+        match l with
+        | Loss.MeanOutputCrossEntropy s -> "ce", Loss.tetLambda, s
+        | Loss.Tet(lambda, _, s) -> "tet", lambda, s
+        | Loss.CountMse -> "mse", Loss.tetLambda, 0.0
+
+    /// The schedules' names.
+    let schedules = [ "cosine"; "step"; "constant" ]
+
+    /// cosine (to 0) | constant | step (x0.1 every epochs/3 epochs) | step:<epochs>:<gamma>.
+    let schedule (name: string) (epochs: int) : Result<Schedule, string> =
+        let s = norm name
+        match s with
+        | "cosine" -> Ok(Schedule.Cosine 0.0)
+        | "constant" -> Ok Schedule.Constant
+        | "step" -> Ok(Schedule.Step(max 1 (epochs / 3), 0.1))
+        | _ when s.StartsWith "step:" ->
+            match s.Split ':' with
+            | [| _; n; g |] ->
+                match Int32.TryParse n, Double.TryParse(g, Globalization.NumberStyles.Float, Globalization.CultureInfo.InvariantCulture) with
+                | (true, n), (true, g) when n > 0 && g > 0.0 -> Ok(Schedule.Step(n, g))
+                | _ -> Error $"schedule '{name}': expected step:<epochs> <gamma>, a positive whole number and a positive factor"
+            | _ -> Error $"schedule '{name}': expected step:<epochs>:<gamma>"
+        | _ -> Error $"unknown schedule '{name}'; valid schedules: cosine, step, constant (or step:<epochs>:<gamma>)"
+
+    /// The schedule's text form, which `schedule` reads back.
+    let scheduleText (s: Schedule) =
+        match s with
+        | Schedule.Cosine 0.0 -> "cosine"
+        | Schedule.Cosine _ -> "cosine" // the minimum rate is not a setting
+        | Schedule.Constant -> "constant"
+        | Schedule.Step(n, g) -> FormattableString.Invariant $"step:{n}:{g:R}"
+
+    /// paper | 9:1
+    let dataSplit (name: string) : Result<Cifar10DvsSplit, string> =
+        match norm name with
+        | ""
+        | "paper" -> Ok Cifar10DvsSplit.Paper
+        | "9:1" -> Ok Cifar10DvsSplit.NineToOne
+        | _ -> Error $"unknown data split '{name}'; valid splits: paper, 9:1"
+
+    let dataSplitText (s: Cifar10DvsSplit) =
+        match s with
+        | Cifar10DvsSplit.Paper -> "paper"
+        | Cifar10DvsSplit.NineToOne -> "9:1"
+
+    /// cpu | cuda | cuda:N
+    let device (text: string) : Result<Device, string> =
+        try Ok(Device.Parse text) with e -> Error e.Message
+
+    /// A neuron from its text form, or else the built-in of this name; then the parameter overrides
+    /// (NAME=VALUE) and the surrogate ("" keeps the neuron's own).
+    let neuron (name: string) (text: string) (overrides: string seq) (surrogate: string) : Result<Neuron, string> =
+        let definition =
+            if String.IsNullOrWhiteSpace text then Builtins.find (if isNull name then "" else name.Trim())
+            else
+                try Ok(NeuronText.parseNeuron $"the text of neuron '{name}'" text)
+                with :? NeuronSyntaxException as e -> Error e.Message
+        let surrogate = if String.IsNullOrWhiteSpace surrogate then None else Some surrogate
+        definition |> Result.bind (Neuron.configure (if isNull overrides then Seq.empty else overrides) surrogate)
+
+[<RequireQualifiedAccess>]
+module DataSource =
+    /// The registry name, or "code:<name>".
+    let text (d: DataSource) =
+        match d with
+        | DataSource.Registry n -> DatasetName.name n
+        | DataSource.InCode name -> "code:" + name
+
+    /// Reads `text`'s form; a registry name otherwise (the error lists the valid ones).
+    let parse (s: string) : Result<DataSource, string> =
+        if not (isNull s) && s.StartsWith "code:" then Ok(DataSource.InCode(s.Substring 5))
+        else DatasetName.parse s |> Result.map DataSource.Registry
 
 [<RequireQualifiedAccess>]
 module TrainConfig =
     /// The defaults of `snn train`: the small conv net with DA-LIF on the embedded synthetic dataset.
-    let defaults =
-        { Dataset = "synthetic"
+    let defaults : TrainConfig =
+        { Dataset = DataSource.Registry DatasetName.Synthetic
           DataDir = ""
-          Model = "small-conv"
-          Neuron = "da-lif"
-          NeuronText = ""
-          NeuronParams = [||]
-          Surrogate = ""
+          Model = Some ZooModel.SmallConv
+          Neuron = Builtins.daLif
           Timesteps = 4
           Epochs = 3
           BatchSize = 32
           LearningRate = 0.1
-          Optimizer = "sgd"
-          Momentum = 0.9
+          Optimizer = OptimizerKind.sgd 0.9
           WeightDecay = 0.0
-          Loss = "ce"
-          TetLambda = 0.05
-          LabelSmoothing = 0.0
-          Schedule = "cosine"
+          Loss = Loss.ce
+          Schedule = Schedule.Cosine 0.0
           WarmupEpochs = 0.0
           ClipGradNorm = 0.0
           Augment = false
-          SplitBy = "number"
+          SplitBy = SplitBy.Number
           Resize = 0
           CacheDir = ""
           NoCache = false
-          DataSplit = "paper"
+          DataSplit = Cifar10DvsSplit.Paper
           LimitTrain = 0
           LimitTest = 0
           Seed = 1L
-          Device = "cpu"
-          Backend = "auto"
+          Device = Device.Cpu
+          Backend = Backend.Auto
           Threads = 0
           CheckpointEvery = 50
           CheckFinite = false
-          OutDir = "runs/default" }
+          OutDir = Some "runs/default" }
+
+    /// The dataset's name (a registry name, or the name of data passed in by a program).
+    let datasetName (c: TrainConfig) =
+        match c.Dataset with
+        | DataSource.Registry d -> DatasetName.name d
+        | DataSource.InCode name -> name
+
+    /// The zoo model's name, or "network built in code".
+    let modelName (c: TrainConfig) =
+        match c.Model with
+        | Some m -> ZooModel.name m
+        | None -> "network built in code"
+
+    /// The name of the configuration's neuron ("" when it has none).
+    let neuronName (c: TrainConfig) = if isNull (box c.Neuron) then "" else c.Neuron.Name
+
+    /// The file form of a configuration (the neuron as its text).
+    let toFile (c: TrainConfig) : TrainConfigFile =
+        let optimizer, momentum = Setting.optimizerText c.Optimizer
+        let loss, lambda, smoothing = Setting.lossText c.Loss
+        { Dataset = DataSource.text c.Dataset
+          DataDir = c.DataDir
+          Model = (match c.Model with Some m -> ZooModel.name m | None -> "")
+          Neuron = neuronName c
+          NeuronText = (if isNull (box c.Neuron) then "" else Describe.text c.Neuron)
+          NeuronParams = [||]
+          Surrogate = ""
+          Timesteps = c.Timesteps
+          Epochs = c.Epochs
+          BatchSize = c.BatchSize
+          LearningRate = c.LearningRate
+          Optimizer = optimizer
+          Momentum = momentum
+          WeightDecay = c.WeightDecay
+          Loss = loss
+          TetLambda = lambda
+          LabelSmoothing = smoothing
+          Schedule = Setting.scheduleText c.Schedule
+          WarmupEpochs = c.WarmupEpochs
+          ClipGradNorm = c.ClipGradNorm
+          Augment = c.Augment
+          SplitBy = string c.SplitBy
+          Resize = c.Resize
+          CacheDir = c.CacheDir
+          NoCache = c.NoCache
+          DataSplit = Setting.dataSplitText c.DataSplit
+          LimitTrain = c.LimitTrain
+          LimitTest = c.LimitTest
+          Seed = c.Seed
+          Device = string c.Device
+          Backend = Backend.name c.Backend
+          Threads = c.Threads
+          CheckpointEvery = c.CheckpointEvery
+          CheckFinite = c.CheckFinite
+          OutDir = defaultArg c.OutDir "" }
+
+    /// Parses the file form; the first setting that does not parse is the error.
+    let ofFile (f: TrainConfigFile) : Result<TrainConfig, string> =
+        let orDefault (d: string) (s: string) = if String.IsNullOrWhiteSpace s then d else s
+        let named (setting: string) (r: Result<'a, string>) = r |> Result.mapError (fun e -> $"{setting}: {e}")
+        let (>>=) r f = Result.bind f r
+        named "dataset" (DataSource.parse f.Dataset) >>= fun dataset ->
+        named "model"
+            (match f.Model with
+             | null | "" | "custom" | "sequential" -> Ok None
+             | m -> ZooModel.parse m |> Result.map Some) >>= fun model ->
+        named "neuron"
+            (if String.IsNullOrWhiteSpace f.Neuron && String.IsNullOrWhiteSpace f.NeuronText then
+                 Ok(Unchecked.defaultof<Neuron>) // a network built in code without spiking layers
+             else Setting.neuron f.Neuron f.NeuronText f.NeuronParams f.Surrogate) >>= fun neuron ->
+        named "optimizer" (Setting.optimizer f.Optimizer f.Momentum) >>= fun optimizer ->
+        named "loss" (Setting.loss f.Loss f.TetLambda f.LabelSmoothing) >>= fun loss ->
+        named "schedule" (Setting.schedule f.Schedule f.Epochs) >>= fun schedule ->
+        named "split-by" (SplitBy.parse (orDefault "number" f.SplitBy)) >>= fun splitBy ->
+        named "data split" (Setting.dataSplit f.DataSplit) >>= fun dataSplit ->
+        named "device" (Setting.device (orDefault "cpu" f.Device)) >>= fun device ->
+        named "backend" (Backend.parse (orDefault "auto" f.Backend)) >>= fun backend ->
+        Ok
+            { Dataset = dataset
+              DataDir = (if isNull f.DataDir then "" else f.DataDir)
+              Model = model
+              Neuron = neuron
+              Timesteps = f.Timesteps
+              Epochs = f.Epochs
+              BatchSize = f.BatchSize
+              LearningRate = f.LearningRate
+              Optimizer = optimizer
+              WeightDecay = f.WeightDecay
+              Loss = loss
+              Schedule = schedule
+              WarmupEpochs = f.WarmupEpochs
+              ClipGradNorm = f.ClipGradNorm
+              Augment = f.Augment
+              SplitBy = splitBy
+              Resize = f.Resize
+              CacheDir = (if isNull f.CacheDir then "" else f.CacheDir)
+              NoCache = f.NoCache
+              DataSplit = dataSplit
+              LimitTrain = f.LimitTrain
+              LimitTest = f.LimitTest
+              Seed = f.Seed
+              Device = device
+              Backend = backend
+              Threads = f.Threads
+              CheckpointEvery = f.CheckpointEvery
+              CheckFinite = f.CheckFinite
+              OutDir = (if String.IsNullOrEmpty f.OutDir then None else Some f.OutDir) }
 
     let private options = JsonSerializerOptions(WriteIndented = true)
 
-    let toJson (c: TrainConfig) = JsonSerializer.Serialize(c, options)
+    /// The JSON a checkpoint stores.
+    let toJson (c: TrainConfig) = JsonSerializer.Serialize(toFile c, options)
 
-    let ofJson (json: string) : TrainConfig =
-        let c = JsonSerializer.Deserialize<TrainConfig>(json, options)
-        if isNull (box c) then invalidArg "json" "empty training configuration"
-        c
+    /// Reads a checkpoint's JSON; a malformed one is a data error naming `source`.
+    let ofJson (source: string) (json: string) : TrainConfig =
+        let file =
+            try JsonSerializer.Deserialize<TrainConfigFile>(json, options)
+            with :? JsonException as e -> Fail.data $"{source}: the training configuration is not valid JSON ({e.Message})"
+        if isNull (box file) then Fail.data $"{source}: empty training configuration"
+        match ofFile file with
+        | Ok c -> c
+        | Error e -> Fail.data $"{source}: {e}"
 
-    /// Problems with a configuration that do not need the data or the model to find.
+    /// Problems with a configuration that do not need the data or the model to find, naming the setting.
     let validate (c: TrainConfig) : string list =
-        [ if c.Timesteps < 1 then $"--timesteps must be at least 1, got {c.Timesteps}"
-          if c.Epochs < 1 then $"--epochs must be at least 1, got {c.Epochs}"
-          if c.BatchSize < 1 then $"--batch-size must be at least 1, got {c.BatchSize}"
-          if not (c.LearningRate > 0.0) || Double.IsInfinity c.LearningRate then $"--lr must be a positive number, got {c.LearningRate}"
-          if not (List.contains c.Optimizer [ "sgd"; "adam"; "adamw" ]) then $"unknown optimizer '{c.Optimizer}'; valid optimizers: sgd, adam, adamw"
-          if not (List.contains c.Loss [ "ce"; "tet"; "mse" ]) then $"unknown loss '{c.Loss}'; valid losses: ce, tet, mse"
-          if not (List.contains c.Schedule [ "cosine"; "step"; "constant" ]) then $"unknown schedule '{c.Schedule}'; valid schedules: cosine, step, constant"
-          if c.LimitTrain < 0 || c.LimitTest < 0 then "--limit-train and --limit-test must be >= 0"
-          if c.Threads < 0 then $"--threads must be >= 0, got {c.Threads}"
-          if not (String.IsNullOrEmpty c.Backend) then
-              match SnnDsl.Backends.Backend.parse c.Backend with
-              | Ok _ -> ()
-              | Error e -> e
-          if c.CheckpointEvery < 0 then "--checkpoint-every must be >= 0"
-          match SnnDsl.Data.SplitBy.parse (if String.IsNullOrWhiteSpace c.SplitBy then "number" else c.SplitBy) with
-          | Error e -> e
-          | Ok _ -> ()
-          if c.Resize < 0 then $"--resize must be >= 0, got {c.Resize}"
-          if not (List.contains (if String.IsNullOrWhiteSpace c.DataSplit then "paper" else c.DataSplit) [ "paper"; "9:1" ]) then
-              $"unknown --data-split '{c.DataSplit}'; valid splits: paper, 9:1" ]
+        [ if c.Timesteps < 1 then $"timesteps must be at least 1, got {c.Timesteps}"
+          if c.Epochs < 1 then $"epochs must be at least 1, got {c.Epochs}"
+          if c.BatchSize < 1 then $"the batch size must be at least 1, got {c.BatchSize}"
+          if not (c.LearningRate > 0.0) || Double.IsInfinity c.LearningRate then
+              $"the learning rate must be a positive number, got {c.LearningRate}"
+          if not (c.WeightDecay >= 0.0) || Double.IsInfinity c.WeightDecay then
+              $"the weight decay must be a finite number >= 0, got {c.WeightDecay}"
+          if not (c.WarmupEpochs >= 0.0) || Double.IsInfinity c.WarmupEpochs then
+              $"the warm-up must be a finite number of epochs >= 0, got {c.WarmupEpochs}"
+          if not (c.ClipGradNorm >= 0.0) || Double.IsInfinity c.ClipGradNorm then
+              $"the gradient-norm clip must be a finite number >= 0 (0: off), got {c.ClipGradNorm}"
+          match c.Optimizer with
+          | OptimizerKind.Sgd(m, _) when not (m >= 0.0 && m < 1.0) -> $"the SGD momentum must be in [0, 1), got {m}"
+          | _ -> ()
+          match c.Loss with
+          | Loss.MeanOutputCrossEntropy s
+          | Loss.Tet(_, _, s) when not (s >= 0.0 && s < 1.0) -> $"the label smoothing must be in [0, 1), got {s}"
+          | Loss.Tet(l, _, _) when not (l >= 0.0 && l <= 1.0) -> $"TET's lambda must be in [0, 1], got {l}"
+          | _ -> ()
+          if c.LimitTrain < 0 || c.LimitTest < 0 then "the training and test sample limits must be >= 0"
+          if c.Threads < 0 then $"threads must be >= 0, got {c.Threads}"
+          if c.CheckpointEvery < 0 then $"checkpoint-every must be >= 0, got {c.CheckpointEvery}"
+          if c.Resize < 0 then $"resize must be >= 0, got {c.Resize}" ]

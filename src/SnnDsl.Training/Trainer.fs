@@ -105,22 +105,16 @@ module Trainer =
                 l.RecordFiring <- false
             model.Train true
 
-    let private schedule (config: TrainConfig) =
-        match config.Schedule with
-        | "cosine" -> Schedule.Cosine 0.0
-        | "step" -> Schedule.Step(max 1 (config.Epochs / 3), 0.1)
-        | _ -> Schedule.Constant
-
     /// Trains for the configured epochs from `start` (a fresh run or a restored checkpoint), writing
-    /// metrics.jsonl and checkpoints into the output directory. Returns the metrics of the epochs run.
+    /// metrics.jsonl and checkpoints into the output directory when the configuration has one. Returns
+    /// the metrics of the epochs run.
     let train (session: Session) (start: RunPosition) (observe: TrainEvent -> unit) (ct: CancellationToken) =
         let config = session.Config
         let model = session.Model
         let out = config.OutDir
-        Directory.CreateDirectory out |> ignore
-        let checkpointPath = Path.Combine(out, Checkpoint.fileName)
+        out |> Option.iter (Directory.CreateDirectory >> ignore)
         let batches = session.Train.BatchesPerEpoch
-        if batches = 0 then raise (Session.ConfigError "the training set has no batches (check --limit-train and --batch-size)")
+        if batches = 0 then SnnDsl.Core.Fail.usage "the training set has no batches (check the training-sample limit and the batch size)"
         let layers = spikingLayers model
         for _, l in layers do
             l.RecordFiring <- false
@@ -128,17 +122,18 @@ module Trainer =
         observe (Started(session, start))
         let mutable position = start
         let results = ResizeArray<EpochMetrics>()
-        // The neuron's text goes into every checkpoint, so a resume or `snn eval` needs nothing else
-        // (applying the saved --param and --surrogate to it again changes nothing). A C# network without
-        // spiking layers has no neuron.
-        let neuronText = if isNull (box session.Neuron) then None else Some(SnnDsl.Core.Describe.text session.Neuron)
-        // The training batches since the last checkpoint, written to batches.jsonl with it.
+        // Every checkpoint holds the configuration and the neurons' text, so a resume or `snn eval` needs
+        // nothing else. The training batches since the last checkpoint go to batches.jsonl just before it.
         let batchRecords = ResizeArray<BatchMetrics>()
         let save () =
-            Metrics.appendBatches out batchRecords
+            match out with
+            | Some dir ->
+                Metrics.appendBatches dir batchRecords
+                let path = Path.Combine(dir, Checkpoint.fileName)
+                Checkpoint.save path config position session.Spec model session.Optimizer
+                observe (CheckpointWritten path)
+            | None -> ()
             batchRecords.Clear()
-            Checkpoint.saveWith neuronText checkpointPath config position model session.Optimizer
-            observe (CheckpointWritten checkpointPath)
         for epoch in start.Epoch .. config.Epochs - 1 do
             let clock = Stopwatch.StartNew()
             let firstBatch = if epoch = start.Epoch then start.NextBatch else 0
@@ -153,7 +148,7 @@ module Trainer =
                 ct.ThrowIfCancellationRequested()
                 Torch.manualSeed (batchSeed config.Seed epoch batch.Index)
                 let lr =
-                    Schedule.rate (schedule config) config.LearningRate config.WarmupEpochs config.Epochs
+                    Schedule.rate config.Schedule config.LearningRate config.WarmupEpochs config.Epochs
                         (float epoch + float batch.Index / float batches)
                 session.Optimizer.LearningRate <- lr
                 let outputs = model.Forward(Session.encode session batch.X)
@@ -164,7 +159,7 @@ module Trainer =
                 session.Optimizer.Step()
                 let lossValue = loss.ToScalar()
                 if not (Double.IsFinite lossValue) then
-                    raise (InvalidOperationException($"the training loss became {lossValue} at epoch {epoch + 1}, batch {batch.Index + 1}; lower --lr or enable --clip"))
+                    SnnDsl.Core.Fail.data $"the training loss became {lossValue} at epoch {epoch + 1}, batch {batch.Index + 1}; lower the learning rate or clip the gradient norm (the last checkpoint is kept)"
                 let hits = Loss.correct outputs batch.Y
                 position <-
                     { position with
@@ -194,40 +189,62 @@ module Trainer =
                   FiringRates = evaluation.FiringRates
                   NeuronParams = evaluation.NeuronParams
                   Energy = evaluation.Energy }
-            Metrics.append out metrics
+            out |> Option.iter (fun dir -> Metrics.append dir metrics)
             position <- { position with Epoch = epoch + 1; NextBatch = 0; LossSum = 0.0; Correct = 0L; Seen = 0L; Seconds = 0.0 }
             save ()
             results.Add metrics
             observe (EpochDone metrics)
         results |> List.ofSeq
 
-    let private fresh = { Epoch = 0; NextBatch = 0; GlobalStep = 0L; LossSum = 0.0; Correct = 0L; Seen = 0L; Seconds = 0.0 }
+    /// The position of a run that has not started.
+    let fresh = { Epoch = 0; NextBatch = 0; GlobalStep = 0L; LossSum = 0.0; Correct = 0L; Seen = 0L; Seconds = 0.0 }
 
-    /// Starts a new run (refusing to overwrite a run directory that already has a checkpoint) or resumes
-    /// the one in config.OutDir from its checkpoint, with the configuration saved there.
-    let run (config: TrainConfig) (resume: bool) (observe: TrainEvent -> unit) (ct: CancellationToken) =
-        let checkpointPath = Path.Combine(config.OutDir, Checkpoint.fileName)
-        if resume then
-            if not (File.Exists checkpointPath) then
-                raise (Session.ConfigError $"--resume: no checkpoint at {checkpointPath}")
-            let saved, position = Checkpoint.readHeader checkpointPath
-            let saved = { saved with OutDir = config.OutDir; Epochs = max saved.Epochs config.Epochs }
-            use session = Session.create (Checkpoint.withStoredNeuron checkpointPath saved)
-            Checkpoint.restore checkpointPath session.Model (Some session.Optimizer)
-            Metrics.truncate config.OutDir (position.Epoch + 1)
-            // The checkpoints go on holding the configuration as it was given (the neuron's text apart).
-            train { session with Config = saved } position observe ct
+    /// Restores a session's model and optimiser from a checkpoint (strictly: see Checkpoint.restore) and
+    /// returns where the run stood, for `train` to continue exactly as if it had never stopped; when the
+    /// session writes into a run directory, its metrics are cut back to the checkpoint's epochs.
+    let restore (session: Session) (checkpointPath: string) : RunPosition =
+        let _, position = Checkpoint.readHeader checkpointPath
+        Checkpoint.restore checkpointPath session.Model (Some session.Optimizer)
+        session.Config.OutDir |> Option.iter (fun dir -> Metrics.truncate dir (position.Epoch + 1))
+        position
+
+    let private runDir (config: TrainConfig) =
+        match config.OutDir with
+        | Some dir -> dir
+        | None -> SnnDsl.Core.Fail.usage "a run that resumes from its directory needs an output directory"
+
+    /// Continues the run in `dir` from its checkpoint, with the configuration saved there (epochs raised
+    /// to `epochs` when that is more).
+    let resume (dir: string) (epochs: int) (observe: TrainEvent -> unit) (ct: CancellationToken) =
+        let checkpointPath = Path.Combine(dir, Checkpoint.fileName)
+        if not (File.Exists checkpointPath) then
+            SnnDsl.Core.Fail.usage $"cannot resume: no checkpoint at {checkpointPath}"
+        let saved, _ = Checkpoint.readHeader checkpointPath
+        let saved = { saved with OutDir = Some dir; Epochs = max saved.Epochs epochs }
+        use session = Session.createWith (Checkpoint.tryReadSpec checkpointPath) saved
+        let position = restore session checkpointPath
+        train session position observe ct
+
+    /// Starts a new run (refusing to overwrite a run directory that already has a checkpoint; with no
+    /// output directory the run writes nothing) or, with `resume`, continues the one in config.OutDir.
+    let run (config: TrainConfig) (resume': bool) (observe: TrainEvent -> unit) (ct: CancellationToken) =
+        if resume' then resume (runDir config) config.Epochs observe ct
         else
-            if File.Exists checkpointPath then
-                raise (Session.ConfigError $"{config.OutDir} already holds a run (checkpoint.snnt); use --resume to continue it or choose another --out")
-            use session = Session.create config
-            let metricsPath = Path.Combine(config.OutDir, Metrics.fileName)
-            if File.Exists metricsPath then File.Delete metricsPath
-            train session fresh observe ct
+            match config.OutDir with
+            | Some dir ->
+                if File.Exists(Path.Combine(dir, Checkpoint.fileName)) then
+                    SnnDsl.Core.Fail.usage $"{dir} already holds a run (checkpoint.snnt): resume it or choose another output directory"
+                let metricsPath = Path.Combine(dir, Metrics.fileName)
+                use session = Session.create config
+                if File.Exists metricsPath then File.Delete metricsPath
+                train session fresh observe ct
+            | None ->
+                use session = Session.create config
+                train session fresh observe ct
 
     /// Rebuilds the model of a checkpoint and evaluates it on its test set.
     let evaluateCheckpoint (path: string) (overrides: TrainConfig -> TrainConfig) (observe: TrainEvent -> unit) (ct: CancellationToken) =
         let saved, _ = Checkpoint.readHeader path
-        use session = Session.create (overrides (Checkpoint.withStoredNeuron path saved))
+        use session = Session.createWith (Checkpoint.tryReadSpec path) (overrides { saved with OutDir = None })
         Checkpoint.restore path session.Model None
         evaluate session 0 observe ct

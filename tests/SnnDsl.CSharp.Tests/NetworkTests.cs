@@ -60,11 +60,17 @@ public class NetworkTests
             using (var before = b.Forward(x))
             using (var reference = a.Forward(x))
                 Assert.NotEqual(reference.ToFloatArray(), before.ToFloatArray());
-            b.Load(path);
+            b.LoadParameters(path);
             using var ya = a.Forward(x);
             using var yb = b.Forward(x);
             Assert.Equal(ya.ToFloatArray(), yb.ToFloatArray());
             Assert.Equal(a.GetParameter("2.alpha"), b.GetParameter("2.alpha"));
+            // The file alone rebuilds the network: architecture, neurons and parameters.
+            using var c = Network.Load(path);
+            using var yc = c.Forward(x);
+            Assert.Equal(ya.ToFloatArray(), yc.ToFloatArray());
+            Assert.Equal(a.Layers, c.Layers);
+            Assert.Equal(a.InputShape, c.InputShape);
         }
         finally
         {
@@ -82,10 +88,24 @@ public class NetworkTests
             a.Save(path);
             using var wider = new NetworkBuilder(1, 28, 28).Conv2d(6, 3).BatchNorm2d().Spiking(Neurons.Lif).AvgPool2d(2)
                 .Conv2d(8, 3).BatchNorm2d().Spiking(Neurons.Lif).AvgPool2d(2).Flatten().Linear(10).Build();
-            var e = Assert.Throws<InvalidDataException>(() => wider.Load(path));
+            var e = Assert.Throws<SnnDsl.Core.SnnException>(() => wider.LoadParameters(path));
+            Assert.Equal(SnnDsl.Core.ErrorKind.Data, e.Kind);
             Assert.Contains("0.weight", e.Message);
             Assert.Contains("[6, 1, 3, 3]", e.Message);
-            Assert.Throws<FileNotFoundException>(() => a.Load(path + ".missing"));
+            // A network of another neuron: the first mismatching layer is named, nothing loads silently.
+            using var plif = SmallNet(Neurons.Plif).Build(seed: 1);
+            var other = Assert.Throws<SnnDsl.Core.SnnException>(() => plif.LoadParameters(path));
+            Assert.Contains("spiking layer '2'", other.Message);
+            Assert.Contains("lif", other.Message);
+            var missing = Assert.Throws<SnnDsl.Core.SnnException>(() => a.LoadParameters(path + ".missing"));
+            Assert.Contains(path + ".missing", missing.Message);
+            Assert.Throws<SnnDsl.Core.SnnException>(() => Network.Load(path + ".missing"));
+            // A truncated file is a data error naming the file.
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+            var truncated = Assert.Throws<SnnDsl.Core.SnnException>(() => Network.Load(path));
+            Assert.Equal(SnnDsl.Core.ErrorKind.Data, truncated.Kind);
+            Assert.Contains(path, truncated.Message);
         }
         finally
         {

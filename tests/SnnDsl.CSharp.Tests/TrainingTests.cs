@@ -150,8 +150,7 @@ public class TrainingTests
             Assert.Equal(Path.GetFullPath(dir), result.OutputDirectory);
             Assert.Single(File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")));
             Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, "batches.jsonl")).Length); // 64 samples in batches of 32
-            using var reloaded = SmallNet(LifVth()).Build(seed: 99);
-            reloaded.Load(Path.Combine(dir, "checkpoint.snnt"));
+            using var reloaded = Network.Load(Path.Combine(dir, "checkpoint.snnt"));
             using var x = TimeMajor(Data.Test, 3, 2);
             using var a = net.Forward(x);
             using var b = reloaded.Forward(x);

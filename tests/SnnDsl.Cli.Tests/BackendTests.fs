@@ -66,7 +66,7 @@ let tests =
             Expect.stringContains notices[0] "'/nonexistent/c++'" "the notice says why"
             let fused = snnProcess env [ "simulate"; "--neuron"; "ar-lif"; "--input"; input; "--out"; dir.File "fused.csv"; "--backend"; "fused" ]
             Expect.equal fused.Code 2 fused.Err
-            Expect.stringContains fused.Err "--backend fused cannot run neuron 'ar-lif'" "the message"
+            Expect.stringContains fused.Err "the fused backend cannot run neuron 'ar-lif'" "the message"
             let eagerTrace = trace dir "ar-lif" "eager"
             Expect.equal (readTrace (dir.File "auto.csv")) eagerTrace "auto ran the eager backend"
     ]

@@ -39,7 +39,7 @@ let tests =
             |> fails ExitCode.UsageError [ "neuron 'ar-lif' has no parameter 'tau'"; "parameters: a, c, decay, threshold" ]
 
         testCase "a malformed --param says what it expects" <| fun () ->
-            simulate good [ "--param"; "tau" ] |> fails ExitCode.UsageError [ "--param expects NAME=VALUE"; "'tau'" ]
+            simulate good [ "--param"; "tau" ] |> fails ExitCode.UsageError [ "a parameter assignment is NAME=VALUE"; "'tau'" ]
             simulate good [ "--param"; "tau=fast" ] |> fails ExitCode.UsageError [ "'fast' is not a finite number" ]
             simulate good [ "--param"; "tau=NaN" ] |> fails ExitCode.UsageError [ "'NaN' is not a finite number" ]
 

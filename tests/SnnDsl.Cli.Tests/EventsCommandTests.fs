@@ -167,7 +167,7 @@ let tests =
             Expect.stringContains r.Err "valid splits: paper, 9:1" "r.Err"
             let r = snn [ "train"; "--dataset"; "shd"; "--data-dir"; data.Path ]
             Expect.isTrue (r.Code = ExitCode.UsageError) r.Err
-            Expect.stringContains r.Err "--model fc" "r.Err"
+            Expect.stringContains r.Err "use the model fc" "r.Err"
             let r = snn [ "train"; "--dataset"; "cifar10-dvs"; "--data-dir"; data.Path; "--timesteps"; "4"; "--frames"; "5" ]
             Expect.isTrue (r.Code = ExitCode.UsageError) r.Err
             let r = snn [ "train"; "--dataset"; "cifar10-dvs"; "--data-dir"; data.Path; "--out"; Path.Combine(data.Path, "run") ]

@@ -95,6 +95,23 @@ let tests =
             Expect.stringContains t.Err "idx" "t.Err"
             Expect.isFalse (Directory.Exists out) "no output directory may be created for unreadable data"
 
+        testCase "a truncated or foreign checkpoint is a data error (exit 1) naming the file, for eval and --resume" <| fun () ->
+            use dir = new TempDir()
+            let out = dir.File "run"
+            Expect.isTrue ((snn (tiny out @ [ "--epochs"; "1" ])).Code = 0) "a tiny run"
+            let checkpoint = Path.Combine(out, Checkpoint.fileName)
+            let bytes = File.ReadAllBytes checkpoint
+            File.WriteAllBytes(checkpoint, bytes[.. bytes.Length / 2])
+            for r in [ snn [ "eval"; "--checkpoint"; checkpoint ]; snn (tiny out @ [ "--resume"; "--epochs"; "2" ]) ] do
+                Expect.equal r.Code ExitCode.DataError $"exit code, stderr: {r.Err}"
+                Expect.stringContains r.Err checkpoint "names the file"
+                Expect.stringLacks r.Err "internal error" "not an internal error"
+            // Not a tensor file at all.
+            File.WriteAllText(checkpoint, "hello")
+            let r = snn [ "eval"; "--checkpoint"; checkpoint ]
+            Expect.equal r.Code ExitCode.DataError $"exit code, stderr: {r.Err}"
+            Expect.stringContains r.Err checkpoint "names the file"
+
         testCase "a new run refuses to overwrite an existing run and --resume needs a checkpoint" <| fun () ->
             use dir = new TempDir()
             let out = dir.File "run"

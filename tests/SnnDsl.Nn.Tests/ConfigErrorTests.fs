@@ -1,5 +1,5 @@
-/// Usage errors: bad names and values are ConfigErrors that list what is valid, data problems name the
-/// directory or file, and nothing is written before they are found.
+/// Usage errors: bad names and values are SnnExceptions of kind Usage that list what is valid, data problems
+/// name the directory or file, and nothing is written before they are found.
 module SnnDsl.Nn.Tests.ConfigErrorTests
 
 open System
@@ -9,6 +9,7 @@ open Expecto
 open SnnDsl.TestKit
 open SnnDsl.Torch
 open SnnDsl.Data
+open SnnDsl.Nn
 open SnnDsl.Training
 open SnnDsl.Nn.Tests.Helpers
 open SnnDsl.Nn.Tests.TrainingRuns
@@ -17,62 +18,92 @@ open SnnDsl.Nn.Tests.TrainingRuns
 let private failure (c: TrainConfig) : exn =
     Expect.raisesAny<exn> (fun () -> Trainer.run c false ignore CancellationToken.None |> ignore)
 
-/// The message of the ConfigError that a fresh run of c raises; its output directory must not exist.
+/// The message of the usage error that a fresh run of c raises; its output directory must not exist.
 let private configError (c: TrainConfig) : string =
     let e = failure c
-    Expect.isFalse (Directory.Exists c.OutDir) ($"{c.OutDir} was created before the configuration was checked")
+    Expect.isFalse (Directory.Exists c.OutDir.Value) ($"{c.OutDir} was created before the configuration was checked")
     match e with
-    | Session.ConfigError msg -> msg
-    | other -> failwith $"expected a ConfigError, got {other.GetType().Name}: {other.Message}"
+    | :? SnnDsl.Core.SnnException as e when e.Kind = SnnDsl.Core.ErrorKind.Usage -> e.Message
+    | other -> failwith $"expected a usage error, got {other.GetType().Name}: {other.Message}"
+
+/// The message of a setting's parse error.
+let private parseError (r: Result<'a, string>) =
+    match r with
+    | Error e -> e
+    | Ok v -> failwith $"expected a parse error, got {v}"
 
 let private bigEndian (v: int) = [| byte (v >>> 24); byte (v >>> 16); byte (v >>> 8); byte v |]
 
 [<Tests>]
 let tests =
-    testSequenced <| testList "ConfigError" [
-        testCase "an unknown model is a ConfigError listing the models" <| fun () ->
-            let msg = configError { config (freshDir "bad-model") with Model = "resnet50" }
+    testSequenced <| testList "configuration errors" [
+        testCase "an unknown model is a parse error listing the models, and the zoo's names are the models'" <| fun () ->
+            let msg = parseError (ZooModel.parse "resnet50")
+            Expect.equal (ZooModel.all |> List.map ZooModel.name) Models.names "one list of models"
             Expect.stringContains msg "unknown model 'resnet50'" "msg"
             Expect.stringContains msg "valid models: small-conv, vgg11, vgg13, vgg16, vggsnn, resnet18, resnet19, resnet20, fc" "msg"
 
-        testCase "an unknown neuron is a ConfigError listing the neurons" <| fun () ->
-            let msg = configError { config (freshDir "bad-neuron") with Neuron = "izhikevich" }
+        testCase "an unknown neuron is a parse error listing the neurons" <| fun () ->
+            let msg = parseError (Setting.neuron "izhikevich" "" [] "")
             Expect.stringContains msg "unknown neuron 'izhikevich'" "msg"
             Expect.stringContains msg "valid neurons: if, lif, lif-soft, leaky-lif, leaky-lif-soft, plif, alif, da-lif, ar-lif" "msg"
 
-        testCase "an unknown dataset is a ConfigError listing the datasets" <| fun () ->
-            let msg = configError { config (freshDir "bad-dataset") with Dataset = "imagenet" }
+        testCase "an unknown dataset is a parse error listing the datasets; a session loads only the registry's" <| fun () ->
+            let msg = parseError (DatasetName.parse "imagenet")
+            Expect.stringContains (configError { config (freshDir "in-code") with Dataset = DataSource.InCode "mine" }) "passed in by a program" "in-code data"
+            Expect.stringContains (configError { config (freshDir "no-model") with Model = None }) "no model" "no model"
             Expect.stringContains msg "unknown dataset 'imagenet'" "msg"
             Expect.stringContains msg "valid datasets: synthetic, mnist, fashion-mnist, cifar10, cifar100, nmnist" "msg"
 
-        testCase "bad values and neuron parameter overrides are ConfigErrors" <| fun () ->
-            Expect.stringContains (configError { config (freshDir "bad-t") with Timesteps = 0 }) "--timesteps must be at least 1" "configError { config (freshDir \"bad-t\") with Timesteps = 0 }"
-            Expect.stringContains (configError { config (freshDir "bad-opt") with Optimizer = "rmsprop" }) "unknown optimizer 'rmsprop'" "configError { config (freshDir \"bad-opt\") with Optimizer = \"rmsprop\" }"
-            let msg = configError { config (freshDir "bad-param") with NeuronParams = [| "gamma=1" |] }
+        testCase "bad values are usage errors naming the setting, bad texts parse errors saying what is valid" <| fun () ->
+            Expect.stringContains (configError { config (freshDir "bad-t") with Timesteps = 0 }) "timesteps must be at least 1" "timesteps"
+            Expect.stringContains (configError { config (freshDir "bad-lr") with LearningRate = -1.0 }) "the learning rate must be a positive number" "learning rate"
+            Expect.stringContains (parseError (Setting.optimizer "rmsprop" 0.9)) "unknown optimizer 'rmsprop'" "optimizer"
+            Expect.stringContains (parseError (Setting.loss "hinge" 0.05 0.0)) "valid losses: ce, tet, mse" "loss"
+            Expect.stringContains (parseError (Setting.schedule "linear" 3)) "valid schedules" "schedule"
+            let msg = parseError (Setting.neuron "da-lif" "" [ "gamma=1" ] "")
             Expect.stringContains msg "neuron 'da-lif' has no parameter 'gamma'; parameters: alpha, beta, threshold, reset" "msg"
-            Expect.stringContains (configError { config (freshDir "bad-value") with NeuronParams = [| "alpha=big" |] }) "is not a finite number" "configError { config (freshDir \"bad-value\") with NeuronParams = [| \"alpha=big\" |] }"
-            Expect.stringContains (configError { config (freshDir "bad-surrogate") with Surrogate = "box" }) "unknown surrogate 'box'" "configError { config (freshDir \"bad-surrogate\") with Surrogate = \"box\" }"
+            Expect.stringContains (parseError (Setting.neuron "da-lif" "" [ "alpha=big" ] "")) "is not a finite number" "alpha=big"
+            Expect.stringContains (parseError (Setting.neuron "da-lif" "" [] "box")) "unknown surrogate 'box'" "surrogate"
             if not (Torch.cudaAvailable ()) then
-                Expect.stringContains (configError { config (freshDir "bad-device") with Device = "cuda" }) "CUDA is not available" "configError { config (freshDir \"bad-device\") with Device = \"cuda\" }"
+                Expect.stringContains (configError { config (freshDir "bad-device") with Device = Device.Cuda 0 }) "CUDA is not available" "cuda"
+
+        testCase "every setting survives the checkpoint's text form (print then parse gives the same configuration)" <| fun () ->
+            let c =
+                { config (freshDir "roundtrip") with
+                    Neuron = SnnDsl.Core.Neuron.configure [ "threshold=0.5" ] (Some "atan:2") SnnDsl.Core.Builtins.plif |> Result.defaultWith failwith
+                    Optimizer = SnnDsl.Nn.OptimizerKind.adamW
+                    Loss = SnnDsl.Nn.Loss.Tet(0.1, SnnDsl.Nn.Loss.tetPhi, 0.05)
+                    Schedule = SnnDsl.Nn.Schedule.Step(2, 0.5)
+                    SplitBy = SplitBy.Duration 5000L
+                    DataSplit = Cifar10DvsSplit.NineToOne
+                    Backend = SnnDsl.Backends.Backend.Eager }
+            let back = TrainConfig.ofJson "test" (TrainConfig.toJson c)
+            Expect.equal (TrainConfig.toJson back) (TrainConfig.toJson c) "JSON"
+            Expect.equal back.Optimizer c.Optimizer "optimizer"
+            Expect.equal back.Loss c.Loss "loss"
+            Expect.equal back.Schedule c.Schedule "schedule"
+            Expect.equal back.SplitBy c.SplitBy "split"
+            Expect.equal (SnnDsl.Core.Describe.text back.Neuron) (SnnDsl.Core.Describe.text c.Neuron) "neuron"
 
         testCase "mnist with a missing data directory names that directory" <| fun () ->
             let data = freshDir "no-such-data"
-            let c = { config (freshDir "mnist-missing") with Dataset = "mnist"; DataDir = data }
+            let c = { config (freshDir "mnist-missing") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
             let e = failure c
             Expect.isType<DataDirectoryException> e "e" |> ignore
             Expect.stringContains e.Message data "e.Message"
             Expect.stringContains e.Message "directory not found" "e.Message"
-            Expect.isFalse (Directory.Exists c.OutDir) "Directory.Exists c.OutDir"
+            Expect.isFalse (Directory.Exists c.OutDir.Value) "Directory.Exists c.OutDir"
 
         testCase "mnist with an empty data directory names it and the files it expects" <| fun () ->
             let data = freshDir "empty-data"
             Directory.CreateDirectory data |> ignore
-            let c = { config (freshDir "mnist-empty") with Dataset = "mnist"; DataDir = data }
+            let c = { config (freshDir "mnist-empty") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
             let e = failure c
             Expect.isType<DataDirectoryException> e "e" |> ignore
             Expect.stringContains e.Message data "e.Message"
             Expect.stringContains e.Message "train-images-idx3-ubyte" "e.Message"
-            Expect.isFalse (Directory.Exists c.OutDir) "Directory.Exists c.OutDir"
+            Expect.isFalse (Directory.Exists c.OutDir.Value) "Directory.Exists c.OutDir"
 
         testCase "a truncated idx file is a clear error naming the file" <| fun () ->
             let data = freshDir "truncated-idx"
@@ -81,26 +112,26 @@ let tests =
             // The header promises 10 images of 28x28 (7,840 bytes); only 100 follow.
             File.WriteAllBytes(images, Array.concat [ bigEndian 2051; bigEndian 10; bigEndian 28; bigEndian 28; Array.zeroCreate 100 ])
             File.WriteAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"), Array.append (Array.concat [ bigEndian 2049; bigEndian 10 ]) (Array.init 10 byte))
-            let c = { config (freshDir "mnist-truncated") with Dataset = "mnist"; DataDir = data }
+            let c = { config (freshDir "mnist-truncated") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
             let e = failure c
             Expect.isType<DataFileException> e "e" |> ignore
             Expect.stringContains e.Message images "e.Message"
             Expect.stringContains e.Message "truncated" "e.Message"
             Expect.stringContains e.Message "10 images of 28x28" "e.Message"
-            Expect.isFalse (Directory.Exists c.OutDir) "Directory.Exists c.OutDir"
+            Expect.isFalse (Directory.Exists c.OutDir.Value) "Directory.Exists c.OutDir"
 
-        testCase "resuming without a checkpoint and restarting over a run are ConfigErrors" <| fun () ->
+        testCase "resuming without a checkpoint and restarting over a run are usage errors" <| fun () ->
             let empty = freshDir "nothing-to-resume"
             let e = Expect.raisesAny<exn> (fun () -> Trainer.run (config empty) true ignore CancellationToken.None |> ignore)
             match e with
-            | Session.ConfigError msg -> Expect.stringContains msg "no checkpoint at" "msg"
-            | other -> failwith $"expected a ConfigError, got {other.Message}"
+            | :? SnnDsl.Core.SnnException as e when e.Kind = SnnDsl.Core.ErrorKind.Usage -> Expect.stringContains e.Message "no checkpoint at" "msg"
+            | other -> failwith $"expected a usage error, got {other.Message}"
             let existing = freshDir "existing-run"
             Directory.CreateDirectory existing |> ignore
             File.WriteAllBytes(checkpointPath existing, [| 0uy |])
             match failure (config existing) with
-            | Session.ConfigError msg -> Expect.stringContains msg "already holds a run" "msg"
-            | other -> failwith $"expected a ConfigError, got {other.Message}"
+            | :? SnnDsl.Core.SnnException as e when e.Kind = SnnDsl.Core.ErrorKind.Usage -> Expect.stringContains e.Message "already holds a run" "msg"
+            | other -> failwith $"expected a usage error, got {other.Message}"
             // The existing run is left as it was.
             Expect.equal (File.ReadAllBytes(checkpointPath existing) : byte[]) ([| 0uy |]) "File.ReadAllBytes(checkpointPath existing)"
     ]

@@ -88,6 +88,71 @@ let tests =
             let refDir, _ = reference.Force()
             use other =
                 Models.smallConv (fun ch -> new SpikingLayer(Builtins.daLif, ch)) { Channels = 1; Height = 28; Width = 28; Classes = 5 }
-            let msg = throwsMessage<InvalidDataException> (fun () -> Checkpoint.restore (checkpointPath refDir) other None)
+            let msg = throwsMessage<SnnDsl.Core.SnnException> (fun () -> Checkpoint.restore (checkpointPath refDir) other None)
             Expect.stringContains msg "'param/9.weight' has shape [10, 3136], the model expects [5, 3136]" "msg"
+    
+        testCase "a checkpoint rebuilds its network from the file alone, with the same outputs" <| fun () ->
+            let refDir, _ = reference.Force()
+            let path = checkpointPath refDir
+            let saved, _ = Checkpoint.readHeader path
+            let spec, model = Checkpoint.loadNetwork path SnnDsl.Torch.Device.Cpu SnnDsl.Backends.Backend.Auto
+            use model = model
+            match spec with
+            | NetworkSpec.Zoo(name, neuron, input) ->
+                Expect.equal (Some name) saved.Model "model"
+                Expect.equal (Describe.text neuron) (Describe.text saved.Neuron) "neuron"
+                Expect.equal input.Classes 10 "classes"
+            | other -> failwith $"expected a zoo network, got {other}"
+            use session = Session.create { saved with OutDir = None }
+            Checkpoint.restore path session.Model None
+            use scope = new SnnDsl.Torch.TensorScope()
+            model.Eval()
+            session.Model.Eval()
+            let x = SnnDsl.Torch.Tensor.Rand([| 2; 3; 1; 28; 28 |])
+            let a = (model.Forward x).ToArray<float32>()
+            let b = (session.Model.Forward x).ToArray<float32>()
+            Expect.equal a b "outputs"
+
+        testCase "a checkpoint of another neuron or a truncated one is a data error naming the mismatch or the file" <| fun () ->
+            let refDir, _ = reference.Force()
+            let path = checkpointPath refDir
+            use plif = Models.smallConv (fun ch -> new SpikingLayer(Builtins.plif, ch)) { Channels = 1; Height = 28; Width = 28; Classes = 10 }
+            let e = Expect.raisesAny<SnnException> (fun () -> Checkpoint.restore path plif None)
+            Expect.equal e.Kind ErrorKind.Data "kind"
+            Expect.stringContains e.Message "runs plif" "names the layer's neuron"
+            Expect.stringContains e.Message "trained with da-lif" "names the checkpoint's neuron"
+            let cut = Path.Combine(freshDir "truncated", "checkpoint.snnt")
+            Directory.CreateDirectory(Path.GetDirectoryName cut) |> ignore
+            let bytes = File.ReadAllBytes path
+            File.WriteAllBytes(cut, bytes[.. bytes.Length / 3])
+            for load in [ (fun () -> Checkpoint.readHeader cut |> ignore); (fun () -> Checkpoint.loadNetwork cut SnnDsl.Torch.Device.Cpu SnnDsl.Backends.Backend.Auto |> ignore) ] do
+                let e = Expect.raisesAny<SnnException> load
+                Expect.equal e.Kind ErrorKind.Data "kind"
+                Expect.stringContains e.Message cut "names the file"
+    
+        testCase "a network built as layers trains, evaluates from its checkpoint alone and resumes bitwise like an uninterrupted run" <| fun () ->
+            let neuron = Builtins.leakyLif
+            let spec =
+                NetworkSpec.Sequential(
+                    [| 1; 28; 28 |], 10,
+                    [ LayerSpec.Conv2d(1, 4, 3, 1, 1, false); LayerSpec.BatchNorm(4, 0.1, 1e-5); LayerSpec.Spiking(neuron, 4, [| 4; 28; 28 |])
+                      LayerSpec.AvgPool2d(4, 4, 0); LayerSpec.Flatten; LayerSpec.Linear(4 * 7 * 7, 10, true) ])
+            let run (dir: string) (stopAfter: int option) =
+                use cts = new CancellationTokenSource()
+                let observe event =
+                    match event, stopAfter with
+                    | BatchDone(1, i, _, _, _, _), Some k when i = k -> cts.Cancel()
+                    | _ -> ()
+                use session = Session.createWith (Some spec) { config dir with Neuron = neuron; Model = None }
+                try Trainer.train session Trainer.fresh observe cts.Token |> ignore
+                with :? OperationCanceledException -> ()
+            let whole, parts = freshDir "layers-whole", freshDir "layers-parts"
+            run whole None
+            run parts (Some 3)
+            let resumed = Trainer.resume parts 2 ignore CancellationToken.None
+            Expect.equal (resumed |> List.map _.Epoch) [ 1; 2 ] "the resumed run finishes epochs 1 and 2"
+            Expect.equal (checkpointBits parts) (checkpointBits whole) "bitwise equal to the uninterrupted run"
+            Expect.equal (Checkpoint.readSpec (checkpointPath parts)) spec "the checkpoint stores the architecture"
+            let e = Trainer.evaluateCheckpoint (checkpointPath whole) id ignore CancellationToken.None
+            Expect.equal e.Accuracy (List.last (Metrics.read whole)).TestAccuracy "evaluating the checkpoint reproduces the last epoch"
     ]

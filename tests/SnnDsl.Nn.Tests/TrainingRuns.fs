@@ -13,9 +13,9 @@ open SnnDsl.Nn.Tests.Helpers
 /// one thread, a checkpoint after every batch.
 let config (outDir: string) =
     { TrainConfig.defaults with
-        Dataset = "synthetic"
-        Model = "small-conv"
-        Neuron = "da-lif"
+        Dataset = DataSource.Registry SnnDsl.Data.DatasetName.Synthetic
+        Model = Some SnnDsl.Nn.ZooModel.SmallConv
+        Neuron = SnnDsl.Core.Builtins.daLif
         Timesteps = 2
         Epochs = 2
         BatchSize = 32
@@ -24,7 +24,7 @@ let config (outDir: string) =
         Threads = 1
         CheckpointEvery = 1
         Seed = 7L
-        OutDir = outDir }
+        OutDir = Some outDir }
 
 /// Batches per training epoch of `config`.
 let batchesPerEpoch = 4

@@ -103,7 +103,7 @@ let tests =
         testCase "Report.write makes one self-contained HTML page of Plotly charts for two runs, plotly.js embedded once" <| fun () ->
             let refDir, _ = reference.Force()
             let second = freshDir "report-second"
-            train { config second with Neuron = "plif"; Epochs = 1 } |> ignore
+            train { config second with Neuron = SnnDsl.Core.Builtins.plif; Epochs = 1 } |> ignore
             let page = Path.Combine(freshDir "report", "report.html")
             Directory.CreateDirectory(Path.GetDirectoryName page) |> ignore
             Report.write page [ refDir; second ]
@@ -139,7 +139,7 @@ let tests =
 
         testCase "the report draws a per-channel parameter as its mean with a min-max band" <| fun () ->
             let dir = freshDir "report-per-channel"
-            train { config dir with Neuron = "lif-syn"; NeuronText = perChannelNeuron; Epochs = 1 } |> ignore
+            train { config dir with Neuron = SnnDsl.Core.NeuronText.parseNeuron "lif-syn" perChannelNeuron; Epochs = 1 } |> ignore
             let page = Path.Combine(dir, "report.html")
             Report.write page [ dir ]
             let html = File.ReadAllText(page).Replace(Report.plotlyJs.Value, "")
@@ -179,11 +179,13 @@ let tests =
         testCase "other losses, optimisers, schedules and neurons train to finite metrics" <| fun () ->
             let variants =
                 [ { config (freshDir "tet-adamw") with
-                      Epochs = 1; CheckpointEvery = 0; Neuron = "ar-lif"; Loss = "tet"; Optimizer = "adamw"; LearningRate = 0.01
-                      WeightDecay = 0.01; Schedule = "step"; WarmupEpochs = 0.5; ClipGradNorm = 1.0; LabelSmoothing = 0.1; Augment = true }
+                      Epochs = 1; CheckpointEvery = 0; Neuron = SnnDsl.Core.Builtins.arLif; Loss = SnnDsl.Nn.Loss.Tet(0.05, 1.0, 0.1)
+                      Optimizer = SnnDsl.Nn.OptimizerKind.adamW; LearningRate = 0.01
+                      WeightDecay = 0.01; Schedule = SnnDsl.Nn.Schedule.Step(1, 0.1); WarmupEpochs = 0.5; ClipGradNorm = 1.0; Augment = true }
                   { config (freshDir "mse-adam") with
-                      Epochs = 1; CheckpointEvery = 0; Neuron = "plif"; Loss = "mse"; Optimizer = "adam"; LearningRate = 0.01; Schedule = "constant"
-                      Surrogate = "atan:2"; NeuronParams = [| "threshold=0.5" |] } ]
+                      Epochs = 1; CheckpointEvery = 0; Loss = SnnDsl.Nn.Loss.CountMse; Optimizer = SnnDsl.Nn.OptimizerKind.adam; LearningRate = 0.01
+                      Schedule = SnnDsl.Nn.Schedule.Constant
+                      Neuron = SnnDsl.Core.Neuron.configure [ "threshold=0.5" ] (Some "atan:2") SnnDsl.Core.Builtins.plif |> Result.defaultWith failwith } ]
             for c in variants do
                 let m = train c |> List.exactlyOne
                 for v in [ m.TrainLoss; m.TrainAccuracy; m.TestLoss; m.TestAccuracy; m.Energy.MilliJoules ] do
@@ -208,7 +210,7 @@ let tests =
 
         testCase "per-channel neuron parameters are written to metrics.jsonl as one value per channel" <| fun () ->
             let dir = freshDir "per-channel"
-            let m = train { config dir with Neuron = "lif-syn"; NeuronText = perChannelNeuron; Epochs = 1; CheckpointEvery = 0 } |> List.exactlyOne
+            let m = train { config dir with Neuron = SnnDsl.Core.NeuronText.parseNeuron "lif-syn" perChannelNeuron; Epochs = 1; CheckpointEvery = 0 } |> List.exactlyOne
             Expect.equal (m.NeuronParams |> List.map fst) spikingNames "layer names"
             for (layer, ps), channels in List.zip m.NeuronParams [ 32; 64 ] do
                 let v = ps |> List.find (fst >> (=) "vth") |> snd
