@@ -63,7 +63,7 @@ let runs =
         let metrics =
             Trainer.run config false (function
                 | BatchDone(e, i, n, l, _, r) when i % 50 = 0 || i = n -> printf "\r  epoch %d batch %d/%d loss %.3f %.0f samples/s   " e i n l r
-                | EpochDone m -> printfn "\n  epoch %d: test accuracy %.4f" m.Epoch m.TestAcc
+                | EpochDone m -> printfn "\n  epoch %d: test accuracy %.4f" m.Epoch m.TestAccuracy
                 | _ -> ()) Threading.CancellationToken.None
         neuron, dir, List.last metrics)
 
@@ -72,7 +72,7 @@ let table =
       yield "|---|---|---|---|---|---|---|"
       for neuron, _, m in runs do
           let rate = m.FiringRates |> List.averageBy snd
-          yield $"| {neuron} | {m.TestAcc:F4} | {rate:F4} | {m.Energy.AcsPerSample:N0} | {m.Energy.MacsPerSample:N0} | {m.Energy.MilliJoules:F5} | {m.Seconds:F0} |" ]
+          yield $"| {neuron} | {m.TestAccuracy:F4} | {rate:F4} | {m.Energy.AcsPerSample:N0} | {m.Energy.MacsPerSample:N0} | {m.Energy.MilliJoules:F5} | {m.Seconds:F0} |" ]
     |> String.concat "\n"
 
 Directory.CreateDirectory outRoot |> ignore

@@ -42,6 +42,7 @@ let encode (x: Tensor) = x.Unsqueeze(0).Expand(T, x.Shape[0], x.Shape[1], x.Shap
 // 4. Train one epoch on 1,280 samples: SGD, momentum 0.9, learning rate 0.1, mean-output cross entropy.
 let optimizer = new Optimizer(OptimizerKind.Sgd(0.9, false), model.Parameters(), 0.1)
 let trainLoader = new DataLoader(train, { LoaderOptions.Train(32, 1L) with Limit = Some 1280 })
+let batchLosses = ResizeArray<float>()
 model.Train true
 for batch in trainLoader.Batches(0) do
     use scope = new TensorScope() // frees this batch's tensors (the graph included) at the end
@@ -50,6 +51,7 @@ for batch in trainLoader.Batches(0) do
     optimizer.ZeroGrad()
     loss.Backward()
     optimizer.Step()
+    batchLosses.Add(loss.ToScalar())
     if (batch.Index + 1) % 10 = 0 then printfn "batch %2d  loss %.3f" (batch.Index + 1) (loss.ToScalar())
 
 // 5. Test accuracy on the 500 test samples, and the decays each spiking layer learned.
@@ -68,3 +70,25 @@ for path, m in model.NamedModules() do
         let learned = s.EffectiveParameters() |> List.map (fun (p, v) -> $"{p} = {v:F3}") |> String.concat ", "
         printfn "spiking layer %s learned %s" path learned
     | _ -> ()
+
+// 6. The training loss of every batch as an interactive Plotly.NET chart, saved as one HTML file that
+//    carries plotly.js (it opens offline). Plotly.NET and the three assemblies its types mention come with
+//    the build (the training report uses them); with Plotly.NET.Interactive, a notebook shows the chart inline.
+#r "../src/SnnDsl.Training/bin/Release/net10.0/DynamicObj.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/Giraffe.ViewEngine.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/Newtonsoft.Json.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/Plotly.NET.dll"
+open Plotly.NET
+let lossChart =
+    Chart.Line(x = [ 1 .. batchLosses.Count ], y = batchLosses, Name = "training loss")
+    |> Chart.withTitle "quick start: training loss per batch"
+    |> Chart.withXAxisStyle (TitleText = "batch")
+    |> Chart.withYAxisStyle (TitleText = "loss")
+    |> Chart.withDisplayOptions (DisplayOptions.init (PlotlyJSReference = PlotlyJSReference.Full))
+let chartPath =
+    match System.Environment.GetEnvironmentVariable "SNNDSL_OUT" with
+    | null | "" -> System.IO.Path.Combine(__SOURCE_DIRECTORY__, "..", "runs", "quick-start", "loss.html")
+    | dir -> System.IO.Path.Combine(dir, "quick-start-loss.html")
+System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName chartPath) |> ignore
+lossChart |> Chart.saveHtml chartPath
+printfn "wrote %s (%d batches)" chartPath batchLosses.Count

@@ -80,7 +80,7 @@ let onEvent event =
         printf "\r  epoch %d batch %d/%d  loss %.3f  %.0f samples/s   " epoch i n loss rate
     | EpochDone m ->
         printfn "\nepoch %d: train loss %.4f acc %.4f | test loss %.4f acc %.4f | lr %.4f | %.1f s"
-            m.Epoch m.TrainLoss m.TrainAcc m.TestLoss m.TestAcc m.LearningRate m.Seconds
+            m.Epoch m.TrainLoss m.TrainAccuracy m.TestLoss m.TestAccuracy m.LearningRate m.Seconds
         for layer, rate in m.FiringRates do
             printfn "  firing rate %-22s %.4f" layer rate
         for layer, pars in m.NeuronParams do
@@ -99,4 +99,4 @@ let metrics =
         exit 1
 
 let last = List.last metrics
-printfn "final test accuracy %.4f after %d epoch(s); metrics in %s" last.TestAcc last.Epoch (Path.Combine(outDir, "metrics.jsonl"))
+printfn "final test accuracy %.4f after %d epoch(s); metrics in %s" last.TestAccuracy last.Epoch (Path.Combine(outDir, "metrics.jsonl"))

@@ -94,7 +94,10 @@ catch (OperationCanceledException)
 var epoch = result.Final;
 Console.WriteLine($"epoch {epoch.Epoch}: train loss {epoch.TrainLoss:F4}, train accuracy {epoch.TrainAccuracy:F4}, {epoch.Seconds:F1} s");
 foreach (var rate in epoch.FiringRates) Console.WriteLine($"  firing rate {rate.Layer}: {rate.Rate:F3}");
-foreach (var p in epoch.NeuronParameters) Console.WriteLine($"  {p.Layer} {p.Parameter} = {p.Value:F4}");
+foreach (var p in epoch.NeuronParameters)
+    Console.WriteLine(p.IsPerChannel
+        ? $"  {p.Layer} {p.Parameter}: mean {p.Mean:F4}, [{p.Min:F4}, {p.Max:F4}] over {p.Values.Count} channels"
+        : $"  {p.Layer} {p.Parameter} = {p.Mean:F4}");
 
 // Save, rebuild the network from the file alone, and check that both predict alike.
 var path = Path.Combine(Path.GetTempPath(), $"csharp-consumer-{Environment.ProcessId}.snnt");

@@ -11,7 +11,7 @@ using TorchTensor = SnnDsl.Torch.Tensor;
 namespace SnnDsl.CSharp;
 
 /// <summary>The effective value squash(raw) of one learnable neuron parameter of one spiking layer.</summary>
-/// <param name="Layer">The spiking layer, named as the training metrics name it: "spike1 (2)".</param>
+/// <param name="Layer">The spiking layer, named as the training metrics name it, after what feeds it: "spike1 (after conv1)".</param>
 /// <param name="Parameter">The neuron parameter, e.g. "threshold".</param>
 /// <param name="Value">squash(raw), averaged over the layer for per-channel and per-neuron parameters.</param>
 public sealed record NeuronParameterValue(string Layer, string Parameter, double Value);

@@ -29,7 +29,7 @@ public sealed record TrainingProgress(TrainingPhase Phase, int Epoch, int Epochs
     double Accuracy, double SamplesPerSecond, EpochResult? EpochResult);
 
 /// <summary>The firing rate of one spiking layer.</summary>
-/// <param name="Layer">"spike&lt;k&gt; (&lt;module path&gt;)".</param>
+/// <param name="Layer">The layer's name after what feeds it: "spike1 (after conv1)", "spike3 (after block1)", "spike5 (after fc1)".</param>
 /// <param name="Rate">Mean spikes per neuron per time step on the test set.</param>
 public sealed record LayerFiringRate(string Layer, double Rate);
 
@@ -42,14 +42,50 @@ public sealed record EnergyEstimate(double MacsPerSample, double AcsPerSample, d
     internal static EnergyEstimate Of(Energy e) => new(e.MacsPerSample, e.AcsPerSample, e.MilliJoules);
 }
 
-/// <summary>Test-set results of a network.</summary>
-/// <param name="Loss">Mean test loss.</param>
+/// <summary>
+/// The effective values of one learnable neuron parameter of one spiking layer: one value per channel (a per-layer
+/// parameter has exactly one), never averaged away.
+/// </summary>
+/// <param name="Layer">The spiking layer, as in <see cref="LayerFiringRate.Layer"/>.</param>
+/// <param name="Parameter">The parameter's name in the neuron definition.</param>
+/// <param name="Values">squash(raw), per channel (a per-neuron parameter: the mean over each channel's positions).</param>
+public sealed record NeuronParameterValues(string Layer, string Parameter, IReadOnlyList<double> Values)
+{
+    /// <summary>The mean over the channels (the value itself for a per-layer parameter).</summary>
+    public double Mean => Values.Count == 0 ? double.NaN : Values.Average();
+
+    /// <summary>The smallest channel's value.</summary>
+    public double Min => Values.Count == 0 ? double.NaN : Values.Min();
+
+    /// <summary>The largest channel's value.</summary>
+    public double Max => Values.Count == 0 ? double.NaN : Values.Max();
+
+    /// <summary>True when the parameter has one value per channel (or neuron) rather than one per layer.</summary>
+    public bool IsPerChannel => Values.Count > 1;
+
+    /// <summary>Equal when layer, parameter and every value are equal.</summary>
+    public bool Equals(NeuronParameterValues? other) =>
+        other is not null && Layer == other.Layer && Parameter == other.Parameter && Values.SequenceEqual(other.Values);
+
+    /// <summary>A hash of layer, parameter and values.</summary>
+    public override int GetHashCode()
+    {
+        var h = new System.HashCode();
+        h.Add(Layer);
+        h.Add(Parameter);
+        foreach (var v in Values) h.Add(v);
+        return h.ToHashCode();
+    }
+}
+
+/// <summary>Results of a network on one data set (<see cref="Trainer.Evaluate"/>: the split it was given).</summary>
+/// <param name="Loss">Mean loss.</param>
 /// <param name="Accuracy">Fraction classified correctly.</param>
 /// <param name="FiringRates">Per spiking layer, in forward order.</param>
-/// <param name="NeuronParameters">Effective value of every learnable neuron parameter, per layer.</param>
+/// <param name="NeuronParameters">The effective values of every learnable neuron parameter, per layer (one per channel).</param>
 /// <param name="Energy">Operations and energy per sample.</param>
 public sealed record EvaluationResult(double Loss, double Accuracy, IReadOnlyList<LayerFiringRate> FiringRates,
-    IReadOnlyList<NeuronParameterValue> NeuronParameters, EnergyEstimate Energy)
+    IReadOnlyList<NeuronParameterValues> NeuronParameters, EnergyEstimate Energy)
 {
     internal static EvaluationResult Of(Evaluation e) => new(e.Loss, e.Accuracy, Rates(e.FiringRates), Params(e.NeuronParams),
         EnergyEstimate.Of(e.Energy));
@@ -57,9 +93,9 @@ public sealed record EvaluationResult(double Loss, double Accuracy, IReadOnlyLis
     internal static IReadOnlyList<LayerFiringRate> Rates(IEnumerable<System.Tuple<string, double>> rates) =>
         rates.Select(r => new LayerFiringRate(r.Item1, r.Item2)).ToArray();
 
-    internal static IReadOnlyList<NeuronParameterValue> Params(
-        IEnumerable<System.Tuple<string, Microsoft.FSharp.Collections.FSharpList<System.Tuple<string, double>>>> layers) =>
-        layers.SelectMany(l => l.Item2.Select(p => new NeuronParameterValue(l.Item1, p.Item1, p.Item2))).ToArray();
+    internal static IReadOnlyList<NeuronParameterValues> Params(
+        IEnumerable<System.Tuple<string, Microsoft.FSharp.Collections.FSharpList<System.Tuple<string, ChannelValues>>>> layers) =>
+        layers.SelectMany(l => l.Item2.Select(p => new NeuronParameterValues(l.Item1, p.Item1, p.Item2.Values.ToArray()))).ToArray();
 }
 
 /// <summary>The metrics of one epoch (one line of metrics.jsonl).</summary>
@@ -71,19 +107,19 @@ public sealed record EvaluationResult(double Loss, double Accuracy, IReadOnlyLis
 /// <param name="Seconds">Training time of the epoch (evaluation excluded).</param>
 /// <param name="LearningRate">The learning rate at the end of the epoch.</param>
 /// <param name="FiringRates">Per spiking layer, on the test set.</param>
-/// <param name="NeuronParameters">Effective value of every learnable neuron parameter, per layer.</param>
+/// <param name="NeuronParameters">The effective values of every learnable neuron parameter, per layer (one per channel).</param>
 /// <param name="Energy">Operations and energy per sample.</param>
 public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy,
     double Seconds, double LearningRate, IReadOnlyList<LayerFiringRate> FiringRates,
-    IReadOnlyList<NeuronParameterValue> NeuronParameters, EnergyEstimate Energy)
+    IReadOnlyList<NeuronParameterValues> NeuronParameters, EnergyEstimate Energy)
 {
-    internal static EpochResult Of(EpochMetrics m) => new(m.Epoch, m.TrainLoss, m.TrainAcc, m.TestLoss, m.TestAcc, m.Seconds,
+    internal static EpochResult Of(EpochMetrics m) => new(m.Epoch, m.TrainLoss, m.TrainAccuracy, m.TestLoss, m.TestAccuracy, m.Seconds,
         m.LearningRate, EvaluationResult.Rates(m.FiringRates), EvaluationResult.Params(m.NeuronParams), EnergyEstimate.Of(m.Energy));
 }
 
 /// <summary>The result of a fit: one entry per epoch.</summary>
 /// <param name="Epochs">Every epoch's metrics, in order.</param>
-/// <param name="OutputDirectory">Where metrics.jsonl and checkpoint.snnt were written, or null when they were temporary.</param>
+/// <param name="OutputDirectory">Where metrics.jsonl, batches.jsonl and checkpoint.snnt were written, or null when they were temporary.</param>
 public sealed record TrainingResult(IReadOnlyList<EpochResult> Epochs, string? OutputDirectory)
 {
     /// <summary>The last epoch's metrics.</summary>

@@ -226,7 +226,7 @@ let run (args: ParseResults<TrainArgs>) (argv: string list) (out: TextWriter) (e
             Report.write report [ outDir ]
             out.WriteLine($"wrote {Path.Combine(outDir, Metrics.fileName)}, {Path.Combine(outDir, Checkpoint.fileName)} and {report}")
         match List.tryLast metrics with
-        | Some m -> out.WriteLine($"final test accuracy {m.TestAcc:F4} after {m.Epoch} epoch(s)")
+        | Some m -> out.WriteLine($"final test accuracy {m.TestAccuracy:F4} after {m.Epoch} epoch(s)")
         | None -> out.WriteLine("nothing to do: the run had already finished its epochs")
         ExitCode.Ok
     finally

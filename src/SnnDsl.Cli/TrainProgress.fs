@@ -11,7 +11,7 @@ let private f4 (v: float) = v.ToString("0.0000", Globalization.CultureInfo.Invar
 /// One line per finished epoch.
 let epochLine (m: EpochMetrics) =
     let rates = m.FiringRates |> List.map (fun (_, r) -> f4 r) |> String.concat " "
-    $"epoch {m.Epoch}: train loss {f4 m.TrainLoss} acc {f4 m.TrainAcc} | test loss {f4 m.TestLoss} acc {f4 m.TestAcc} | {m.Seconds:F1} s | firing {rates} | {m.Energy.MilliJoules:E3} mJ/sample"
+    $"epoch {m.Epoch}: train loss {f4 m.TrainLoss} acc {f4 m.TrainAccuracy} | test loss {f4 m.TestLoss} acc {f4 m.TestAccuracy} | {m.Seconds:F1} s | firing {rates} | {m.Energy.MilliJoules:E3} mJ/sample"
 
 /// Runs `body` with an observer that draws progress: animated bars when the console is interactive,
 /// otherwise a plain line every `every` batches (so CI logs show progress too).

@@ -76,21 +76,33 @@ type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[], ?backen
         spikeSum <- null
         elementCount <- 0L
 
-    /// Every learnable neuron parameter's effective value: squash(raw), averaged for per-channel ones.
-    member _.EffectiveParameters() : (string * float) list =
+    /// The effective values squash(raw) of every learnable neuron parameter, as a vector: one value for a
+    /// per-layer parameter, one per channel for a per-channel one, and for a per-neuron one the mean over each
+    /// channel's positions (one per feature when the per-neuron shape has one dimension).
+    member _.EffectiveParameterValues() : (string * float[]) list =
         use _ = Autograd.noGrad ()
         [ for p in neuron.Params do
               match raw.TryFind p.Name with
               | Some t ->
-                  // Squash each element before averaging.
+                  // Squash each element before any averaging.
                   use squashed =
                       match p.Squash with
                       | Squash.None -> t.Alias()
                       | Squash.Tanh -> t.Tanh()
                       | Squash.Sigmoid -> t.Sigmoid()
-                  use mean = squashed.Mean()
-                  yield p.Name, mean.ToScalar()
+                  use perChannel =
+                      if squashed.Dim <= 1 then squashed.Alias()
+                      else
+                          use rows = squashed.Reshape(squashed.Shape[0], -1)
+                          rows.Mean(1)
+                  use values = perChannel.To(DType.Float64, Device.Cpu)
+                  yield p.Name, values.ToArray<float>()
               | None -> () ]
+
+    /// Every learnable neuron parameter's effective value squash(raw), as one number: the mean over the
+    /// channels (or neurons) of a per-channel (per-neuron) parameter. EffectiveParameterValues keeps them apart.
+    member this.EffectiveParameters() : (string * float) list =
+        this.EffectiveParameterValues() |> List.map (fun (name, values) -> name, Array.average values)
 
     /// The firing statistics belong to no TensorScope: free them with the layer.
     override this.OnDispose() = this.ResetFiring()

@@ -3,7 +3,9 @@ namespace SnnDsl.Training
 open System
 open System.Globalization
 
-/// A few SVG elements as text, and the tick arithmetic of plot axes. Hand-written: no library.
+/// A few SVG elements as text, and the tick arithmetic of plot axes, for the standalone static figures
+/// (`snn simulate --plot`, examples/simulate-and-plot.fsx). The HTML report's
+/// interactive charts are Plotly.NET's (Report.fs).
 [<RequireQualifiedAccess>]
 module Svg =
     let private invariant = CultureInfo.InvariantCulture

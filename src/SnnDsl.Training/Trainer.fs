@@ -22,19 +22,44 @@ type Evaluation =
     { Loss: float
       Accuracy: float
       FiringRates: (string * float) list
-      NeuronParams: (string * (string * float) list) list
+      NeuronParams: (string * (string * ChannelValues) list) list
       Energy: Energy }
 
 [<RequireQualifiedAccess>]
 module Trainer =
-    /// The spiking layers in forward order, named "spike<k> (<module path>)" for metrics and reports.
+    /// The spiking layers in forward order, named for metrics and reports after what feeds them:
+    /// "spike<k> (after conv<i>)" or "(after fc<i>)" for the i-th convolution or linear layer of the main path
+    /// (shortcut projections are not counted), "(after block<b>)" for the sum of the b-th residual block, and
+    /// "(after input)" when nothing precedes the layer.
     let spikingLayers (model: Module) =
-        model.NamedModules()
-        |> List.choose (fun (path, m) ->
+        let mutable convs = 0
+        let mutable fcs = 0
+        let mutable blocks = 0
+        let mutable feeder = "input"
+        let mutable openBlock: (string * int) option = None
+        let found = ResizeArray<string * SpikingLayer>()
+        for path, m in model.NamedModules() do
+            match openBlock with
+            | Some(blockPath, b) when blockPath <> "" && not (path.StartsWith(blockPath + ".")) ->
+                feeder <- $"block{b}"
+                openBlock <- None
+            | _ -> ()
+            let shortcut = path.Split('.') |> Array.contains "shortcut"
             match m with
-            | :? SpikingLayer as s -> Some(path, s)
-            | _ -> None)
-        |> List.mapi (fun i (path, s) -> $"spike{i + 1} ({path})", s)
+            | :? Residual ->
+                blocks <- blocks + 1
+                openBlock <- Some(path, blocks)
+            | :? Conv2d when not shortcut ->
+                convs <- convs + 1
+                feeder <- $"conv{convs}"
+            | :? Linear when not shortcut ->
+                fcs <- fcs + 1
+                feeder <- $"fc{fcs}"
+            | :? SpikingLayer as s -> found.Add((feeder, s))
+            | _ -> ()
+        found
+        |> List.ofSeq
+        |> List.mapi (fun i (feeder, s) -> $"spike{i + 1} (after {feeder})", s)
 
     /// The libtorch generator's seed for one batch: a pure function of (seed, epoch, batch), so dropout
     /// and any other randomness of a resumed run repeat the uninterrupted run's.
@@ -86,7 +111,7 @@ module Trainer =
             { Loss = (if seen = 0L then nan else lossSum / float seen)
               Accuracy = (if seen = 0L then nan else float correct / float seen)
               FiringRates = List.zip (List.map fst layers) rates
-              NeuronParams = layers |> List.map (fun (n, l) -> n, l.EffectiveParameters())
+              NeuronParams = layers |> List.map (fun (n, l) -> n, l.EffectiveParameterValues() |> List.map (fun (p, v) -> p, ChannelValues.Of v))
               Energy = energy }
         finally
             Energy.startCounting model false
@@ -120,14 +145,17 @@ module Trainer =
         let mutable position = start
         let results = ResizeArray<EpochMetrics>()
         // Every checkpoint holds the configuration and the neurons' text, so a resume or `snn eval` needs
-        // nothing else.
+        // nothing else. The training batches since the last checkpoint go to batches.jsonl just before it.
+        let batchRecords = ResizeArray<BatchMetrics>()
         let save () =
             match out with
             | Some dir ->
+                Metrics.appendBatches dir batchRecords
                 let path = Path.Combine(dir, Checkpoint.fileName)
                 Checkpoint.save path config position session.Spec model session.Optimizer
                 observe (CheckpointWritten path)
             | None -> ()
+            batchRecords.Clear()
         for epoch in start.Epoch .. config.Epochs - 1 do
             let clock = Stopwatch.StartNew()
             let firstBatch = if epoch = start.Epoch then start.NextBatch else 0
@@ -171,6 +199,9 @@ module Trainer =
                         Seen = position.Seen + int64 count
                         Seconds = baseSeconds + clock.Elapsed.TotalSeconds }
                 let rate = float (position.Seen) / max 1e-9 (position.Seconds)
+                batchRecords.Add(
+                    { Epoch = epoch + 1; Batch = batch.Index + 1; Step = position.GlobalStep; Loss = lossValue
+                      Accuracy = float hits / float count; LearningRate = lr } : BatchMetrics)
                 observe (BatchDone(epoch + 1, batch.Index + 1, batches, lossValue, float hits / float count, rate))
                 if config.CheckpointEvery > 0 && (batch.Index + 1) % config.CheckpointEvery = 0 && batch.Index + 1 < batches then
                     save ()
@@ -183,12 +214,12 @@ module Trainer =
                 | [] -> ()
                 | buffers -> g.Broadcast(buffers, 0))
             let evaluation = evaluate session (epoch + 1) observe ct
-            let metrics =
+            let metrics : EpochMetrics =
                 { Epoch = epoch + 1
                   TrainLoss = position.LossSum / float (max 1L position.Seen)
-                  TrainAcc = float position.Correct / float (max 1L position.Seen)
+                  TrainAccuracy = float position.Correct / float (max 1L position.Seen)
                   TestLoss = evaluation.Loss
-                  TestAcc = evaluation.Accuracy
+                  TestAccuracy = evaluation.Accuracy
                   Seconds = trainSeconds
                   LearningRate = session.Optimizer.LearningRate
                   FiringRates = evaluation.FiringRates

@@ -36,7 +36,10 @@ public class TrainingTests
         Assert.True(epoch.Energy.MacsPerSample > 0);
 
         var after = net.NeuronParameters();
-        Assert.Equal(after, epoch.NeuronParameters);
+        // One threshold per layer: the results hold it as a vector of one value.
+        Assert.Equal(after.Select(p => (p.Layer, p.Parameter, p.Value)),
+            epoch.NeuronParameters.Select(p => (p.Layer, p.Parameter, Assert.Single(p.Values))));
+        Assert.Equal(new[] { "spike1 (after conv1)", "spike2 (after conv2)" }, epoch.FiringRates.Select(r => r.Layer));
         Assert.All(after, p => Assert.True(Math.Abs(p.Value - 1.0) > 1e-4, $"{p.Layer} {p.Parameter} stayed at {p.Value}"));
 
         // Progress: every training batch in order, every test batch, then the epoch.
@@ -56,6 +59,27 @@ public class TrainingTests
         Assert.Equal(epoch.TestAccuracy, done.Accuracy);
         Assert.Equal(epoch.TestAccuracy, done.EpochResult!.TestAccuracy);
         Assert.Equal(epoch.NeuronParameters, done.EpochResult.NeuronParameters);
+    }
+
+    [Fact]
+    public void Per_channel_parameters_are_reported_per_channel_not_averaged()
+    {
+        var neuron = NeuronBuilder.Create("lif-vth-channel").Leaky(decay: 0.5)
+            .Threshold(1.0, learnable: true, granularity: Granularity.PerChannel).Fire(Surrogate.Atan()).SoftReset().Build();
+        using var net = SmallNet(neuron).Build(seed: 1);
+        var options = Quick();
+        options.LimitTrain = 160;
+        using var trainer = new Trainer(net, options);
+        var epoch = Assert.Single(trainer.Fit(Data).Epochs);
+        Assert.Equal(new[] { 4, 8 }, epoch.NeuronParameters.Select(p => p.Values.Count)); // the conv layers' channels
+        Assert.All(epoch.NeuronParameters, p =>
+        {
+            Assert.True(p.IsPerChannel);
+            Assert.True(p.Max > p.Min, $"{p.Layer}: every channel kept the same threshold");
+            Assert.Equal(p.Values.Average(), p.Mean, 12);
+        });
+        var eval = trainer.Evaluate(Data.Test);
+        Assert.Equal(epoch.NeuronParameters, eval.NeuronParameters);
     }
 
     [Fact]
@@ -125,6 +149,7 @@ public class TrainingTests
             var result = trainer.Fit(Data);
             Assert.Equal(Path.GetFullPath(dir), result.OutputDirectory);
             Assert.Single(File.ReadAllLines(Path.Combine(dir, "metrics.jsonl")));
+            Assert.Equal(2, File.ReadAllLines(Path.Combine(dir, "batches.jsonl")).Length); // 64 samples in batches of 32
             using var reloaded = Network.Load(Path.Combine(dir, "checkpoint.snnt"));
             using var x = TimeMajor(Data.Test, 3, 2);
             using var a = net.Forward(x);

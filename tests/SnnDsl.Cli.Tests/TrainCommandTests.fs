@@ -5,6 +5,7 @@ module SnnDsl.Cli.Tests.TrainCommandTests
 open System
 open System.Diagnostics
 open System.IO
+open System.Text.RegularExpressions
 open System.Threading
 open Expecto
 open SnnDsl.TestKit
@@ -43,21 +44,26 @@ let tests =
             let out = dir.File "run"
             let r = snn (tiny out @ [ "--epochs"; "1" ])
             Expect.isTrue (r.Code = 0) r.Err
-            for f in [ "metrics.jsonl"; "checkpoint.snnt"; "report.html" ] do
+            for f in [ "metrics.jsonl"; "batches.jsonl"; "checkpoint.snnt"; "report.html" ] do
                 Expect.isTrue (File.Exists(Path.Combine(out, f))) ($"missing {f}")
             let line = File.ReadAllLines(Path.Combine(out, "metrics.jsonl")) |> Array.exactlyOne
             for key in [ "\"epoch\":1"; "\"train_loss\""; "\"train_acc\""; "\"test_acc\""; "\"seconds\""; "\"firing_rates\""; "\"neuron_params\""; "\"alpha\""; "\"beta\""; "\"macs\""; "\"acs\""; "\"mj\"" ] do
                 Expect.stringContains line key "line"
             let m = Metrics.ofJson line
-            Expect.inRange m.TestAcc 0.0 1.0 "m.TestAcc"
-            Expect.equal m.FiringRates.Length 2 "m.FiringRates.Length"
+            Expect.inRange m.TestAccuracy 0.0 1.0 "m.TestAccuracy"
+            Expect.equal (m.FiringRates |> List.map fst) [ "spike1 (after conv1)"; "spike2 (after conv2)" ] "readable layer names"
+            // One line per training batch: 256 samples in batches of 32.
+            Expect.equal (File.ReadAllLines(Path.Combine(out, "batches.jsonl")).Length) 8 "batches.jsonl lines"
             let e = snn [ "eval"; "--checkpoint"; Path.Combine(out, "checkpoint.snnt") ]
             Expect.isTrue (e.Code = 0) e.Err
-            Expect.stringContains e.Out ($"test accuracy {m.TestAcc:F4}") "e.Out"
+            Expect.stringContains e.Out ($"test accuracy {m.TestAccuracy:F4}") "e.Out"
             let page = dir.File "compare.html"
             let rep = snn [ "report"; out; out; "--out"; page ]
             Expect.isTrue (rep.Code = 0) rep.Err
-            Expect.stringContains (File.ReadAllText page) "<svg" "File.ReadAllText page"
+            let html = File.ReadAllText page
+            Expect.stringContains html "Plotly.newPlot(" "Plotly charts"
+            Expect.stringContains html "plotly.js v" "plotly.js embedded"
+            Expect.isFalse (Regex.IsMatch(html, "<script[^>]*\\ssrc=")) "no external script"
 
         testCase "unknown model, neuron, dataset and optimizer names list the valid ones and write nothing" <| fun () ->
             use dir = new TempDir()
@@ -151,6 +157,10 @@ let tests =
             for KeyValue(name, values) in a do
                 Expect.isTrue (values = b[name]) ($"'{name}' differs between the uninterrupted and the resumed run")
             // The metrics of both runs agree too (one line per epoch, no duplicates after the resume).
-            let epochs dir = Metrics.read dir |> List.map (fun m -> m.Epoch, m.TrainLoss, m.TestAcc)
+            let epochs dir = Metrics.read dir |> List.map (fun m -> m.Epoch, m.TrainLoss, m.TestAccuracy)
             Expect.equal (epochs killed : (int * float * float) list) (epochs reference) "epochs killed"
+            // So do the per-batch records: every batch once, with the uninterrupted run's values.
+            let batches dir = File.ReadAllLines(Path.Combine(dir, Metrics.batchesFileName))
+            Expect.equal (batches killed) (batches reference) "batches.jsonl of the resumed run"
+            Expect.equal (batches reference).Length 16 "2 epochs of 8 batches"
     ]

@@ -35,12 +35,18 @@ let private nonEmptyFile (path: string) =
 let private checks: Map<string, Outcome -> string -> unit> =
     Map.ofList
         [ "quick-start.fsx",
-          fun o _ ->
+          fun o out ->
               matches "^    H     = beta \\* V \\+ alpha \\* X$" o |> ignore
               // Chance is 0.1 on the ten synthetic classes; one short epoch reaches about 0.87.
               let acc = matches "^test accuracy (\\d\\.\\d+) \\(\\d+ / 500\\)$" o |> number
               Expect.isTrue (acc > 0.5) ($"quick start test accuracy {acc}; {o.Text}")
               matches "^spiking layer \\S+ learned alpha = [-0-9.]+, beta = [-0-9.]+$" o |> ignore
+              // The Plotly.NET chart of the batch losses, plotly.js inside (no CDN script).
+              let chart = Path.Combine(out, "quick-start-loss.html")
+              matches ("^wrote " + Regex.Escape chart + " \\(40 batches\\)$") o |> ignore
+              let html = File.ReadAllText chart
+              Expect.stringContains html "plotly.js v" "plotly.js embedded"
+              Expect.isFalse (Regex.IsMatch(html, "<script[^>]*\\ssrc=")) "no external script"
           "custom-neuron.fsx",
           fun o _ ->
               matches "^    theta = 2 \\* vth$" o |> ignore

@@ -13,6 +13,9 @@ open SnnDsl.Training
 open SnnDsl.Nn.Tests.Helpers
 open SnnDsl.Nn.Tests.TrainingRuns
 
+/// The lines of a run's batches.jsonl.
+let private batchLines (dir: string) = File.ReadAllLines(Path.Combine(dir, Metrics.batchesFileName)) |> List.ofArray
+
 [<Tests>]
 let tests =
     testSequenced <| testList "Resume" [
@@ -35,10 +38,13 @@ let tests =
             Expect.equal position.NextBatch 2 "position.NextBatch"
             Expect.equal position.GlobalStep 2L "position.GlobalStep"
             Expect.isFalse (File.Exists(Path.Combine(dir, Metrics.fileName))) "no epoch finished, so no metrics line"
+            // batches.jsonl holds exactly the batches the checkpoint holds.
+            Expect.equal (Metrics.readBatches dir |> List.map (fun b -> b.Epoch, b.Batch, b.Step)) [ 1, 1, 1L; 1, 2, 2L ] "the batches before the checkpoint"
             let resumed = Trainer.run (config dir) true ignore CancellationToken.None
             Expect.equal (resumed |> List.map _.Epoch : int list) ([ 1; 2 ]) "resumed |> List.map _.Epoch"
             assertSameTensors refDir dir
             Expect.equal (metricsWithoutTime dir : EpochMetrics list) (metricsWithoutTime refDir) "metricsWithoutTime dir"
+            Expect.equal (batchLines dir) (batchLines refDir) "batches.jsonl equals the uninterrupted run's, line for line"
 
         testCase "a checkpoint copied aside mid-epoch 2 and restored resumes to the uninterrupted result" <| fun () ->
             let refDir, _ = reference.Force()
@@ -58,12 +64,15 @@ let tests =
             Expect.equal position.Epoch 1 "position.Epoch"
             Expect.equal position.NextBatch 1 "position.NextBatch"
             File.Copy(aside, checkpointPath dir, overwrite = true)
-            // metrics.jsonl still holds epoch 2 of the finished run: resuming must replace it, not add to it.
+            // metrics.jsonl still holds epoch 2 of the finished run, and batches.jsonl its batches: resuming must
+            // replace them, not add to them.
             Expect.equal ((Metrics.read dir).Length) 2 "(Metrics.read dir).Length"
+            Expect.equal ((Metrics.readBatches dir).Length) (2 * batchesPerEpoch) "(Metrics.readBatches dir).Length"
             let resumed = Trainer.run (config dir) true ignore CancellationToken.None
             Expect.equal (resumed |> List.map _.Epoch : int list) ([ 2 ]) "resumed |> List.map _.Epoch"
             assertSameTensors refDir dir
             Expect.equal (metricsWithoutTime dir : EpochMetrics list) (metricsWithoutTime refDir) "metricsWithoutTime dir"
+            Expect.equal (batchLines dir) (batchLines refDir) "batches.jsonl equals the uninterrupted run's, line for line"
 
         testCase "resuming with more epochs continues the run past its original end" <| fun () ->
             let refDir, _ = reference.Force()
@@ -73,6 +82,7 @@ let tests =
             Expect.equal (resumed |> List.map _.Epoch : int list) ([ 2 ]) "resumed |> List.map _.Epoch"
             // Only the cosine schedule's length differs from the reference, so the runs part in epoch 1.
             Expect.equal ((Metrics.read dir).Length) 2 "(Metrics.read dir).Length"
+            Expect.equal (Metrics.readBatches dir |> List.map _.Step) [ 1L .. 2L * int64 batchesPerEpoch ] "batches of both epochs, once each"
 
         testCase "restoring a checkpoint into a model of another shape names the tensor and both shapes" <| fun () ->
             let refDir, _ = reference.Force()
@@ -144,5 +154,5 @@ let tests =
             Expect.equal (checkpointBits parts) (checkpointBits whole) "bitwise equal to the uninterrupted run"
             Expect.equal (Checkpoint.readSpec (checkpointPath parts)) spec "the checkpoint stores the architecture"
             let e = Trainer.evaluateCheckpoint (checkpointPath whole) id ignore CancellationToken.None
-            Expect.equal e.Accuracy (List.last (Metrics.read whole)).TestAcc "evaluating the checkpoint reproduces the last epoch"
+            Expect.equal e.Accuracy (List.last (Metrics.read whole)).TestAccuracy "evaluating the checkpoint reproduces the last epoch"
     ]

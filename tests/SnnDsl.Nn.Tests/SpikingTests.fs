@@ -233,6 +233,12 @@ let tests =
             assign (param layer "alpha") [| 0.2; -0.4; 3.0 |]
             let expected = (tanh 0.2 + tanh -0.4 + tanh 3.0) / 3.0
             expectNear 1e-6 1e-6 expected (layer.EffectiveParameters() |> List.find (fst >> (=) "alpha") |> snd)
+            // EffectiveParameterValues keeps every channel's value; a per-layer parameter has one.
+            let values = layer.EffectiveParameterValues()
+            expectClose 1e-6 1e-6 [| tanh 0.2; tanh -0.4; tanh 3.0 |] (values |> List.find (fst >> (=) "alpha") |> snd)
+            Expect.equal (values |> List.map (fun (n, v) -> n, v.Length)) [ "alpha", 3; "beta", 3 ] "one value per channel"
+            use da = new SpikingLayer(Builtins.daLif, 3)
+            Expect.equal (da.EffectiveParameterValues() |> List.map (fun (n, v) -> n, v.Length)) [ "alpha", 1; "beta", 1 ] "per layer: one value"
             use _ = new TensorScope()
             let y = layer.Forward(Tensor.Ones([| 2; 2; 3; 2; 2 |]))
             Expect.equal (y.Shape : int[]) ([| 2; 2; 3; 2; 2 |]) "y.Shape"
