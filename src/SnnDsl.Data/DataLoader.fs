@@ -138,6 +138,8 @@ type DataLoader(dataset: Dataset, options: LoaderOptions, shard: Shard) =
             let mutable next = prefetcher.Next()
             while next.IsSome do
                 yield next.Value
+                // A batch the prefetcher finished before the token was cancelled is not handed out.
+                token.ThrowIfCancellationRequested()
                 next <- prefetcher.Next()
         }
 

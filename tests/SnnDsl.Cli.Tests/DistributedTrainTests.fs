@@ -11,6 +11,7 @@ open Expecto
 open SnnDsl.Torch
 open SnnDsl.Training
 open SnnDsl.Cli
+open SnnDsl.TestKit
 open SnnDsl.Cli.Tests.Cli
 
 /// A small run on the embedded synthetic data: `samples` training samples, T = 2, no report.
@@ -86,7 +87,7 @@ let tests =
                 Expect.isLessThan worst 1e-5 $"{name}: largest relative difference {worst}"
             let ma, mb = Metrics.read one |> List.exactlyOne, Metrics.read two |> List.exactlyOne
             Expect.floatClose Accuracy.medium mb.TrainLoss ma.TrainLoss "train loss over every rank's samples"
-            Expect.equal mb.TestAcc ma.TestAcc "test accuracy over every test sample, each counted once"
+            Expect.equal mb.TestAccuracy ma.TestAccuracy "test accuracy over every test sample, each counted once"
 
         testCase "killing a rank mid-epoch stops --nproc 2 naming the rank, leaves no process, and --resume ends bitwise like an uninterrupted run" <| fun () ->
             use dir = new TempDir()

@@ -138,10 +138,27 @@ void meet(Group& g) {
 
   // A rank that declared another world size is reported as soon as it is seen. Polled with check(), never a
   // timed-out wait(): a TCPStore client whose wait timed out would read the late answer as its next reply.
+  // Rank 0 hosts a TCP store: when it stops, the others can no longer read its declaration. So on a mismatch
+  // every rank counts itself under snndsl/checked, and rank 0 waits (a few seconds at most) until every rank
+  // that joined has, so that each one reports the mismatch it saw instead of a closed connection.
+  auto linger_if_host = [&](int64_t theirs) {
+    store.add("snndsl/checked", 1);
+    if (g.rank != 0) return;
+    const int upto = static_cast<int>(std::max<int64_t>(g.size, theirs));
+    const auto until = Clock::now() + std::min<Clock::duration>(g.timeout, std::chrono::seconds(5));
+    while (Clock::now() < until) {
+      int64_t joined = 0;
+      for (int r = 0; r < upto; ++r)
+        if (store.check({"snndsl/join/" + std::to_string(r)})) ++joined;
+      if (store.add("snndsl/checked", 0) >= joined) return;
+      std::this_thread::sleep_for(Millis(5));
+    }
+  };
   auto check_declared = [&](int r) {
     const auto declared = text(store.get(keys[r]));
     if (declared != std::to_string(g.size)) {
       const auto theirs = std::stoll(declared);
+      linger_if_host(theirs);
       std::string what = "rank " + std::to_string(r) + " declared a world size of " + declared + " but this rank " +
                          std::to_string(g.size) + " (every rank must be started with the same world size)";
       if (g.rank >= theirs)
