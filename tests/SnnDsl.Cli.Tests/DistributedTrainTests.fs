@@ -78,7 +78,7 @@ let tests =
             let r = runChild (args two 128 [ "--epochs"; "1"; "--batch-size"; "16"; "--nproc"; "2"; "--threads"; "2"; "--sync-bn" ])
             expectOk r
             Expect.stringContains r.Out "final test accuracy" "rank 0 reports"
-            Expect.equal (Directory.GetFiles two |> Array.map Path.GetFileName |> Array.sort) [| "checkpoint.snnt"; "metrics.jsonl" |] "rank 0 alone writes"
+            Expect.equal (Directory.GetFiles two |> Array.map Path.GetFileName |> Array.sort) [| "batches.jsonl"; "checkpoint.snnt"; "metrics.jsonl" |] "rank 0 alone writes"
             let a, b = saved one, saved two
             Expect.sequenceEqual b.Keys a.Keys "the same tensors"
             for KeyValue(name, xs) in a do
@@ -122,6 +122,8 @@ let tests =
             Expect.sequenceEqual b.Keys a.Keys "the same tensors"
             for KeyValue(name, xs) in a do
                 Expect.equal b[name] xs $"{name} differs from the uninterrupted run"
+            // Every rank logs the batch's loss over all ranks, so the per-batch log continues exactly too.
+            Expect.equal (File.ReadAllLines(Path.Combine(killed, "batches.jsonl"))) (File.ReadAllLines(Path.Combine(whole, "batches.jsonl"))) "batches.jsonl"
             // Another world size resumes too (not bitwise: the batches differ): one more epoch in one process.
             let r = runChild (args whole 512 [ "--epochs"; "3"; "--batch-size"; "32"; "--threads"; "1"; "--resume" ])
             expectOk r
