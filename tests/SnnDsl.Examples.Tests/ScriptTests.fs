@@ -34,7 +34,14 @@ let private nonEmptyFile (path: string) =
 /// What each known script must print and write (under `out`, the SNNDSL_OUT directory).
 let private checks: Map<string, Outcome -> string -> unit> =
     Map.ofList
-        [ "quick-start.fsx",
+        [ for study in [ "da-lif-ablation"; "ar-lif-tet"; "cifar10" ] do
+              $"study-{study}.fsx",
+              (fun (o: Outcome) (out: string) ->
+                  // The tiny budget: every cell with 2 seeds, then the table and the report.
+                  matches "^\\[\\d+/\\d+\\] .+ seed 2: test accuracy " o |> ignore
+                  nonEmptyFile (Path.Combine(out, study, "results.md"))
+                  nonEmptyFile (Path.Combine(out, study, "report.html")))
+          "quick-start.fsx",
           fun o out ->
               matches "^    H     = beta \\* V \\+ alpha \\* X$" o |> ignore
               // Chance is 0.1 on the ten synthetic classes; one short epoch reaches about 0.87.

@@ -1,0 +1,65 @@
+// Shared by the study scripts (study-*.fsx): the references, the budget and running a study.
+// A study is a grid of training runs written as data (Study.Cells x Study.Seeds); each run is an ordinary
+// run directory, so running a study again skips the finished runs and resumes a stopped one exactly.
+// SNNDSL_QUICK=1 is the tests' tiny budget: the embedded synthetic dataset, 128 training and 64 test samples,
+// 2 seeds, 1 thread. Results go to $SNNDSL_OUT/<study> when SNNDSL_OUT is set, else runs/studies/<study>.
+#r "../../src/SnnDsl.Verify/bin/Release/net10.0/FParsecCS.dll"
+#r "../../src/SnnDsl.Verify/bin/Release/net10.0/FParsec.dll"
+#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
+#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
+#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
+#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Nn.dll"
+#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Data.dll"
+#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Training.dll"
+
+open System
+open System.IO
+open SnnDsl.Core
+open SnnDsl.Data
+open SnnDsl.Nn
+open SnnDsl.Training
+
+let quick = Environment.GetEnvironmentVariable "SNNDSL_QUICK" = "1"
+let repoRoot = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
+
+/// A text setting, or the script stops with the parser's message.
+let setting (r: Result<'a, string>) =
+    match r with
+    | Ok v -> v
+    | Error message -> failwith message
+
+/// The data of a study: the named dataset from ../shared/data, or the synthetic set under the tiny budget.
+let data (dataset: DatasetName) (trainSamples: int) (testSamples: int) (c: TrainConfig) =
+    if quick then
+        { c with Dataset = DataSource.Registry DatasetName.Synthetic; DataDir = ""; LimitTrain = 128; LimitTest = 64; Threads = 1 }
+    else
+        { c with
+            Dataset = DataSource.Registry dataset
+            DataDir = Path.Combine(repoRoot, "..", "shared", "data", DatasetName.name dataset)
+            LimitTrain = trainSamples
+            LimitTest = testSamples }
+
+/// The seeds of a study: at least 3, or 2 under the tiny budget.
+let seeds = if quick then [ 1L; 2L ] else [ 1L; 2L; 3L ]
+
+/// The folder of a study's runs.
+let studyRoot (name: string) =
+    match Environment.GetEnvironmentVariable "SNNDSL_OUT" with
+    | null | "" -> Path.Combine(repoRoot, "runs", "studies", name)
+    | dir -> Path.Combine(dir, name)
+
+/// A neuron from its text form.
+let neuronOfText (source: string) (text: string) = NeuronText.parseNeuron source text
+
+/// A built-in neuron by name.
+let builtin (name: string) = setting (Builtins.find name)
+
+/// Runs the study (skipping finished runs), then writes its report.html and results.md; prints the table.
+let runStudy (study: Study) (pairs: (string * string) list) (command: string) =
+    printfn "study %s: %d cells x %d seeds into %s" study.Name study.Cells.Length study.Seeds.Length study.Root
+    Study.run study (printfn "%s") Threading.CancellationToken.None
+    let results = Study.aggregate study
+    let html, md = Study.write study results pairs command
+    printfn "%s" (File.ReadAllText md)
+    printfn "wrote %s and %s" html md
+    results

@@ -1,0 +1,42 @@
+// Study: DA-LIF's ablation on Fashion-MNIST. DA-LIF charges H = beta * V + alpha * X with alpha (spatial) and
+// beta (temporal) learnable per layer; the ablation fixes one, the other or both at their initial value
+// tanh(1) (both fixed: a LIF with those decays), at T = 1, 2 and 4, 3 seeds each.
+//   dotnet fsi examples/study-da-lif-ablation.fsx
+// Budget (about 10 minutes on 2 cores): the small conv net, 1 epoch on 10,000 training samples, 2,000 test
+// samples. Running it again skips the finished runs. See docs/results.md.
+#load "studies/common.fsx"
+open Common
+open SnnDsl.Core
+open SnnDsl.Data
+open SnnDsl.Training
+
+let daLif = Describe.text Builtins.daLif
+let fixedAt = "0.7615941559557649" // tanh(1), DA-LIF's initial effective value
+let variant (name: string) (fixAlpha: bool) (fixBeta: bool) =
+    let text =
+        daLif.Replace("neuron da-lif ", $"neuron {name} ")
+        |> fun t -> if fixAlpha then t.Replace("learn  alpha = 1 tanh", $"option alpha = {fixedAt}") else t
+        |> fun t -> if fixBeta then t.Replace("learn  beta = 1 tanh", $"option beta = {fixedAt}") else t
+    neuronOfText name text
+
+let neurons =
+    [ "lif (alpha, beta fixed)", variant "da-lif-fixed" true true
+      "alpha only", variant "da-lif-alpha" false true
+      "beta only", variant "da-lif-beta" true false
+      "da-lif (both)", Builtins.daLif ]
+
+let study =
+    { Name = "da-lif-ablation"
+      Root = studyRoot "da-lif-ablation"
+      Cells =
+        [ for t in [ 1; 2; 4 ] do
+              for label, neuron in neurons ->
+                  { Name = $"{label}, T={t}"
+                    Config = data DatasetName.FashionMnist 10000 2000 { TrainConfig.defaults with Neuron = neuron; Timesteps = t; Epochs = 1; CheckpointEvery = 0 } } ]
+      Seeds = seeds }
+
+// Each variant against the fixed-decay LIF at the same T.
+let pairs =
+    [ for t in [ 1; 2; 4 ] do
+          for label, _ in List.tail neurons -> $"lif (alpha, beta fixed), T={t}", $"{label}, T={t}" ]
+runStudy study pairs "dotnet fsi examples/study-da-lif-ablation.fsx" |> ignore

@@ -1,0 +1,194 @@
+namespace SnnDsl.Training
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Text
+open System.Threading
+
+/// One cell of a study's grid: a named configuration (its seed and output directory are the study's).
+type StudyCell = { Name: string; Config: TrainConfig }
+
+/// A study: a grid of cells, each trained once per seed. Every run is an ordinary run directory
+/// `Root/<cell>/seed<k>`, so running a study again skips finished runs and resumes a stopped one exactly.
+type Study =
+    { Name: string
+      Root: string
+      Cells: StudyCell list
+      Seeds: int64 list }
+
+/// Where one run of a study stands.
+[<RequireQualifiedAccess>]
+type RunState =
+    | Finished
+    /// A checkpoint exists: the run resumes from it.
+    | Stopped
+    | NotStarted
+
+/// Mean and sample standard deviation of a set of values.
+type Summary =
+    { Mean: float
+      Std: float
+      Count: int }
+
+    static member Of(xs: float seq) =
+        let xs = Seq.toArray xs
+        let n = xs.Length
+        let mean = if n = 0 then nan else Array.average xs
+        let std = if n < 2 then nan else sqrt ((xs |> Array.sumBy (fun x -> (x - mean) ** 2.0)) / float (n - 1))
+        { Mean = mean; Std = std; Count = n }
+
+/// The final-epoch results of one cell over its seeds.
+type CellResult =
+    { Cell: string
+      /// Final test accuracy per seed, in the study's seed order (NaN for a run that has not finished).
+      Accuracies: float list
+      Accuracy: Summary
+      /// Mean firing rate per spiking layer over the seeds.
+      FiringRates: (string * Summary) list
+      /// Energy per sample (mJ) over the seeds.
+      MilliJoules: Summary
+      /// Each learnable neuron parameter's per-epoch mean (over channels, then seeds), per layer.
+      ParameterTracks: (string * float list) list }
+
+/// A paired comparison of two cells over the seeds both finished: the mean difference of their final test
+/// accuracies (b - a) with a 95% confidence interval from Student's t.
+type PairedComparison =
+    { A: string
+      B: string
+      Pairs: int
+      MeanDifference: float
+      Low: float
+      High: float }
+
+[<RequireQualifiedAccess>]
+module Study =
+    /// The run directory of a cell and seed.
+    let runDir (study: Study) (cell: StudyCell) (seed: int64) = Path.Combine(study.Root, cell.Name, $"seed{seed}")
+
+    /// The configuration of a cell's run with this seed.
+    let config (study: Study) (cell: StudyCell) (seed: int64) =
+        { cell.Config with Seed = seed; OutDir = Some(runDir study cell seed) }
+
+    /// Whether a run has finished its epochs, stopped with a checkpoint, or not started.
+    let state (study: Study) (cell: StudyCell) (seed: int64) =
+        let dir = runDir study cell seed
+        let epochs = if File.Exists(Path.Combine(dir, Metrics.fileName)) then (Metrics.read dir).Length else 0
+        if epochs >= cell.Config.Epochs then RunState.Finished
+        elif File.Exists(Path.Combine(dir, Checkpoint.fileName)) then RunState.Stopped
+        else RunState.NotStarted
+
+    /// Runs every unfinished run of the study, cell by cell and seed by seed, resuming stopped ones; `log`
+    /// gets one line per run with the study's progress and an estimate of the time left (from the runs
+    /// trained in this sitting).
+    let run (study: Study) (log: string -> unit) (ct: CancellationToken) =
+        let runs = [ for c in study.Cells do for s in study.Seeds -> c, s ]
+        let total = runs.Length
+        let clock = Stopwatch.StartNew()
+        let mutable trained = 0
+        runs
+        |> List.iteri (fun i (cell, seed) ->
+            let label = $"[{i + 1}/{total}] {cell.Name} seed {seed}"
+            match state study cell seed with
+            | RunState.Finished -> log $"{label}: finished earlier"
+            | st ->
+                let c = config study cell seed
+                let metrics = Trainer.run c (st = RunState.Stopped) ignore ct
+                trained <- trained + 1
+                let left = runs.Length - i - 1
+                let eta = clock.Elapsed.TotalSeconds / float trained * float left
+                let acc = metrics |> List.tryLast |> Option.map (fun m -> m.TestAccuracy) |> Option.defaultValue nan
+                log $"{label}: test accuracy {acc:F4}; {clock.Elapsed.TotalMinutes:F1} min so far, about {eta / 60.0:F1} min left")
+
+    /// The results of every cell over its finished seeds.
+    let aggregate (study: Study) : CellResult list =
+        [ for cell in study.Cells ->
+              let finished =
+                  study.Seeds
+                  |> List.map (fun s ->
+                      if state study cell s = RunState.Finished then Some(Metrics.read (runDir study cell s)) else None)
+              let lasts = finished |> List.choose (Option.map List.last)
+              let layers = match lasts with m :: _ -> m.FiringRates |> List.map fst | [] -> []
+              let tracks =
+                  match finished |> List.choose id with
+                  | [] -> []
+                  | first :: _ as all ->
+                      [ for layer, ps in (List.last first).NeuronParams do
+                            for p, _ in ps do
+                                let perEpoch (ms: EpochMetrics list) =
+                                    ms |> List.map (fun m -> m.NeuronParams |> List.find (fst >> (=) layer) |> snd |> List.find (fst >> (=) p) |> snd |> _.Mean)
+                                let series = all |> List.map perEpoch
+                                let epochs = series |> List.map List.length |> List.min
+                                yield $"{p} @ {layer}", [ for e in 0 .. epochs - 1 -> series |> List.averageBy (fun s -> s[e]) ] ]
+              { Cell = cell.Name
+                Accuracies = finished |> List.map (Option.map (fun ms -> (List.last ms).TestAccuracy) >> Option.defaultValue nan)
+                Accuracy = Summary.Of(lasts |> List.map _.TestAccuracy)
+                FiringRates = layers |> List.mapi (fun i l -> l, Summary.Of(lasts |> List.map (fun m -> snd m.FiringRates[i])))
+                MilliJoules = Summary.Of(lasts |> List.map _.Energy.MilliJoules)
+                ParameterTracks = tracks } ]
+
+    /// Student's t quantile for a two-sided 95% interval with df degrees of freedom.
+    let private t95 (df: int) =
+        let table = [| 12.706; 4.303; 3.182; 2.776; 2.571; 2.447; 2.365; 2.306; 2.262; 2.228; 2.201; 2.179; 2.160; 2.145; 2.131 |]
+        if df < 1 then nan elif df <= table.Length then table[df - 1] elif df < 30 then 2.06 else 1.96
+
+    /// The paired comparison of cell b against cell a over the seeds both finished.
+    let paired (results: CellResult list) (a: string) (b: string) : PairedComparison =
+        let find n = results |> List.find (fun r -> r.Cell = n)
+        let d =
+            List.zip (find a).Accuracies (find b).Accuracies
+            |> List.filter (fun (x, y) -> Double.IsFinite x && Double.IsFinite y)
+            |> List.map (fun (x, y) -> y - x)
+        let s = Summary.Of d
+        let half = if s.Count < 2 then nan else t95 (s.Count - 1) * s.Std / sqrt (float s.Count)
+        { A = a; B = b; Pairs = s.Count; MeanDifference = s.Mean; Low = s.Mean - half; High = s.Mean + half }
+
+    let private pct (x: float) = if Double.IsFinite x then (100.0 * x).ToString("F2", Globalization.CultureInfo.InvariantCulture) else "-"
+
+    /// A Markdown section: accuracy mean ± std per cell, firing rates per layer, energy, and the paired
+    /// comparisons (b against a) of `pairs`.
+    let markdown (study: Study) (results: CellResult list) (pairs: (string * string) list) (command: string) =
+        let sb = StringBuilder()
+        let line (s: string) = sb.AppendLine s |> ignore
+        line $"### {study.Name}"
+        line ""
+        let seedList = String.Join(", ", study.Seeds)
+        line $"Reproduce: `{command}`. Seeds: {seedList}."
+        line ""
+        let layers = results |> List.collect (fun r -> r.FiringRates |> List.map fst) |> List.distinct
+        line ("| cell | test accuracy, percent (mean ± std) | per seed | " + String.Join(" | ", layers |> List.map (fun l -> $"firing {l}")) + " | energy mJ/sample |")
+        line ("|---|---|---|" + String.replicate layers.Length "---|" + "---|")
+        for r in results do
+            let rates = layers |> List.map (fun l -> match r.FiringRates |> List.tryFind (fst >> (=) l) with Some(_, s) -> s.Mean.ToString("F4", Globalization.CultureInfo.InvariantCulture) | None -> "-")
+            let seeds = String.Join(", ", r.Accuracies |> List.map pct)
+            let rateCells = String.Join(" | ", rates)
+            line $"| {r.Cell} | {pct r.Accuracy.Mean} ± {pct r.Accuracy.Std} | {seeds} | {rateCells} | {r.MilliJoules.Mean:E3} |"
+        line ""
+        line "Paired differences of test accuracy (same seeds; 95% interval from Student's t):"
+        line ""
+        line "| b - a | pairs | mean difference (percentage points) | 95% interval |"
+        line "|---|---|---|---|"
+        for a, b in pairs do
+            let p = paired results a b
+            line $"| {b} - {a} | {p.Pairs} | {pct p.MeanDifference} | [{pct p.Low}, {pct p.High}] |"
+        let tracks = results |> List.filter (fun r -> not r.ParameterTracks.IsEmpty)
+        if not tracks.IsEmpty then
+            line ""
+            line "Learnable parameters, effective value per epoch (mean over channels and seeds):"
+            line ""
+            for r in tracks do
+                for name, values in r.ParameterTracks do
+                    let vs = String.Join(", ", values |> List.map (fun v -> v.ToString("F4", Globalization.CultureInfo.InvariantCulture)))
+                    line $"- {r.Cell}: {name}: {vs}"
+        sb.ToString()
+
+    /// Writes the study's HTML report (every finished run overlaid) and its Markdown table into Root.
+    let write (study: Study) (results: CellResult list) (pairs: (string * string) list) (command: string) =
+        let dirs = [ for c in study.Cells do for s in study.Seeds do if state study c s = RunState.Finished then yield runDir study c s ]
+        let html = Path.Combine(study.Root, "report.html")
+        if not dirs.IsEmpty then Report.write html dirs
+        let md = Path.Combine(study.Root, "results.md")
+        SnnDsl.Core.AtomicFile.write md (fun s ->
+            let bytes = UTF8Encoding(false).GetBytes(markdown study results pairs command)
+            s.Write(bytes, 0, bytes.Length))
+        html, md
