@@ -57,4 +57,7 @@ let tests =
             Expect.equal (results |> List.exactlyOne).Accuracy.Count 2 "two seeds"
             let _, md = Study.write study results [] "test"
             Expect.stringContains (File.ReadAllText md) "| tiny |" "the table has the cell"
+            let figure = System.Xml.Linq.XDocument.Load(Path.Combine(root, "accuracy.svg"))
+            Expect.equal figure.Root.Name.LocalName "svg" "the accuracy figure is an SVG"
+            Expect.equal (figure.Descendants() |> Seq.filter (fun e -> e.Name.LocalName = "circle") |> Seq.length) 2 "a dot per seed"
     ]
