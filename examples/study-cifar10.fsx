@@ -11,9 +11,7 @@ open SnnDsl.Data
 open SnnDsl.Nn
 open SnnDsl.Training
 
-let cell (name: string) (neuron: string) (loss: Loss) =
-    { Name = name
-      Config = data DatasetName.Cifar10 10000 2000 { TrainConfig.defaults with Neuron = builtin neuron; Loss = loss; Timesteps = 4; Epochs = 1; CheckpointEvery = 0 } }
+let cell = cell DatasetName.Cifar10 10000 2000
 
 let study =
     { Name = "cifar10"

@@ -54,6 +54,12 @@ let neuronOfText (source: string) (text: string) = NeuronText.parseNeuron source
 /// A built-in neuron by name.
 let builtin (name: string) = setting (Builtins.find name)
 
+/// A cell of one built-in neuron and loss on `dataset` at T = 4, 1 epoch on `trainSamples` training and
+/// `testSamples` test samples.
+let cell (dataset: DatasetName) (trainSamples: int) (testSamples: int) (name: string) (neuron: string) (loss: Loss) =
+    { Name = name
+      Config = data dataset trainSamples testSamples { TrainConfig.defaults with Neuron = builtin neuron; Loss = loss; Timesteps = 4; Epochs = 1; CheckpointEvery = 0 } }
+
 /// Runs the study (skipping finished runs), then writes its report.html and results.md; prints the table.
 let runStudy (study: Study) (pairs: (string * string) list) (command: string) =
     printfn "study %s: %d cells x %d seeds into %s" study.Name study.Cells.Length study.Seeds.Length study.Root

@@ -6,20 +6,10 @@ namespace SnnDsl.CSharp.Tests;
 /// <summary>examples/CSharpConsumer, built with the solution, runs to the end and prints its accuracy.</summary>
 public class ExampleTests
 {
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SnnDsl.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException($"no SnnDsl.sln above {AppContext.BaseDirectory}");
-    }
-
     [Fact]
     public async Task CSharpConsumer_trains_on_synthetic_data_and_prints_its_accuracy()
     {
-        // The example is built in the same configuration as this assembly (bin/<Configuration>/net10.0).
-        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var dll = Path.Combine(RepositoryRoot(), "examples", "CSharpConsumer", "bin", configuration, "net10.0", "CSharpConsumer.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
+        var dll = Helpers.ExampleDll("CSharpConsumer");
         var psi = new ProcessStartInfo("dotnet", $"\"{dll}\"")
         {
             RedirectStandardOutput = true,

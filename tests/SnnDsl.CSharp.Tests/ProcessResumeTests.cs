@@ -9,18 +9,9 @@ namespace SnnDsl.CSharp.Tests;
 /// </summary>
 public class ProcessResumeTests
 {
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SnnDsl.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException($"no SnnDsl.sln above {AppContext.BaseDirectory}");
-    }
-
     private static async Task<string> Run(params string[] arguments)
     {
-        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var dll = Path.Combine(RepositoryRoot(), "examples", "CSharpResume", "bin", configuration, "net10.0", "CSharpResume.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
+        var dll = Helpers.ExampleDll("CSharpResume");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(dll);
         foreach (var a in arguments) psi.ArgumentList.Add(a);

@@ -6,6 +6,19 @@ namespace SnnDsl.CSharp.Tests;
 /// <summary>Helpers shared by the tests.</summary>
 internal static class Helpers
 {
+    /// <summary>The built DLL of an example program under examples/, in this assembly's configuration.</summary>
+    public static string ExampleDll(string name)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SnnDsl.sln"))) dir = dir.Parent;
+        var root = dir?.FullName ?? throw new InvalidOperationException($"no SnnDsl.sln above {AppContext.BaseDirectory}");
+        // Examples are built in the same configuration as this assembly (bin/<Configuration>/net10.0).
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var dll = Path.Combine(root, "examples", name, "bin", configuration, "net10.0", name + ".dll");
+        Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
+        return dll;
+    }
+
     /// <summary>Deterministic inputs [T, N] in roughly [-0.5, 2].</summary>
     public static double[,] Inputs(int steps, int neurons, int seed = 7)
     {

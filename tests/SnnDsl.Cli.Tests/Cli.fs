@@ -44,3 +44,14 @@ let column (header: string[], rows: float[][]) (name: string) : float[,] =
     let a = Array2D.zeroCreate T N
     for r in rows do a[int r[0] - 1, int r[1]] <- r[c]
     a
+
+/// The saved tensors of a checkpoint (parameters, buffers, optimiser state) as float64 arrays, by name.
+let savedValues (path: string) =
+    let entries = SnnDsl.Torch.TensorFile.load path SnnDsl.Torch.Device.Cpu
+    try
+        entries
+        |> Array.filter (fun (n, _) -> n.StartsWith "param/" || n.StartsWith "buffer/" || n.StartsWith "optim/")
+        |> Array.map (fun (n, t) -> n, (use d = t.To(SnnDsl.Torch.DType.Float64) in d.ToArray<float>()))
+        |> Map.ofArray
+    finally
+        for _, t in entries do t.Dispose()

@@ -55,16 +55,8 @@ let private processesMentioning (text: string) =
             with _ -> None
         | _ -> None)
 
-/// Parameters, buffers and optimiser state of a checkpoint as float64 arrays, by name.
-let private saved (dir: string) =
-    let entries = TensorFile.load (Path.Combine(dir, Checkpoint.fileName)) Device.Cpu
-    try
-        entries
-        |> Array.filter (fun (n, _) -> n.StartsWith "param/" || n.StartsWith "buffer/" || n.StartsWith "optim/")
-        |> Array.map (fun (n, t) -> n, (use d = t.To(DType.Float64) in d.ToArray<float>()))
-        |> Map.ofArray
-    finally
-        for _, t in entries do t.Dispose()
+/// Parameters, buffers and optimiser state of a run directory's checkpoint, by name.
+let private saved (dir: string) = savedValues (Path.Combine(dir, Checkpoint.fileName))
 
 let private expectOk (r: Outcome) = Expect.equal r.Code 0 $"exit code; stderr:\n{r.Err}"
 

@@ -24,16 +24,6 @@ let private expectUsage (r: Outcome) (fragments: string list) =
     for f in fragments do
         Expect.stringContains r.Err f "r.Err"
 
-/// The saved tensors of a checkpoint (parameters, buffers, optimiser state) as arrays, by name.
-let private savedValues (path: string) =
-    let entries = TensorFile.load path Device.Cpu
-    try
-        entries
-        |> Array.filter (fun (n, _) -> n.StartsWith "param/" || n.StartsWith "buffer/" || n.StartsWith "optim/")
-        |> Array.map (fun (n, t) -> n, (use d = t.To(DType.Float64) in d.ToArray<float>()))
-        |> Map.ofArray
-    finally
-        for _, t in entries do t.Dispose()
 
 
 [<Tests>]
