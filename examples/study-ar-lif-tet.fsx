@@ -1,15 +1,15 @@
 // Study: AR-LIF trained with TET (as its authors train it) against LIF and soft-reset LIF, each with TET and
 // with mean-output cross entropy, on Fashion-MNIST at T = 4, 3 seeds each: accuracy and firing rates per layer.
 //   dotnet fsi examples/study-ar-lif-tet.fsx
-// Budget (about 8 minutes on 2 cores): the small conv net, 1 epoch on 10,000 training samples, 2,000 test
-// samples. Running it again skips the finished runs. See docs/results.md.
+// Budget (measured in docs/results.md; under an hour on 2 cores): the small conv net, 3 epochs of 16,000
+// training samples, 2,000 test samples. Running it again skips the finished runs and resumes a stopped one.
 #load "studies/common.fsx"
 open Common
 open SnnDsl.Data
 open SnnDsl.Nn
 open SnnDsl.Training
 
-let cell = cell DatasetName.FashionMnist 10000 2000
+let cell = cell DatasetName.FashionMnist { Model = ZooModel.SmallConv; Epochs = 3; TrainSamples = 16000; TestSamples = 2000 }
 
 let study =
     { Name = "ar-lif-tet"

@@ -54,11 +54,17 @@ let neuronOfText (source: string) (text: string) = NeuronText.parseNeuron source
 /// A built-in neuron by name.
 let builtin (name: string) = setting (Builtins.find name)
 
-/// A cell of one built-in neuron and loss on `dataset` at T = 4, 1 epoch on `trainSamples` training and
-/// `testSamples` test samples.
-let cell (dataset: DatasetName) (trainSamples: int) (testSamples: int) (name: string) (neuron: string) (loss: Loss) =
+/// The budget of a study's runs: the zoo model, epochs, and training and test samples per epoch.
+type Budget = { Model: ZooModel; Epochs: int; TrainSamples: int; TestSamples: int }
+
+/// A run's configuration at this budget: `config`'s neuron, loss and T, trained on `dataset`.
+let budgeted (dataset: DatasetName) (budget: Budget) (config: TrainConfig) =
+    data dataset budget.TrainSamples budget.TestSamples { config with Model = Some budget.Model; Epochs = budget.Epochs; CheckpointEvery = 100 }
+
+/// A cell of one built-in neuron and loss on `dataset` at T = 4 and this budget.
+let cell (dataset: DatasetName) (budget: Budget) (name: string) (neuron: string) (loss: Loss) =
     { Name = name
-      Config = data dataset trainSamples testSamples { TrainConfig.defaults with Neuron = builtin neuron; Loss = loss; Timesteps = 4; Epochs = 1; CheckpointEvery = 0 } }
+      Config = budgeted dataset budget { TrainConfig.defaults with Neuron = builtin neuron; Loss = loss; Timesteps = 4 } }
 
 /// Runs the study (skipping finished runs), then writes its report.html and results.md; prints the table.
 let runStudy (study: Study) (pairs: (string * string) list) (command: string) =
