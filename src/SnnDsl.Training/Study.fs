@@ -44,6 +44,8 @@ type CellResult =
       /// Final test accuracy per seed, in the study's seed order (NaN for a run that has not finished).
       Accuracies: float list
       Accuracy: Summary
+      /// Test accuracy after each epoch, mean over the finished seeds (the epochs all of them reached).
+      AccuracyByEpoch: float list
       /// Mean firing rate per spiking layer over the seeds.
       FiringRates: (string * Summary) list
       /// Energy per sample (mJ) over the seeds.
@@ -123,6 +125,12 @@ module Study =
               { Cell = cell.Name
                 Accuracies = finished |> List.map (Option.map (fun ms -> (List.last ms).TestAccuracy) >> Option.defaultValue nan)
                 Accuracy = Summary.Of(lasts |> List.map _.TestAccuracy)
+                AccuracyByEpoch =
+                    match finished |> List.choose id with
+                    | [] -> []
+                    | all ->
+                        let epochs = all |> List.map List.length |> List.min
+                        [ for e in 0 .. epochs - 1 -> all |> List.averageBy (fun ms -> ms[e].TestAccuracy) ]
                 FiringRates = layers |> List.mapi (fun i l -> l, Summary.Of(lasts |> List.map (fun m -> snd m.FiringRates[i])))
                 MilliJoules = Summary.Of(lasts |> List.map _.Energy.MilliJoules)
                 ParameterTracks = tracks } ]
@@ -145,41 +153,70 @@ module Study =
 
     let private pct (x: float) = if Double.IsFinite x then (100.0 * x).ToString("F2", Globalization.CultureInfo.InvariantCulture) else "-"
 
-    /// A Markdown section: accuracy mean ± std per cell, firing rates per layer, energy, and the paired
-    /// comparisons (b against a) of `pairs`.
+    let private f4 (x: float) = if Double.IsFinite x then x.ToString("F4", Globalization.CultureInfo.InvariantCulture) else "-"
+
+    /// Up to this many spiking layers, the firing rates are columns of the main table; past it, rows of their own.
+    let private inlineLayers = 4
+
+    /// A Markdown section: accuracy mean ± std per cell (and per epoch), firing rates per layer, energy, the
+    /// paired comparisons (b against a) of `pairs`, and the learnable parameters' tracks over the epochs.
     let markdown (study: Study) (results: CellResult list) (pairs: (string * string) list) (command: string) =
         let sb = StringBuilder()
         let line (s: string) = sb.AppendLine s |> ignore
+        let row (cells: string seq) = line ("| " + String.Join(" | ", cells) + " |")
+        let rule n = line ("|" + String.replicate n "---|")
         line $"### {study.Name}"
         line ""
         let seedList = String.Join(", ", study.Seeds)
         line $"Reproduce: `{command}`. Seeds: {seedList}."
         line ""
         let layers = results |> List.collect (fun r -> r.FiringRates |> List.map fst) |> List.distinct
-        line ("| cell | test accuracy, percent (mean ± std) | per seed | " + String.Join(" | ", layers |> List.map (fun l -> $"firing {l}")) + " | energy mJ/sample |")
-        line ("|---|---|---|" + String.replicate layers.Length "---|" + "---|")
+        let rate (r: CellResult) l = r.FiringRates |> List.tryFind (fst >> (=) l) |> Option.map (fun (_, s) -> s.Mean) |> Option.defaultValue nan
+        let wide = layers.Length > inlineLayers
+        let firingHeads = if wide then [ "firing, mean over layers" ] else layers |> List.map (fun l -> $"firing {l}")
+        row ([ "cell"; "test accuracy, percent (mean ± std)"; "per seed"; "mean per epoch" ] @ firingHeads @ [ "energy mJ/sample" ])
+        rule (5 + firingHeads.Length)
         for r in results do
-            let rates = layers |> List.map (fun l -> match r.FiringRates |> List.tryFind (fst >> (=) l) with Some(_, s) -> s.Mean.ToString("F4", Globalization.CultureInfo.InvariantCulture) | None -> "-")
-            let seeds = String.Join(", ", r.Accuracies |> List.map pct)
-            let rateCells = String.Join(" | ", rates)
-            line $"| {r.Cell} | {pct r.Accuracy.Mean} ± {pct r.Accuracy.Std} | {seeds} | {rateCells} | {r.MilliJoules.Mean:E3} |"
-        line ""
-        line "Paired differences of test accuracy (same seeds; 95% interval from Student's t):"
-        line ""
-        line "| b - a | pairs | mean difference (percentage points) | 95% interval |"
-        line "|---|---|---|---|"
-        for a, b in pairs do
-            let p = paired results a b
-            line $"| {b} - {a} | {p.Pairs} | {pct p.MeanDifference} | [{pct p.Low}, {pct p.High}] |"
-        let tracks = results |> List.filter (fun r -> not r.ParameterTracks.IsEmpty)
-        if not tracks.IsEmpty then
+            let rates =
+                if wide then [ f4 (if r.FiringRates.IsEmpty then nan else r.FiringRates |> List.averageBy (fun (_, s) -> s.Mean)) ]
+                else layers |> List.map (rate r >> f4)
+            row ([ r.Cell; $"{pct r.Accuracy.Mean} ± {pct r.Accuracy.Std}"; String.Join(", ", r.Accuracies |> List.map pct)
+                   String.Join(", ", r.AccuracyByEpoch |> List.map pct) ]
+                 @ rates @ [ r.MilliJoules.Mean.ToString("E3", Globalization.CultureInfo.InvariantCulture) ])
+        if wide then
             line ""
-            line "Learnable parameters, effective value per epoch (mean over channels and seeds):"
+            line "Firing rate per spiking layer (spikes per neuron per step on the test set, mean over seeds):"
             line ""
-            for r in tracks do
-                for name, values in r.ParameterTracks do
-                    let vs = String.Join(", ", values |> List.map (fun v -> v.ToString("F4", Globalization.CultureInfo.InvariantCulture)))
-                    line $"- {r.Cell}: {name}: {vs}"
+            row ("layer" :: (results |> List.map _.Cell))
+            rule (1 + results.Length)
+            for l in layers do
+                row (l :: (results |> List.map (fun r -> f4 (rate r l))))
+        if not pairs.IsEmpty then
+            line ""
+            line "Paired differences of test accuracy (same seeds; 95% interval from Student's t):"
+            line ""
+            row [ "b - a"; "pairs"; "mean difference (percentage points)"; "95% interval" ]
+            rule 4
+            for a, b in pairs do
+                let p = paired results a b
+                row [ $"{b} - {a}"; string p.Pairs; pct p.MeanDifference; $"[{pct p.Low}, {pct p.High}]" ]
+        for r in results |> List.filter (fun r -> not r.ParameterTracks.IsEmpty) do
+            // Tracks are named "<parameter> @ <layer>": one row per layer, one column per parameter.
+            let split (name: string) =
+                let i = name.IndexOf " @ "
+                name.Substring(0, i), name.Substring(i + 3)
+            let named = r.ParameterTracks |> List.map (fun (n, vs) -> split n, vs)
+            let ps = named |> List.map (fst >> fst) |> List.distinct
+            let ls = named |> List.map (fst >> snd) |> List.distinct
+            line ""
+            line $"Learnable parameters of {r.Cell}: effective value after each epoch (mean over channels and seeds):"
+            line ""
+            row ("layer" :: ps)
+            rule (1 + ps.Length)
+            for l in ls do
+                row (l :: [ for p in ps -> match named |> List.tryFind (fst >> (=) (p, l)) with
+                                           | Some(_, vs) -> String.Join(" → ", vs |> List.map f4)
+                                           | None -> "-" ])
         sb.ToString()
 
     /// A standalone SVG of the final test accuracy per cell: each seed as a dot, the mean as a bar with

@@ -13,6 +13,7 @@ let private result (cell: string) (accuracies: float list) =
     { Cell = cell
       Accuracies = accuracies
       Accuracy = Summary.Of accuracies
+      AccuracyByEpoch = []
       FiringRates = []
       MilliJoules = Summary.Of []
       ParameterTracks = [] }
@@ -33,6 +34,21 @@ let tests =
             let half = 4.303 * 0.1 / sqrt 3.0
             Expect.floatClose Accuracy.high p.Low (0.1 - half) "low"
             Expect.floatClose Accuracy.high p.High (0.1 + half) "high"
+
+        testCase "the Markdown puts more than four layers' firing rates in a table of their own and each parameter's track in a row per layer" <| fun () ->
+            let layers = [ for i in 1..5 -> $"spike{i}", Summary.Of [ 0.1 * float i ] ]
+            let r =
+                { result "da" [ 0.5; 0.7 ] with
+                    AccuracyByEpoch = [ 0.4; 0.6 ]
+                    FiringRates = layers
+                    ParameterTracks = [ "alpha @ spike1", [ 0.8; 0.9 ]; "beta @ spike1", [ 0.7; 0.6 ]; "alpha @ spike2", [ 0.75; 0.85 ] ] }
+            let study = { Name = "md"; Root = "unused"; Cells = []; Seeds = [ 1L; 2L ] }
+            let md = Study.markdown study [ r ] [] "cmd"
+            let lines = md.Split('\n') |> Array.map _.TrimEnd()
+            Expect.contains lines "| da | 60.00 ± 14.14 | 50.00, 70.00 | 40.00, 60.00 | 0.3000 | NaN |" "the main row: mean over the five layers (0.3), no energy"
+            Expect.contains lines "| spike5 | 0.5000 |" "a row per layer"
+            Expect.contains lines "| spike1 | 0.8000 → 0.9000 | 0.7000 → 0.6000 |" "alpha and beta of spike1 by epoch"
+            Expect.contains lines "| spike2 | 0.7500 → 0.8500 | - |" "spike2 has no beta"
 
         testCase "a study runs every cell and seed once: a second sitting skips the finished runs and resumes a stopped one" <| fun () ->
             let root = freshDir "study"
