@@ -22,6 +22,17 @@ type RunPosition =
       /// Seconds already spent on the unfinished epoch.
       Seconds: float }
 
+/// A checkpoint's entries, read from its file once (a resume reads the header, the architecture and the
+/// tensors from one load); disposing it frees the tensors.
+[<Sealed>]
+type CheckpointEntries internal (path: string, entries: (string * Tensor)[]) =
+    /// The file the entries came from (errors name it).
+    member _.Path = path
+    member internal _.Entries = entries
+    interface IDisposable with
+        member _.Dispose() =
+            for _, t in entries do t.Dispose()
+
 /// A checkpoint file: the configuration, the position, the model's parameters and buffers and the
 /// optimiser's state, in one TensorFile (written atomically, so a crash leaves the previous one whole).
 [<RequireQualifiedAccess>]
@@ -83,99 +94,107 @@ module Checkpoint =
         | :? InvalidDataException as e -> SnnDsl.Core.Fail.data $"{path} is not a readable checkpoint: {e.Message}"
         | :? IOException as e -> SnnDsl.Core.Fail.data $"cannot read checkpoint {path}: {e.Message}"
 
-    /// Reads the configuration and position without touching a model. Checkpoints written before the
+    /// Reads a checkpoint's entries once, for headerOf, specOf and restoreFrom.
+    let read (path: string) = new CheckpointEntries(path, load path)
+
+    /// The configuration and position, without touching a model. Checkpoints written before the
     /// configuration held the neuron's text get it from their "neuron" entry.
+    let headerOf (checkpoint: CheckpointEntries) : TrainConfig * RunPosition =
+        let path, entries = checkpoint.Path, checkpoint.Entries
+        let tryFind name = entries |> Array.tryFind (fun (n, _) -> n = name) |> Option.map (snd >> stringOf)
+        let find name =
+            match tryFind name with
+            | Some s -> s
+            | None -> SnnDsl.Core.Fail.data $"{path} is not an SnnDsl training checkpoint (no '{name}' entry)"
+        let json =
+            let json = find "config"
+            match tryFind "neuron" with
+            | Some text ->
+                // Old checkpoints: the neuron's text beside a configuration that only names it.
+                let node = System.Text.Json.Nodes.JsonNode.Parse json
+                if not (isNull node) && String.IsNullOrEmpty(string node["NeuronText"]) then
+                    node["NeuronText"] <- System.Text.Json.Nodes.JsonValue.Create text
+                    node.ToJsonString()
+                else json
+            | None -> json
+        let config = TrainConfig.ofJson path json
+        let position =
+            try JsonSerializer.Deserialize<RunPosition>(find "position")
+            with :? JsonException as e -> SnnDsl.Core.Fail.data $"{path}: the run position is not valid JSON ({e.Message})"
+        if isNull (box position) then SnnDsl.Core.Fail.data $"{path}: empty run position"
+        config, position
+
+    /// Reads the configuration and position of the checkpoint at `path` (see headerOf).
     let readHeader (path: string) : TrainConfig * RunPosition =
-        let entries = load path
-        try
-            let tryFind name = entries |> Array.tryFind (fun (n, _) -> n = name) |> Option.map (snd >> stringOf)
-            let find name =
-                match tryFind name with
-                | Some s -> s
-                | None -> SnnDsl.Core.Fail.data $"{path} is not an SnnDsl training checkpoint (no '{name}' entry)"
-            let json =
-                let json = find "config"
-                match tryFind "neuron" with
-                | Some text ->
-                    // Old checkpoints: the neuron's text beside a configuration that only names it.
-                    let node = System.Text.Json.Nodes.JsonNode.Parse json
-                    if not (isNull node) && String.IsNullOrEmpty(string node["NeuronText"]) then
-                        node["NeuronText"] <- System.Text.Json.Nodes.JsonValue.Create text
-                        node.ToJsonString()
-                    else json
-                | None -> json
-            let config = TrainConfig.ofJson path json
-            let position =
-                try JsonSerializer.Deserialize<RunPosition>(find "position")
-                with :? JsonException as e -> SnnDsl.Core.Fail.data $"{path}: the run position is not valid JSON ({e.Message})"
-            if isNull (box position) then SnnDsl.Core.Fail.data $"{path}: empty run position"
-            config, position
-        finally
-            for _, t in entries do t.Dispose()
+        use checkpoint = read path
+        headerOf checkpoint
 
     /// Copies the saved tensors into the model and the optimiser, strictly: the model must have exactly
     /// the checkpoint's parameters and buffers, with the same shapes, and where the checkpoint names the
     /// neuron of a spiking layer, the layer's neuron must be that one. The error names the first mismatch.
-    let restore (path: string) (model: Module) (optimizer: Optimizer option) =
-        let entries = load path
-        try
-            let saved = dict entries
-            let mismatch (what: string) = SnnDsl.Core.Fail.data $"{path} does not fit this model: {what}"
-            for layer, text in layerNeurons model do
-                match saved.TryGetValue("neurons/" + layer) with
-                | true, s ->
-                    let stored = stringOf s
-                    if stored <> text then
-                        // The text's first line is `neuron NAME "description"`.
-                        let name (t: string) =
-                            match (t.Split('\n')[0]).Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries) with
-                            | words when words.Length >= 2 && words[0] = "neuron" -> words[1]
-                            | _ -> "an unnamed neuron"
-                        if name text <> name stored then
-                            mismatch $"the spiking layer '{layer}' runs {name text}, the checkpoint was trained with {name stored}"
-                        else
-                            mismatch $"the spiking layer '{layer}' runs another definition of {name text} than the checkpoint was trained with (see its 'neurons/{layer}' entry)"
-                | _ -> ()
-            use _ = Autograd.noGrad ()
-            let copyInto prefix (targets: (string * Tensor) list) =
-                let expected = targets |> List.map (fun (n, _) -> prefix + n) |> Set.ofList
-                match entries |> Array.tryFind (fun (n, _) -> n.StartsWith(prefix: string) && not (expected.Contains n)) with
-                | Some(n, _) -> mismatch $"the checkpoint has '{n}', which the model does not (a different model or neuron?)"
-                | None -> ()
-                for name, t in targets do
-                    match saved.TryGetValue(prefix + name) with
-                    | true, s ->
-                        if s.Shape <> t.Shape then
-                            mismatch $"'{prefix}{name}' has shape {Shape.text s.Shape}, the model expects {Shape.text t.Shape}"
-                        if s.DType <> t.DType then
-                            mismatch $"'{prefix}{name}' is {s.DType}, the model expects {t.DType}"
-                        t.CopyFrom s
-                    | _ -> mismatch $"the model has '{prefix}{name}', which the checkpoint does not (a different model or neuron?)"
-            copyInto "param/" (model.NamedParameters())
-            copyInto "buffer/" (model.NamedBuffers())
-            match optimizer with
-            | Some o ->
-                o.LoadState(
-                    entries
-                    |> Seq.filter (fun (n, _) -> n.StartsWith "optim/")
-                    |> Seq.map (fun (n, t) -> n.Substring 6, t)
-                )
+    let restoreFrom (checkpoint: CheckpointEntries) (model: Module) (optimizer: Optimizer option) =
+        let path, entries = checkpoint.Path, checkpoint.Entries
+        let saved = dict entries
+        let mismatch (what: string) = SnnDsl.Core.Fail.data $"{path} does not fit this model: {what}"
+        for layer, text in layerNeurons model do
+            match saved.TryGetValue("neurons/" + layer) with
+            | true, s ->
+                let stored = stringOf s
+                if stored <> text then
+                    // The text's first line is `neuron NAME "description"`.
+                    let name (t: string) =
+                        match (t.Split('\n')[0]).Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries) with
+                        | words when words.Length >= 2 && words[0] = "neuron" -> words[1]
+                        | _ -> "an unnamed neuron"
+                    if name text <> name stored then
+                        mismatch $"the spiking layer '{layer}' runs {name text}, the checkpoint was trained with {name stored}"
+                    else
+                        mismatch $"the spiking layer '{layer}' runs another definition of {name text} than the checkpoint was trained with (see its 'neurons/{layer}' entry)"
+            | _ -> ()
+        use _ = Autograd.noGrad ()
+        let copyInto prefix (targets: (string * Tensor) list) =
+            let expected = targets |> List.map (fun (n, _) -> prefix + n) |> Set.ofList
+            match entries |> Array.tryFind (fun (n, _) -> n.StartsWith(prefix: string) && not (expected.Contains n)) with
+            | Some(n, _) -> mismatch $"the checkpoint has '{n}', which the model does not (a different model or neuron?)"
             | None -> ()
-        finally
-            for _, t in entries do t.Dispose()
+            for name, t in targets do
+                match saved.TryGetValue(prefix + name) with
+                | true, s ->
+                    if s.Shape <> t.Shape then
+                        mismatch $"'{prefix}{name}' has shape {Shape.text s.Shape}, the model expects {Shape.text t.Shape}"
+                    if s.DType <> t.DType then
+                        mismatch $"'{prefix}{name}' is {s.DType}, the model expects {t.DType}"
+                    t.CopyFrom s
+                | _ -> mismatch $"the model has '{prefix}{name}', which the checkpoint does not (a different model or neuron?)"
+        copyInto "param/" (model.NamedParameters())
+        copyInto "buffer/" (model.NamedBuffers())
+        match optimizer with
+        | Some o ->
+            o.LoadState(
+                entries
+                |> Seq.filter (fun (n, _) -> n.StartsWith "optim/")
+                |> Seq.map (fun (n, t) -> n.Substring 6, t)
+            )
+        | None -> ()
+
+    /// Restores from the checkpoint at `path` (see restoreFrom).
+    let restore (path: string) (model: Module) (optimizer: Optimizer option) =
+        use checkpoint = read path
+        restoreFrom checkpoint model optimizer
 
     /// The architecture a checkpoint (or a saved network) stores, if it stores one (older ones do not).
+    let specOf (checkpoint: CheckpointEntries) : NetworkSpec option =
+        match checkpoint.Entries |> Array.tryFind (fun (n, _) -> n = "network") with
+        | Some(_, t) ->
+            match NetworkSpec.ofJson (stringOf t) with
+            | Ok spec -> Some spec
+            | Error e -> SnnDsl.Core.Fail.data $"{checkpoint.Path}: {e}"
+        | None -> None
+
+    /// The architecture the file at `path` stores, if it stores one (see specOf).
     let tryReadSpec (path: string) : NetworkSpec option =
-        let entries = load path
-        try
-            match entries |> Array.tryFind (fun (n, _) -> n = "network") with
-            | Some(_, t) ->
-                match NetworkSpec.ofJson (stringOf t) with
-                | Ok spec -> Some spec
-                | Error e -> SnnDsl.Core.Fail.data $"{path}: {e}"
-            | None -> None
-        finally
-            for _, t in entries do t.Dispose()
+        use checkpoint = read path
+        specOf checkpoint
 
     /// The architecture a checkpoint (or a saved network) stores; a data error when it has none.
     let readSpec (path: string) : NetworkSpec =
@@ -186,12 +205,16 @@ module Checkpoint =
     /// Rebuilds the network a checkpoint or saved network describes, on `device` with `backend`, and loads
     /// its parameters and buffers (strictly). The file alone is enough.
     let loadNetwork (path: string) (device: Device) (backend: SnnDsl.Backends.Backend) : NetworkSpec * Module =
-        let spec = readSpec path
+        use checkpoint = read path
+        let spec =
+            match specOf checkpoint with
+            | Some spec -> spec
+            | None -> readSpec path
         let model =
             use _ = Module.CreateOn device
             NetworkSpec.build backend spec
         try
-            restore path model None
+            restoreFrom checkpoint model None
             spec, model
         with _ ->
             model.Dispose()

@@ -80,12 +80,51 @@ module Study =
         elif File.Exists(Path.Combine(dir, Checkpoint.fileName)) then RunState.Stopped
         else RunState.NotStarted
 
+    /// Settings of a saved configuration that say how a run ran, not what it computed: they may differ
+    /// between a run and its cell.
+    let private howItRan = set [ "DataDir"; "CacheDir"; "NoCache"; "Device"; "Backend"; "Threads"; "CheckpointEvery"; "OutDir" ]
+
+    /// The settings in which the run already in a cell's directory (finished or stopped) differs from the
+    /// cell, as "<setting>: <run's> in the run, <cell's> in the study"; empty when it fits or has not started.
+    let mismatches (study: Study) (cell: StudyCell) (seed: int64) : string list =
+        let path = Path.Combine(runDir study cell seed, Checkpoint.fileName)
+        if not (File.Exists path) then []
+        else
+            let saved = TrainConfig.toFile (fst (Checkpoint.readHeader path))
+            let wanted = TrainConfig.toFile (config study cell seed)
+            let text (v: obj) =
+                match v with
+                | :? (string[]) as xs -> "[" + String.Join(", ", xs) + "]"
+                | :? string as s when s.Contains '\n' -> "(text of " + string (s.Split('\n').Length) + " lines)"
+                | v -> string v
+            [ for field in Microsoft.FSharp.Reflection.FSharpType.GetRecordFields(typeof<TrainConfigFile>) do
+                  if not (howItRan.Contains field.Name) then
+                      let a, b = field.GetValue saved, field.GetValue wanted
+                      let same =
+                          match a, b with
+                          | (:? (string[]) as x), (:? (string[]) as y) -> x = y
+                          | _ -> Object.Equals(a, b)
+                      if not same then yield $"{field.Name}: {text a} in the run, {text b} in the study" ]
+
     /// Runs every unfinished run of the study, cell by cell and seed by seed, resuming stopped ones; `log`
     /// gets one line per run with the study's progress and an estimate of the time left (from the runs
     /// trained in this sitting).
     let run (study: Study) (log: string -> unit) (ct: CancellationToken) =
         let runs = [ for c in study.Cells do for s in study.Seeds -> c, s ]
         let total = runs.Length
+        // Runs trained with other settings (the script's budget or cells changed since) would mix into
+        // the tables silently: refuse before training anything.
+        let stale =
+            [ for cell, seed in runs do
+                  match mismatches study cell seed with
+                  | [] -> ()
+                  | diffs ->
+                      let what = String.Join("; ", diffs)
+                      yield $"{runDir study cell seed} ({what})" ]
+        if not stale.IsEmpty then
+            SnnDsl.Core.Fail.usage (
+                $"study {study.Name}: {stale.Length} run(s) in {study.Root} were trained with other settings than the study's; "
+                + "delete them or choose another root: " + String.Join(" | ", stale))
         let clock = Stopwatch.StartNew()
         let mutable trained = 0
         runs

@@ -238,9 +238,9 @@ module Trainer =
     /// Restores a session's model and optimiser from a checkpoint (strictly: see Checkpoint.restore) and
     /// returns where the run stood, for `train` to continue exactly as if it had never stopped; when the
     /// session writes into a run directory, its metrics are cut back to the checkpoint's epochs.
-    let restore (session: Session) (checkpointPath: string) : RunPosition =
-        let _, position = Checkpoint.readHeader checkpointPath
-        Checkpoint.restore checkpointPath session.Model (Some session.Optimizer)
+    let restore (session: Session) (checkpoint: CheckpointEntries) : RunPosition =
+        let _, position = Checkpoint.headerOf checkpoint
+        Checkpoint.restoreFrom checkpoint session.Model (Some session.Optimizer)
         if session.Writes then session.Config.OutDir |> Option.iter (fun dir -> Metrics.truncate dir (position.Epoch + 1))
         position
 
@@ -253,9 +253,15 @@ module Trainer =
         let checkpointPath = Path.Combine(dir, Checkpoint.fileName)
         if not (File.Exists checkpointPath) then
             SnnDsl.Core.Fail.usage $"cannot resume: no checkpoint at {checkpointPath}"
-        let saved, _ = Checkpoint.readHeader checkpointPath
-        use session = Session.createWith (Checkpoint.tryReadSpec checkpointPath) (adjust { saved with OutDir = Some dir })
-        let position = restore session checkpointPath
+        let session, position =
+            use checkpoint = Checkpoint.read checkpointPath
+            let saved, _ = Checkpoint.headerOf checkpoint
+            let session = Session.createWith (Checkpoint.specOf checkpoint) (adjust { saved with OutDir = Some dir })
+            try session, restore session checkpoint
+            with _ ->
+                (session :> IDisposable).Dispose()
+                reraise ()
+        use session = session
         train session position observe ct
 
     /// Continues the run in `dir` from its checkpoint, with the configuration saved there (epochs raised
@@ -290,7 +296,16 @@ module Trainer =
 
     /// Rebuilds the model of a checkpoint and evaluates it on its test set.
     let evaluateCheckpoint (path: string) (overrides: TrainConfig -> TrainConfig) (observe: TrainEvent -> unit) (ct: CancellationToken) =
-        let saved, _ = Checkpoint.readHeader path
-        use session = Session.createWith (Checkpoint.tryReadSpec path) (overrides { saved with OutDir = None })
-        Checkpoint.restore path session.Model None
+        // The checkpoint's tensors are freed before the evaluation.
+        let session =
+            use checkpoint = Checkpoint.read path
+            let saved, _ = Checkpoint.headerOf checkpoint
+            let session = Session.createWith (Checkpoint.specOf checkpoint) (overrides { saved with OutDir = None })
+            try
+                Checkpoint.restoreFrom checkpoint session.Model None
+                session
+            with _ ->
+                (session :> IDisposable).Dispose()
+                reraise ()
+        use session = session
         evaluate session 0 observe ct

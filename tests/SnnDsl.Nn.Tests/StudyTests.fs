@@ -73,6 +73,14 @@ let tests =
             Expect.equal (results |> List.exactlyOne).Accuracy.Count 2 "two seeds"
             let _, md = Study.write study results [] "test"
             Expect.stringContains (File.ReadAllText md) "| tiny |" "the table has the cell"
+            // The script's budget changed: the finished runs no longer fit the cell, and the study says so.
+            let changed = { study with Cells = [ { cell with Config = { cell.Config with Epochs = 2; LearningRate = 0.05 } } ] }
+            Expect.equal (Study.mismatches changed changed.Cells.Head 1L) [ "Epochs: 1 in the run, 2 in the study"; "LearningRate: 0.1 in the run, 0.05 in the study" ] "the differing settings"
+            let e = Expect.raisesAny<SnnDsl.Core.SnnException> (fun () -> Study.run changed ignore CancellationToken.None)
+            Expect.equal e.Kind SnnDsl.Core.ErrorKind.Usage "a usage error"
+            Expect.stringContains e.Message "2 run(s)" "names how many runs"
+            Expect.stringContains e.Message "Epochs: 1 in the run, 2 in the study" "names the setting"
+            Expect.equal (Metrics.read (Study.runDir study cell 1L)).Length 1 "nothing was trained"
             let figure = System.Xml.Linq.XDocument.Load(Path.Combine(root, "accuracy.svg"))
             Expect.equal figure.Root.Name.LocalName "svg" "the accuracy figure is an SVG"
             Expect.equal (figure.Descendants() |> Seq.filter (fun e -> e.Name.LocalName = "circle") |> Seq.length) 2 "a dot per seed"
