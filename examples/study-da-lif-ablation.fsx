@@ -11,19 +11,10 @@ open SnnDsl.Data
 open SnnDsl.Nn
 open SnnDsl.Training
 
-let daLif = Describe.text Builtins.daLif
-let fixedAt = "0.7615941559557649" // tanh(1), DA-LIF's initial effective value
-let variant (name: string) (fixAlpha: bool) (fixBeta: bool) =
-    let text =
-        daLif.Replace("neuron da-lif ", $"neuron {name} ")
-        |> fun t -> if fixAlpha then t.Replace("learn  alpha = 1 tanh", $"option alpha = {fixedAt}") else t
-        |> fun t -> if fixBeta then t.Replace("learn  beta = 1 tanh", $"option beta = {fixedAt}") else t
-    neuronOfText name text
-
 let neurons =
-    [ "lif (alpha, beta fixed)", variant "da-lif-fixed" true true
-      "alpha only", variant "da-lif-alpha" false true
-      "beta only", variant "da-lif-beta" true false
+    [ "lif (alpha, beta fixed)", daLifVariant "da-lif-fixed" true true
+      "alpha only", daLifVariant "da-lif-alpha" false true
+      "beta only", daLifVariant "da-lif-beta" true false
       "da-lif (both)", Builtins.daLif ]
 
 let budget = { Model = ZooModel.SmallConv; Epochs = 3; TrainSamples = 15000; TestSamples = 2000 }

@@ -54,6 +54,16 @@ let neuronOfText (source: string) (text: string) = NeuronText.parseNeuron source
 /// A built-in neuron by name.
 let builtin (name: string) = setting (Builtins.find name)
 
+/// DA-LIF with alpha, beta or both fixed at their initial effective value tanh(1) instead of learned (both
+/// fixed: a LIF that charges H = 0.76 V + 0.76 X), named `name`: the variants of DA-LIF's ablation.
+let daLifVariant (name: string) (fixAlpha: bool) (fixBeta: bool) =
+    let fixedAt = "0.7615941559557649" // tanh(1)
+    let text =
+        (SnnDsl.Core.Describe.text Builtins.daLif).Replace("neuron da-lif ", $"neuron {name} ")
+        |> fun t -> if fixAlpha then t.Replace("learn  alpha = 1 tanh", $"option alpha = {fixedAt}") else t
+        |> fun t -> if fixBeta then t.Replace("learn  beta = 1 tanh", $"option beta = {fixedAt}") else t
+    neuronOfText name text
+
 /// The budget of a study's runs: the zoo model, epochs, and training and test samples per epoch.
 type Budget = { Model: ZooModel; Epochs: int; TrainSamples: int; TestSamples: int }
 
@@ -61,10 +71,14 @@ type Budget = { Model: ZooModel; Epochs: int; TrainSamples: int; TestSamples: in
 let budgeted (dataset: DatasetName) (budget: Budget) (config: TrainConfig) =
     data dataset budget.TrainSamples budget.TestSamples { config with Model = Some budget.Model; Epochs = budget.Epochs; CheckpointEvery = 100 }
 
+/// A cell of one neuron and loss on `dataset` at T = 4 and this budget.
+let cellOf (dataset: DatasetName) (budget: Budget) (name: string) (neuron: Neuron) (loss: Loss) =
+    { Name = name
+      Config = budgeted dataset budget { TrainConfig.defaults with Neuron = neuron; Loss = loss; Timesteps = 4 } }
+
 /// A cell of one built-in neuron and loss on `dataset` at T = 4 and this budget.
 let cell (dataset: DatasetName) (budget: Budget) (name: string) (neuron: string) (loss: Loss) =
-    { Name = name
-      Config = budgeted dataset budget { TrainConfig.defaults with Neuron = builtin neuron; Loss = loss; Timesteps = 4 } }
+    cellOf dataset budget name (builtin neuron) loss
 
 /// Runs the study (skipping finished runs), then writes its report.html and results.md; prints the table.
 let runStudy (study: Study) (pairs: (string * string) list) (command: string) =
