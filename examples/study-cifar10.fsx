@@ -3,7 +3,7 @@
 // AR-LIF, as its authors train it; CE for the others), T = 4, 3 seeds each.
 //   dotnet fsi examples/study-cifar10.fsx
 // Budget (measured in docs/results.md; under an hour on 2 cores): ResNet-20 (the CIFAR ResNet of DA-LIF's
-// ablation; about 40 samples/s at T = 4 here), 2 epochs of 5,000 training samples, 1,000 test samples, with
+// ablation; about 45 samples/s at T = 4 here), 2 epochs of 5,000 training samples, 1,000 test samples, with
 // augmentation off. Running it again skips the finished runs and resumes a stopped one.
 #load "studies/common.fsx"
 open Common
