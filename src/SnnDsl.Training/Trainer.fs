@@ -249,18 +249,27 @@ module Trainer =
         | Some dir -> dir
         | None -> SnnDsl.Core.Fail.usage "a run that resumes from its directory needs an output directory"
 
+    /// A session built from a checkpoint's configuration (through `adjust`) and architecture, its model
+    /// restored, and its optimiser too with `withOptimizer` (then the run's metrics are cut back as in
+    /// `restore`); the checkpoint is read once and its tensors are freed before this returns.
+    let private sessionOf (path: string) (adjust: TrainConfig -> TrainConfig) (withOptimizer: bool) : Session * RunPosition =
+        use checkpoint = Checkpoint.read path
+        let saved, position = Checkpoint.headerOf checkpoint
+        let session = Session.createWith (Checkpoint.specOf checkpoint) (adjust saved)
+        try
+            if withOptimizer then session, restore session checkpoint
+            else
+                Checkpoint.restoreFrom checkpoint session.Model None
+                session, position
+        with _ ->
+            (session :> IDisposable).Dispose()
+            reraise ()
+
     let private resumeIn (dir: string) (adjust: TrainConfig -> TrainConfig) (observe: TrainEvent -> unit) (ct: CancellationToken) =
         let checkpointPath = Path.Combine(dir, Checkpoint.fileName)
         if not (File.Exists checkpointPath) then
             SnnDsl.Core.Fail.usage $"cannot resume: no checkpoint at {checkpointPath}"
-        let session, position =
-            use checkpoint = Checkpoint.read checkpointPath
-            let saved, _ = Checkpoint.headerOf checkpoint
-            let session = Session.createWith (Checkpoint.specOf checkpoint) (adjust { saved with OutDir = Some dir })
-            try session, restore session checkpoint
-            with _ ->
-                (session :> IDisposable).Dispose()
-                reraise ()
+        let session, position = sessionOf checkpointPath (fun saved -> adjust { saved with OutDir = Some dir }) true
         use session = session
         train session position observe ct
 
@@ -296,16 +305,6 @@ module Trainer =
 
     /// Rebuilds the model of a checkpoint and evaluates it on its test set.
     let evaluateCheckpoint (path: string) (overrides: TrainConfig -> TrainConfig) (observe: TrainEvent -> unit) (ct: CancellationToken) =
-        // The checkpoint's tensors are freed before the evaluation.
-        let session =
-            use checkpoint = Checkpoint.read path
-            let saved, _ = Checkpoint.headerOf checkpoint
-            let session = Session.createWith (Checkpoint.specOf checkpoint) (overrides { saved with OutDir = None })
-            try
-                Checkpoint.restoreFrom checkpoint session.Model None
-                session
-            with _ ->
-                (session :> IDisposable).Dispose()
-                reraise ()
+        let session, _ = sessionOf path (fun saved -> overrides { saved with OutDir = None }) false
         use session = session
         evaluate session 0 observe ct
