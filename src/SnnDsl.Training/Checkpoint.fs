@@ -196,20 +196,22 @@ module Checkpoint =
         use checkpoint = read path
         specOf checkpoint
 
+    /// The architecture the checkpoint stores; a data error when it has none.
+    let private requireSpec (checkpoint: CheckpointEntries) : NetworkSpec =
+        match specOf checkpoint with
+        | Some spec -> spec
+        | None -> SnnDsl.Core.Fail.data $"{checkpoint.Path} does not describe its network (no 'network' entry: written before checkpoints stored the architecture?)"
+
     /// The architecture a checkpoint (or a saved network) stores; a data error when it has none.
     let readSpec (path: string) : NetworkSpec =
-        match tryReadSpec path with
-        | Some spec -> spec
-        | None -> SnnDsl.Core.Fail.data $"{path} does not describe its network (no 'network' entry: written before checkpoints stored the architecture?)"
+        use checkpoint = read path
+        requireSpec checkpoint
 
     /// Rebuilds the network a checkpoint or saved network describes, on `device` with `backend`, and loads
     /// its parameters and buffers (strictly). The file alone is enough.
     let loadNetwork (path: string) (device: Device) (backend: SnnDsl.Backends.Backend) : NetworkSpec * Module =
         use checkpoint = read path
-        let spec =
-            match specOf checkpoint with
-            | Some spec -> spec
-            | None -> readSpec path
+        let spec = requireSpec checkpoint
         let model =
             use _ = Module.CreateOn device
             NetworkSpec.build backend spec

@@ -38,6 +38,13 @@ type Summary =
         let std = if n < 2 then nan else sqrt ((xs |> Array.sumBy (fun x -> (x - mean) ** 2.0)) / float (n - 1))
         { Mean = mean; Std = std; Count = n }
 
+/// One learnable neuron parameter of one spiking layer: its effective value after each epoch, the mean over
+/// channels, then over seeds.
+type ParameterTrack =
+    { Parameter: string
+      Layer: string
+      Values: float list }
+
 /// The final-epoch results of one cell over its seeds.
 type CellResult =
     { Cell: string
@@ -50,8 +57,8 @@ type CellResult =
       FiringRates: (string * Summary) list
       /// Energy per sample (mJ) over the seeds.
       MilliJoules: Summary
-      /// Each learnable neuron parameter's per-epoch mean (over channels, then seeds), per layer.
-      ParameterTracks: (string * float list) list }
+      /// Each learnable neuron parameter's track, per layer.
+      ParameterTracks: ParameterTrack list }
 
 /// A paired comparison of two cells over the seeds both finished: the mean difference of their final test
 /// accuracies (b - a) with a 95% confidence interval from Student's t.
@@ -150,26 +157,26 @@ module Study =
                       if state study cell s = RunState.Finished then Some(Metrics.read (runDir study cell s)) else None)
               let lasts = finished |> List.choose (Option.map List.last)
               let layers = match lasts with m :: _ -> m.FiringRates |> List.map fst | [] -> []
-              let tracks =
-                  match finished |> List.choose id with
+              let all = finished |> List.choose id
+              // The mean over the finished seeds of a per-epoch value, for the epochs all of them reached.
+              let epochMeans (value: EpochMetrics -> float) =
+                  match all with
                   | [] -> []
-                  | first :: _ as all ->
-                      [ for layer, ps in (List.last first).NeuronParams do
-                            for p, _ in ps do
-                                let perEpoch (ms: EpochMetrics list) =
-                                    ms |> List.map (fun m -> m.NeuronParams |> List.find (fst >> (=) layer) |> snd |> List.find (fst >> (=) p) |> snd |> _.Mean)
-                                let series = all |> List.map perEpoch
-                                let epochs = series |> List.map List.length |> List.min
-                                yield $"{p} @ {layer}", [ for e in 0 .. epochs - 1 -> series |> List.averageBy (fun s -> s[e]) ] ]
+                  | _ ->
+                      let epochs = all |> List.map List.length |> List.min
+                      [ for e in 0 .. epochs - 1 -> all |> List.averageBy (fun ms -> value ms[e]) ]
+              let tracks =
+                  match lasts with
+                  | [] -> []
+                  | last :: _ ->
+                      [ for layer, ps in last.NeuronParams do
+                            for p, _ in ps ->
+                                let value (m: EpochMetrics) = m.NeuronParams |> List.find (fst >> (=) layer) |> snd |> List.find (fst >> (=) p) |> snd |> _.Mean
+                                { Parameter = p; Layer = layer; Values = epochMeans value } ]
               { Cell = cell.Name
                 Accuracies = finished |> List.map (Option.map (fun ms -> (List.last ms).TestAccuracy) >> Option.defaultValue nan)
                 Accuracy = Summary.Of(lasts |> List.map _.TestAccuracy)
-                AccuracyByEpoch =
-                    match finished |> List.choose id with
-                    | [] -> []
-                    | all ->
-                        let epochs = all |> List.map List.length |> List.min
-                        [ for e in 0 .. epochs - 1 -> all |> List.averageBy (fun ms -> ms[e].TestAccuracy) ]
+                AccuracyByEpoch = epochMeans _.TestAccuracy
                 FiringRates = layers |> List.mapi (fun i l -> l, Summary.Of(lasts |> List.map (fun m -> snd m.FiringRates[i])))
                 MilliJoules = Summary.Of(lasts |> List.map _.Energy.MilliJoules)
                 ParameterTracks = tracks } ]
@@ -240,21 +247,17 @@ module Study =
                 let p = paired results a b
                 row [ $"{b} - {a}"; string p.Pairs; pct p.MeanDifference; $"[{pct p.Low}, {pct p.High}]" ]
         for r in results |> List.filter (fun r -> not r.ParameterTracks.IsEmpty) do
-            // Tracks are named "<parameter> @ <layer>": one row per layer, one column per parameter.
-            let split (name: string) =
-                let i = name.IndexOf " @ "
-                name.Substring(0, i), name.Substring(i + 3)
-            let named = r.ParameterTracks |> List.map (fun (n, vs) -> split n, vs)
-            let ps = named |> List.map (fst >> fst) |> List.distinct
-            let ls = named |> List.map (fst >> snd) |> List.distinct
+            // One row per layer, one column per parameter.
+            let ps = r.ParameterTracks |> List.map _.Parameter |> List.distinct
+            let ls = r.ParameterTracks |> List.map _.Layer |> List.distinct
             line ""
             line $"Learnable parameters of {r.Cell}: effective value after each epoch (mean over channels and seeds):"
             line ""
             row ("layer" :: ps)
             rule (1 + ps.Length)
             for l in ls do
-                row (l :: [ for p in ps -> match named |> List.tryFind (fst >> (=) (p, l)) with
-                                           | Some(_, vs) -> String.Join(" → ", vs |> List.map f4)
+                row (l :: [ for p in ps -> match r.ParameterTracks |> List.tryFind (fun t -> t.Parameter = p && t.Layer = l) with
+                                           | Some t -> String.Join(" → ", t.Values |> List.map f4)
                                            | None -> "-" ])
         sb.ToString()
 

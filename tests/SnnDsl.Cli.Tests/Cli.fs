@@ -45,6 +45,18 @@ let column (header: string[], rows: float[][]) (name: string) : float[,] =
     for r in rows do a[int r[0] - 1, int r[1]] <- r[c]
     a
 
+/// Polls the checkpoint at `path` while `running ()` (3 minutes at most) until `act` returns Some for the
+/// position it holds, as a test does that kills a run once it stands mid-epoch; None when the run ended or
+/// the time ran out first.
+let awaitCheckpoint (path: string) (running: unit -> bool) (act: SnnDsl.Training.RunPosition -> 'a option) : 'a option =
+    let deadline = DateTime.UtcNow.AddMinutes 3.0
+    let mutable result = None
+    while result.IsNone && running () && DateTime.UtcNow < deadline do
+        if File.Exists path then
+            result <- act (snd (SnnDsl.Training.Checkpoint.readHeader path))
+        if result.IsNone then Threading.Thread.Sleep 10
+    result
+
 /// The saved tensors of a checkpoint (parameters, buffers, optimiser state) as float64 arrays, by name.
 let savedValues (path: string) =
     let entries = SnnDsl.Torch.TensorFile.load path SnnDsl.Torch.Device.Cpu

@@ -96,19 +96,16 @@ let tests =
             let p, _, err = start (run2 killed [])
             use p = p
             let checkpoint = Path.Combine(killed, Checkpoint.fileName)
-            let deadline = DateTime.UtcNow.AddMinutes 3.0
-            let mutable victim = None
-            while victim.IsNone && not p.HasExited && DateTime.UtcNow < deadline do
-                if File.Exists checkpoint then
-                    let _, position = Checkpoint.readHeader checkpoint
+            let victim =
+                awaitCheckpoint checkpoint (fun () -> not p.HasExited) (fun position ->
                     if position.Epoch = 0 && position.NextBatch >= 3 then
                         // Rank 1: its command line holds the run directory and "--rank" "1".
                         match processesMentioning killed |> Array.tryFind (fun (_, cmd) -> Array.contains "--rank" cmd && cmd[Array.IndexOf(cmd, "--rank") + 1] = "1") with
                         | Some(pid, _) ->
                             Process.GetProcessById(pid).Kill()
-                            victim <- Some pid
-                        | None -> ()
-                Thread.Sleep 10
+                            Some pid
+                        | None -> None
+                    else None)
             Expect.isTrue victim.IsSome "rank 1 was killed mid-epoch"
             Expect.isTrue (p.WaitForExit 60000) "the launcher stops within the timeout"
             p.WaitForExit()

@@ -126,16 +126,13 @@ let tests =
             child.BeginOutputReadLine()
             child.BeginErrorReadLine()
             let checkpoint = Path.Combine(killed, Checkpoint.fileName)
-            let deadline = DateTime.UtcNow.AddMinutes 3.0
-            let mutable stopped = None
-            while stopped.IsNone && not child.HasExited && DateTime.UtcNow < deadline do
-                if File.Exists checkpoint then
-                    let _, position = Checkpoint.readHeader checkpoint
+            let stopped =
+                awaitCheckpoint checkpoint (fun () -> not child.HasExited) (fun position ->
                     if position.Epoch = 1 && position.NextBatch >= 3 then
                         child.Kill() // SIGKILL on Linux: no handler runs, nothing is flushed
                         child.WaitForExit()
-                        stopped <- Some position
-                Thread.Sleep 10
+                        Some position
+                    else None)
             Expect.isTrue stopped.IsSome ($"the child run was not killed mid-epoch (exited: {child.HasExited})")
             let _, after = Checkpoint.readHeader checkpoint
             Expect.isTrue (after.Epoch = 1 && after.NextBatch > 0 && after.NextBatch < 8) ($"checkpoint after the kill is at epoch {after.Epoch} batch {after.NextBatch}")

@@ -41,7 +41,10 @@ let tests =
                 { result "da" [ 0.5; 0.7 ] with
                     AccuracyByEpoch = [ 0.4; 0.6 ]
                     FiringRates = layers
-                    ParameterTracks = [ "alpha @ spike1", [ 0.8; 0.9 ]; "beta @ spike1", [ 0.7; 0.6 ]; "alpha @ spike2", [ 0.75; 0.85 ] ] }
+                    ParameterTracks =
+                        [ { Parameter = "alpha"; Layer = "spike1"; Values = [ 0.8; 0.9 ] }
+                          { Parameter = "beta"; Layer = "spike1"; Values = [ 0.7; 0.6 ] }
+                          { Parameter = "alpha"; Layer = "spike2"; Values = [ 0.75; 0.85 ] } ] }
             let study = { Name = "md"; Root = "unused"; Cells = []; Seeds = [ 1L; 2L ] }
             let md = Study.markdown study [ r ] [] "cmd"
             let lines = md.Split('\n') |> Array.map _.TrimEnd()
