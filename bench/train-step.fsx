@@ -1,5 +1,6 @@
-// The default model's training step through SnnDsl against the same network in PyTorch eager
-// (bench/reference/train_step.py, Debian's python3-torch: the same libtorch), in one run, rounds interleaved.
+// The default model's training step through SnnDsl against the same network with the same neuron in PyTorch eager
+// (bench/reference/train_step.py over bench/reference/neurons.py, Debian's python3-torch: the same libtorch), in one
+// run, rounds interleaved. The neuron is leaky-lif, da-lif, plif or ar-lif (the ones neurons.py writes).
 //   dotnet fsi bench/train-step.fsx [threads=1] [rounds=3] [iters=20] [neuron=leaky-lif] [backend=auto]
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
@@ -43,7 +44,7 @@ let snnDsl () =
     median [ for _ in 1..iters -> let sw = Stopwatch.StartNew() in step (); sw.Elapsed.TotalMilliseconds ]
 
 let pytorch () =
-    let psi = ProcessStartInfo(python, $"\"{reference}\" {threads} {iters}", RedirectStandardOutput = true, RedirectStandardError = true)
+    let psi = ProcessStartInfo(python, $"\"{reference}\" {threads} {iters} {neuron.Name}", RedirectStandardOutput = true, RedirectStandardError = true)
     // SnnDsl asks libgomp for passive waiting unless OMP_WAIT_POLICY is set; the reference runs the same way.
     if String.IsNullOrEmpty(Environment.GetEnvironmentVariable "OMP_WAIT_POLICY") then psi.Environment["OMP_WAIT_POLICY"] <- "PASSIVE"
     use p = Process.Start psi

@@ -4,13 +4,9 @@ written as a PyTorch user writes it: a loop over x.unbind(0) with a surrogate-gr
 
     /usr/bin/python3 bench/reference/neuron_loop.py --neuron leaky-lif --T 8 --N 1048576 --threads 1
 
-x [T, N] float32 requires grad; loss = spikes.sum(); loss.backward(). The neurons are SnnDsl's built-ins:
-  leaky-lif  H = 0.5 V + X, S = spike(H - 1) (atan(2) surrogate), V = H (1 - S)
-  da-lif     H = tanh(b) V + tanh(a) X (a, b learnable, init 1), S = spike(H - 1) (rectangle(1)), V = H (1 - S)
-  plif       H = V + (X - V) sigmoid(w) (w learnable, init 0), S = spike(H - 1) (rectangle(1)), V = H (1 - S)
-  ar-lif     the authors' XLIF: theta = 1 + tanh(a) tanh(X), H = 0.5 V + X, S = spike(H - theta)
-             (rectangle(1)), g = sigmoid(c X), M' = max(M, 0) g + min(M, 0) (1 - g) + (2 S - 1) sigmoid(X),
-             V = H - S (theta + sigmoid(M'))  (a init 0, c init 1, learnable)
+x [T, N] float32 requires grad; loss = spikes.sum(); loss.backward(). The neurons are SnnDsl's built-ins, written
+once in neurons.py beside this file (their equations are there); leaky-lif runs here with the atan(2) surrogate, the
+others with rectangle(1), as `SnnDsl.Bench neurons` configures them.
 
 Allocator: the setting of SnnDsl's shim (mallopt M_MMAP_THRESHOLD 32 MiB, M_TRIM_THRESHOLD 1 GiB, M_MMAP_MAX 0),
 unless --malloc mmap (no M_MMAP_MAX) or --malloc default (glibc's own). Threads: torch.set_num_threads(N) and
@@ -22,7 +18,7 @@ OpenBLAS's pool, as the shim does. OMP_WAIT_POLICY is inherited from the driver 
 import argparse
 import ctypes
 import json
-import math
+import os
 import sys
 import time
 
@@ -78,36 +74,16 @@ def main(argv):
         pass
     torch.manual_seed(0)
 
-    class Spike(torch.autograd.Function):
-        """Heaviside forward; rectangle(1) or atan(2) surrogate backward."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import neurons
 
-        @staticmethod
-        def forward(ctx, x, kind):
-            ctx.save_for_backward(x)
-            ctx.kind = kind
-            return torch.ge(x, 0).to(x.dtype)
-
-        @staticmethod
-        def backward(ctx, grad):
-            (x,) = ctx.saved_tensors
-            if ctx.kind == "atan":
-                alpha = 2.0
-                u = x * (math.pi / 2.0 * alpha)
-                d = (u * u + 1.0).reciprocal() * (alpha / 2.0)
-            else:
-                d = torch.lt(x.abs(), 0.5).to(x.dtype)
-            return grad * d, None
-
-    spike = Spike.apply
     T, N = args.T, args.N
     dev = torch.device(args.device)
     cuda = dev.type == "cuda"
     x = torch.randn(T, N, device=dev).requires_grad_()
-    a = torch.tensor(1.0 if args.neuron == "da-lif" else 0.0, requires_grad=True, device=dev)
-    b = torch.tensor(1.0, requires_grad=True, device=dev)
-    c = torch.tensor(1.0, requires_grad=True, device=dev)
-    w = torch.tensor(0.0, requires_grad=True, device=dev)
-    leaves = [x, a, b, c, w]
+    params = {k: torch.tensor(v, requires_grad=True, device=dev) for k, v in neurons.initial_params(args.neuron).items()}
+    leaves = [x] + list(params.values())
+    surrogate = "atan" if args.neuron == "leaky-lif" else "rectangle"
 
     def sync():
         if cuda:
@@ -117,37 +93,7 @@ def main(argv):
         return torch.cuda.memory_allocated(dev) if cuda else heap_in_use()
 
     def forward():
-        v = torch.zeros(N, device=dev)
-        m = torch.zeros(N, device=dev)
-        out = []
-        if args.neuron == "da-lif":
-            alpha, beta = torch.tanh(a), torch.tanh(b)
-        if args.neuron == "plif":
-            k = torch.sigmoid(w)
-        if args.neuron == "ar-lif":
-            ta = torch.tanh(a)
-        for xt in x.unbind(0):
-            if args.neuron == "leaky-lif":
-                h = 0.5 * v + xt
-                s = spike(h - 1.0, "atan")
-                v = h * (1.0 - s)
-            elif args.neuron == "da-lif":
-                h = beta * v + alpha * xt
-                s = spike(h - 1.0, "rectangle")
-                v = h * (1.0 - s)
-            elif args.neuron == "plif":
-                h = v + (xt - v) * k
-                s = spike(h - 1.0, "rectangle")
-                v = h * (1.0 - s)
-            else:
-                theta = 1.0 + ta * torch.tanh(xt)
-                h = 0.5 * v + xt
-                s = spike(h - theta, "rectangle")
-                g = torch.sigmoid(c * xt)
-                m = torch.clamp(m, min=0) * g + torch.clamp(m, max=0) * (1.0 - g) + (2.0 * s - 1.0) * torch.sigmoid(xt)
-                v = h - s * (theta + torch.sigmoid(m))
-            out.append(s)
-        return torch.stack(out)
+        return neurons.run(args.neuron, x, params, surrogate)
 
     def step():
         for t in leaves:
