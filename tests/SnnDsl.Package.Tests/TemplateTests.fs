@@ -32,8 +32,8 @@ let tests =
             Expect.isTrue (File.Exists(Path.Combine(dir, "Demo.csproj"))) "the project named by -n"
             let first, second = buildAndRunTwice dir
             Expect.stringContains first "my-lif" "the neuron of my-lif.neuron, through its typed layer"
-            Expect.stringContains first "saved snnapp.snnt" "the first run saves"
-            Expect.stringContains second "loaded snnapp.snnt" "the second run loads"
+            Expect.stringContains first "saved network.snnt" "the first run saves"
+            Expect.stringContains second "loaded network.snnt" "the second run loads"
             Expect.stringContains second "test images predicted correctly" "and predicts"
         }
 

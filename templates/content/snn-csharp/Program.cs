@@ -1,7 +1,7 @@
 // SnnApp: a spiking network in C# with SnnDsl.
 //
-//   dotnet run            first run: trains one epoch on the synthetic dataset and saves snnapp.snnt;
-//                         later runs: load snnapp.snnt and predict
+//   dotnet run            first run: trains one epoch on the synthetic dataset and saves network.snnt;
+//                         later runs: load network.snnt and predict
 //   dotnet run -- --fresh train again from scratch
 //
 // Two neurons: lif-vth, written here with the builder, and my-lif, written as text in my-lif.neuron (an
@@ -9,7 +9,7 @@
 using SnnDsl.CSharp;
 using SnnDsl.CSharp.Generated;
 
-const string checkpoint = "snnapp.snnt";
+const string checkpoint = "network.snnt";
 const int timesteps = 4;
 
 // Synthetic: procedural shapes of 10 classes, generated in memory (no download).
