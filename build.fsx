@@ -9,6 +9,7 @@
 //   bench   binding vs PyTorch: conv2d+spike (bench/SnnDsl.Bench) and the default model's training step
 //           (bench/train-step.fsx); needs Debian's python3-torch
 //   demo    the main job: `snn train` on the embedded synthetic dataset (writes runs/demo)
+//   pack    the NuGet packages into artifacts/packages/: one per library, the `snn` tool, the templates
 // Environment: CMAKE_PREFIX_PATH or Torch_DIR point CMake at another libtorch (e.g. a CUDA build).
 
 open System
@@ -111,6 +112,21 @@ let native () =
 let build () =
     native ()
     run "dotnet" "build SnnDsl.sln -c Release -p:SkipNativeBuild=true -nologo -v:q"
+
+// ---------------------------------------------------------------- pack
+
+/// Where `pack` writes the packages (.nupkg and .snupkg); emptied first, so it holds one version only.
+let packagesDir = Path.Combine(root, "artifacts", "packages")
+
+/// The packages of every packable project of the solution (the libraries under src/, the `snn` tool, the
+/// templates), from the Release build.
+let pack () =
+    build ()
+    if Directory.Exists packagesDir then Directory.Delete(packagesDir, true)
+    run "dotnet" $"pack SnnDsl.sln -c Release --no-build -nologo -v:q -p:SkipNativeBuild=true \"-p:PackageOutputPath={packagesDir}/\""
+    let written = Directory.GetFiles(packagesDir, "*.nupkg") |> Array.map Path.GetFileName |> Array.sort
+    for p in written do printfn "  %s" p
+    printfn "pack: %d packages in %s" written.Length packagesDir
 
 // ---------------------------------------------------------------- test
 
@@ -231,6 +247,7 @@ match target with
 | "test" -> test ()
 | "bench" -> bench ()
 | "demo" -> demo ()
+| "pack" -> pack ()
 | _ ->
-    printfn "usage: dotnet fsi build.fsx deps|native|build|test|bench|demo [args...]"
+    printfn "usage: dotnet fsi build.fsx deps|native|build|test|bench|demo|pack [args...]"
     if target <> "help" then exit 2

@@ -11,33 +11,53 @@ type Expr =
     | State of name: string
     /// The effective (squashed) value of a parameter.
     | Param of name: string
+    /// A constant.
     | Const of value: float
     /// An earlier named binding of the same step.
     | Ref of name: string
+    /// An operation of one argument (tanh, exp, ...).
     | Unary of op: UnaryOp * arg: Expr
+    /// An operation of two arguments (+, *, min, ...).
     | Binary of op: BinaryOp * left: Expr * right: Expr
     /// Heaviside Θ(arg) forward (1 for arg >= 0), the surrogate's derivative backward.
     | Spike of surrogate: Surrogate * arg: Expr
     /// The value passes unchanged; the gradient stops.
     | Detach of arg: Expr
 
+    /// The expression a + b (a Add node).
     static member (+)(a: Expr, b: Expr) = Binary(BinaryOp.Add, a, b)
+    /// The expression a + b with a constant right operand.
     static member (+)(a: Expr, b: float) = Binary(BinaryOp.Add, a, Const b)
+    /// The expression a + b with a constant left operand.
     static member (+)(a: float, b: Expr) = Binary(BinaryOp.Add, Const a, b)
+    /// The expression a - b (a Sub node).
     static member (-)(a: Expr, b: Expr) = Binary(BinaryOp.Sub, a, b)
+    /// The expression a - b with a constant right operand.
     static member (-)(a: Expr, b: float) = Binary(BinaryOp.Sub, a, Const b)
+    /// The expression a - b with a constant left operand.
     static member (-)(a: float, b: Expr) = Binary(BinaryOp.Sub, Const a, b)
+    /// The expression a * b (a Mul node).
     static member (*)(a: Expr, b: Expr) = Binary(BinaryOp.Mul, a, b)
+    /// The expression a * b with a constant right operand.
     static member (*)(a: Expr, b: float) = Binary(BinaryOp.Mul, a, Const b)
+    /// The expression a * b with a constant left operand.
     static member (*)(a: float, b: Expr) = Binary(BinaryOp.Mul, Const a, b)
+    /// The expression a / b (a Div node).
     static member (/)(a: Expr, b: Expr) = Binary(BinaryOp.Div, a, b)
+    /// The expression a / b with a constant right operand.
     static member (/)(a: Expr, b: float) = Binary(BinaryOp.Div, a, Const b)
+    /// The expression a / b with a constant left operand.
     static member (/)(a: float, b: Expr) = Binary(BinaryOp.Div, Const a, b)
+    /// The expression -a.
     static member (~-)(a: Expr) = Unary(UnaryOp.Neg, a)
     // These let the standard F# functions tanh/exp/log/abs build Expr nodes directly.
+    /// tanh a as an expression (F#'s tanh builds it).
     static member Tanh(a: Expr) = Unary(UnaryOp.Tanh, a)
+    /// exp a as an expression (F#'s exp builds it).
     static member Exp(a: Expr) = Unary(UnaryOp.Exp, a)
+    /// log a as an expression (F#'s log builds it).
     static member Log(a: Expr) = Unary(UnaryOp.Log, a)
+    /// |a| as an expression (F#'s abs builds it).
     static member Abs(a: Expr) = Unary(UnaryOp.Abs, a)
 
 /// Constructors and traversals of expressions.

@@ -3,43 +3,69 @@ namespace SnnDsl.Core
 /// How many copies of a parameter a layer holds.
 [<RequireQualifiedAccess>]
 type Granularity =
+    /// One value shared by the whole layer.
     | PerLayer
+    /// One value per channel (dim 2 of [T, N, C, ...]).
     | PerChannel
+    /// One value per neuron: the layer's whole per-sample shape.
     | PerNeuron
 
 /// Maps a parameter's raw (trained) value to the effective value the rules see.
 [<RequireQualifiedAccess>]
 type Squash =
+    /// The effective value is the raw value.
     | None
+    /// tanh(raw), in (-1, 1).
     | Tanh
+    /// 1 / (1 + e^-raw), in (0, 1).
     | Sigmoid
 
 /// A neuron parameter; `Param name` in a rule means squash(raw).
 type ParamSpec =
-    { Name: string
+    { /// The name rules refer to (`Param name`) and layers register it under ("<layer>.<name>").
+      Name: string
       /// False for fixed options (e.g. LIF's tau), which a CLI may still override.
       Learnable: bool
+      /// How many copies a layer holds.
       Granularity: Granularity
+      /// How the raw value maps to the value the rules see.
       Squash: Squash
       /// The initial RAW value.
       Init: float
+      /// What the parameter means, shown by `snn neurons` and Describe.
       Doc: string }
 
 /// A state variable carried from one step to the next.
-type StateSpec = { Name: string; Init: float; Doc: string }
+type StateSpec =
+    { /// The name rules refer to (`State name`: the previous step's value).
+      Name: string
+      /// The value before the first step.
+      Init: float
+      /// What the state means.
+      Doc: string }
 
 /// A named value: an intermediate of the step, or the new value of a state.
-type Binding = { Name: string; Expr: Expr }
+type Binding =
+    { /// The name later rules refer to (`Ref name`), or the state it updates.
+      Name: string
+      /// The value.
+      Expr: Expr }
 
 /// A neuron as data: its parameters, its state and the step program that maps (X_t, state_{t-1}) to
 /// (S_t, state_t). Bindings are evaluated in order and may Ref earlier ones; updates see every binding,
 /// and `State s` always means the previous step's value.
 type Neuron =
-    { Name: string
+    { /// The neuron's name (e.g. "da-lif"), as `--neuron` and the generated C# layers name it.
+      Name: string
+      /// One line on what it is.
       Description: string
+      /// Its parameters: learnable ones and fixed options.
       Params: ParamSpec list
+      /// The state carried between steps (V, and any extra state).
       States: StateSpec list
+      /// The step's intermediate values in order (H, theta, S, extras).
       Bindings: Binding list
+      /// The new value of each state, computed from the bindings and the previous states.
       Updates: Binding list
       /// The binding that is the neuron's output (its spike).
       Output: string }

@@ -3,35 +3,53 @@ namespace SnnDsl.Core
 /// Elementwise one-argument operations of the expression language.
 [<RequireQualifiedAccess>]
 type UnaryOp =
+    /// -x.
     | Neg
+    /// tanh x.
     | Tanh
+    /// 1 / (1 + e^-x).
     | Sigmoid
+    /// e^x.
     | Exp
+    /// The natural logarithm.
     | Log
+    /// max(x, 0).
     | Relu
+    /// |x|.
     | Abs
 
 /// Elementwise two-argument operations of the expression language.
 [<RequireQualifiedAccess>]
 type BinaryOp =
+    /// a + b.
     | Add
+    /// a - b.
     | Sub
+    /// a * b.
     | Mul
+    /// a / b.
     | Div
+    /// The smaller of a and b.
     | Min
+    /// The larger of a and b.
     | Max
 
 /// Comparisons that yield 1 where they hold and 0 elsewhere (derivatives use them as masks).
 [<RequireQualifiedAccess>]
 type Comparison =
+    /// a <= b.
     | Le
+    /// a >= b.
     | Ge
+    /// a > b.
     | Gt
 
 /// The operations of a step program: the language's own, and the few that derivatives add.
 [<RequireQualifiedAccess>]
 type Prim =
+    /// An operation of one argument.
     | Unary of UnaryOp
+    /// An operation of two arguments.
     | Binary of BinaryOp
     /// Θ(x) forward (1 for x >= 0), the surrogate's derivative backward.
     | Fire of Surrogate
@@ -49,10 +67,15 @@ type Prim =
 /// the same rule with G bound to the argument's tangent is the forward-mode derivative.
 [<RequireQualifiedAccess>]
 type Rule =
+    /// The adjoint of the operation's result.
     | G
+    /// The operation's result.
     | Y
+    /// Argument i of the operation.
     | A of int
+    /// A constant.
     | K of float
+    /// A primitive applied to sub-rules.
     | App of Prim * Rule list
 
     static member (+)(a: Rule, b: Rule) = Rule.App(Prim.Binary BinaryOp.Add, [ a; b ])
@@ -65,6 +88,7 @@ type Rule =
 type OpInfo =
     { /// The name in the text form and in descriptions.
       Name: string
+      /// The number of arguments.
       Arity: int
       /// The scalar meaning (float64).
       Eval: float[] -> float

@@ -11,7 +11,9 @@ type MetricSums =
       /// Samples.
       Count: int64 }
 
+    /// No samples: the identity of (+).
     static member Zero = { LossSum = 0.0; Correct = 0L; Count = 0L }
+    /// The sums of two disjoint sets of samples (what an all-reduce of the ranks' sums gives).
     static member (+)(a: MetricSums, b: MetricSums) =
         { LossSum = a.LossSum + b.LossSum; Correct = a.Correct + b.Correct; Count = a.Count + b.Count }
     /// The mean loss (NaN without samples).

@@ -18,8 +18,11 @@ type Conv2d(inChannels: int, outChannels: int, kernel: int, ?stride: int, ?paddi
             Some b
         else None
     let counter = SynapseCounter()
+    /// The learned weight tensor (a registered parameter).
     member _.Weight = weight
+    /// The learned bias, if the layer has one.
     member _.Bias = bias
+    /// Counts the synaptic operations of each forward pass (the energy estimate reads it).
     member _.Counter = counter
     override this.Forward(x) =
         this.CheckInput(x, weight)
@@ -32,6 +35,7 @@ type Conv2d(inChannels: int, outChannels: int, kernel: int, ?stride: int, ?paddi
         y
     override _.Describe() = $"Conv2d({inChannels}->{outChannels}, k={kernel}, s={stride}, p={padding})"
     interface ISynaptic with
+        /// Counts the synaptic operations of each forward pass (the energy estimate reads it).
         member _.Counter = counter
 
 /// Fully connected layer over [T, N, in] (or any [T, N, ..., in]).
@@ -46,8 +50,11 @@ type Linear(inFeatures: int, outFeatures: int, ?bias: bool) as this =
             Some b
         else None
     let counter = SynapseCounter()
+    /// The learned weight tensor (a registered parameter).
     member _.Weight = weight
+    /// The learned bias, if the layer has one.
     member _.Bias = bias
+    /// Counts the synaptic operations of each forward pass (the energy estimate reads it).
     member _.Counter = counter
     override this.Forward(x) =
         this.CheckInput(x, weight)
@@ -61,6 +68,7 @@ type Linear(inFeatures: int, outFeatures: int, ?bias: bool) as this =
         y
     override _.Describe() = $"Linear({inFeatures}->{outFeatures})"
     interface ISynaptic with
+        /// Counts the synaptic operations of each forward pass (the energy estimate reads it).
         member _.Counter = counter
 
 /// Training-mode batch normalisation computed elsewhere than from this process's batch alone (SnnDsl.Distributed
@@ -91,11 +99,17 @@ type BatchNorm(channels: int, ?momentum: float, ?eps: float) as this =
     let bias = this.RegisterParameter("bias", Tensor.Zeros([| channels |], device = Module.ConstructionDevice))
     let runningMean = this.RegisterBuffer("running_mean", Tensor.Zeros([| channels |], device = Module.ConstructionDevice))
     let runningVar = this.RegisterBuffer("running_var", Tensor.Ones([| channels |], device = Module.ConstructionDevice))
+    /// The learned weight tensor (a registered parameter).
     member _.Weight = weight
+    /// The learned bias, if the layer has one.
     member _.Bias = bias
+    /// The running mean per channel, used in evaluation mode.
     member _.RunningMean = runningMean
+    /// The running variance per channel, used in evaluation mode.
     member _.RunningVar = runningVar
+    /// The weight of each new batch in the running statistics.
     member _.Momentum = momentum
+    /// Added to the variance before its square root.
     member _.Eps = eps
     /// When set, training mode takes its statistics from here (e.g. synchronised across ranks); eval mode
     /// always uses the running statistics.
@@ -163,6 +177,7 @@ type Sequential(modules: Module seq) as this =
     inherit Module()
     let layers = modules |> Seq.toArray
     do layers |> Array.iteri (fun i m -> this.RegisterModule(string i, m) |> ignore)
+    /// The modules, in the order they run.
     member _.Layers = layers
     override this.Forward(x) =
         this.CheckNotDisposed()

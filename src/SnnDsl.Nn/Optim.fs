@@ -40,7 +40,9 @@ type Optimizer(kind: OptimizerKind, parameters: Tensor list, lr: float, ?weightD
 
     /// The learning rate of the next step (schedules set it).
     member val LearningRate = lr with get, set
+    /// The update rule (SGD with momentum, Adam or AdamW).
     member _.Kind = kind
+    /// The number of steps taken so far.
     member _.Steps = steps
 
     /// Drops every parameter's gradient.

@@ -33,7 +33,9 @@ type SpikingLayer(neuron: Neuron, channels: int, ?perNeuronShape: int[], ?backen
     let mutable spikeSum: Tensor = null
     let mutable elementCount = 0L
 
+    /// The neuron every element of this layer runs (checked, with its overrides applied).
     member _.Neuron = neuron
+    /// The number of channels (dim 2 of the input [T, N, C, ...]); per-channel parameters have this length.
     member _.Channels = channels
     /// The backend that runs this layer's neuron (an execution choice: changing it keeps the parameters).
     member _.Backend

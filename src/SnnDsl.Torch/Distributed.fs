@@ -133,7 +133,9 @@ type ProcessGroup private (handle: ProcessGroupHandle, options: ProcessGroupOpti
     member _.Rank = rank
     /// Number of ranks.
     member _.WorldSize = size
+    /// The c10d backend the group communicates through (Gloo on the CPU, NCCL on CUDA).
     member _.Backend = options.Backend
+    /// The options the group was created with (rank, world size, rendezvous, timeout).
     member _.Options = options
 
     member internal _.Handle: SafeHandle =

@@ -24,16 +24,26 @@ module internal Runtime =
         if OperatingSystem.IsLinux() && String.IsNullOrEmpty(Environment.GetEnvironmentVariable "OMP_WAIT_POLICY") then
             setenv ("OMP_WAIT_POLICY", "PASSIVE", 0) |> ignore
 
+    /// The runtime identifier under which the SnnDsl.Torch package ships the shim.
+    let private packageRid =
+        match RuntimeInformation.ProcessArchitecture with
+        | Architecture.Arm64 -> "linux-arm64"
+        | _ -> "linux-x64"
+
     let private resolve (name: string) (assembly: Assembly) (path: DllImportSearchPath Nullable) : nativeint =
         if name <> Native.Lib then 0n
         else
-            // SNNDSL_NATIVE_LIB names the shim explicitly (e.g. one built against a CUDA libtorch).
+            // SNNDSL_NATIVE_LIB names the shim explicitly (e.g. one built against a CUDA libtorch); else it lies
+            // beside this assembly (this repository's builds, RID-specific apps), or where a portable app keeps
+            // the SnnDsl.Torch package's runtime asset.
             let candidates =
                 [ match Environment.GetEnvironmentVariable "SNNDSL_NATIVE_LIB" with
                   | null | "" -> ()
                   | p -> p
                   let dir = Path.GetDirectoryName assembly.Location
-                  if not (String.IsNullOrEmpty dir) then Path.Combine(dir, "libsnndsl_native.so") ]
+                  if not (String.IsNullOrEmpty dir) then
+                      Path.Combine(dir, "libsnndsl_native.so")
+                      Path.Combine(dir, "runtimes", packageRid, "native", "libsnndsl_native.so") ]
             candidates
             |> List.tryPick (fun p ->
                 match NativeLibrary.TryLoad p with

@@ -100,11 +100,13 @@ type Tensor private (handle: TensorHandle) as this =
         Errors.check "numel" (snn_tensor_numel (t.H, &n))
         n
 
+    /// The element type.
     member t.DType =
         let mutable c = 0
         Errors.check "dtype" (snn_tensor_dtype (t.H, &c))
         DType.OfCode c
 
+    /// The device that holds the data (Cpu or Cuda index).
     member t.Device =
         let mutable ty = 0
         let mutable ix = 0
@@ -256,6 +258,7 @@ type Tensor private (handle: TensorHandle) as this =
         Tensor.Call("to", OutFn(fun p -> snn_to (t.H, dtype.Code, device.TypeCode, device.IndexCode, &p)))
     /// A copy with its own storage (recorded by autograd).
     member t.Clone() = Tensor.Call("clone", OutFn(fun p -> snn_clone (t.H, &p)))
+    /// A tensor with a contiguous layout: the same storage when already contiguous, else a copy.
     member t.Contiguous() = Tensor.Call("contiguous", OutFn(fun p -> snn_contiguous (t.H, &p)))
     /// The same storage, cut from the autograd graph.
     member t.Detach() = Tensor.Call("detach", OutFn(fun p -> snn_detach (t.H, &p)))
@@ -307,51 +310,91 @@ type Tensor private (handle: TensorHandle) as this =
         Tensor.Call(name, OutFn(fun p -> snn_binary_scalar_rev (op, s, a.H, &p)))
     member internal t.Unary(name: string, op: int) = Tensor.Call(name, OutFn(fun p -> snn_unary (op, t.H, &p)))
 
+    /// Elementwise sum a + b, broadcasting; a new tensor (recorded by autograd).
     static member (+)(a: Tensor, b: Tensor) = Tensor.Binary("add", OpCode.add, a, b)
+    /// Elementwise sum a + s with a scalar.
     static member (+)(a: Tensor, s: float) = Tensor.BinaryScalar("add", OpCode.add, a, s)
+    /// Elementwise sum s + a with a scalar on the left.
     static member (+)(s: float, a: Tensor) = Tensor.BinaryScalarRev("add", OpCode.add, s, a)
+    /// Elementwise difference a - b, broadcasting; a new tensor (recorded by autograd).
     static member (-)(a: Tensor, b: Tensor) = Tensor.Binary("sub", OpCode.sub, a, b)
+    /// Elementwise difference a - s with a scalar.
     static member (-)(a: Tensor, s: float) = Tensor.BinaryScalar("sub", OpCode.sub, a, s)
+    /// Elementwise difference s - a with a scalar on the left.
     static member (-)(s: float, a: Tensor) = Tensor.BinaryScalarRev("sub", OpCode.sub, s, a)
+    /// Elementwise product a * b, broadcasting; a new tensor (recorded by autograd).
     static member (*)(a: Tensor, b: Tensor) = Tensor.Binary("mul", OpCode.mul, a, b)
+    /// Elementwise product a * s with a scalar.
     static member (*)(a: Tensor, s: float) = Tensor.BinaryScalar("mul", OpCode.mul, a, s)
+    /// Elementwise product s * a with a scalar on the left.
     static member (*)(s: float, a: Tensor) = Tensor.BinaryScalarRev("mul", OpCode.mul, s, a)
+    /// Elementwise quotient a / b, broadcasting; a new tensor (recorded by autograd).
     static member (/)(a: Tensor, b: Tensor) = Tensor.Binary("div", OpCode.div, a, b)
+    /// Elementwise quotient a / s with a scalar.
     static member (/)(a: Tensor, s: float) = Tensor.BinaryScalar("div", OpCode.div, a, s)
+    /// Elementwise quotient s / a with a scalar on the left.
     static member (/)(s: float, a: Tensor) = Tensor.BinaryScalarRev("div", OpCode.div, s, a)
+    /// Elementwise a raised to the power b, broadcasting.
     static member Pow(a: Tensor, b: Tensor) = Tensor.Binary("pow", OpCode.pow, a, b)
+    /// Elementwise a raised to the scalar power s.
     static member Pow(a: Tensor, s: float) = Tensor.BinaryScalar("pow", OpCode.pow, a, s)
+    /// Elementwise negation.
     static member (~-)(a: Tensor) = a.Unary("neg", OpCode.neg)
 
     /// Elementwise maximum (the gradient goes to the larger operand).
     static member Maximum(a: Tensor, b: Tensor) = Tensor.Binary("maximum", OpCode.maximum, a, b)
+    /// Elementwise maximum with a scalar.
     static member Maximum(a: Tensor, s: float) = Tensor.BinaryScalar("maximum", OpCode.maximum, a, s)
     /// Elementwise minimum.
     static member Minimum(a: Tensor, b: Tensor) = Tensor.Binary("minimum", OpCode.minimum, a, b)
+    /// Elementwise minimum with a scalar.
     static member Minimum(a: Tensor, s: float) = Tensor.BinaryScalar("minimum", OpCode.minimum, a, s)
+    /// Elementwise remainder of a / b, with the sign of b (Python-style modulo).
     static member Remainder(a: Tensor, b: Tensor) = Tensor.Binary("remainder", OpCode.remainder, a, b)
+    /// Elementwise atan2(a, b): the angle of the point (b, a), in (-pi, pi].
     static member Atan2(a: Tensor, b: Tensor) = Tensor.Binary("atan2", OpCode.atan2, a, b)
 
+    /// Elementwise |t|; a new tensor.
     member t.Abs() = t.Unary("abs", OpCode.abs)
+    /// Elementwise e^t; a new tensor.
     member t.Exp() = t.Unary("exp", OpCode.exp)
+    /// Elementwise the natural logarithm of t; a new tensor.
     member t.Log() = t.Unary("log", OpCode.log)
+    /// Elementwise log(1 + t), accurate near 0; a new tensor.
     member t.Log1p() = t.Unary("log1p", OpCode.log1p)
+    /// Elementwise e^t - 1, accurate near 0; a new tensor.
     member t.Expm1() = t.Unary("expm1", OpCode.expm1)
+    /// Elementwise the square root of t; a new tensor.
     member t.Sqrt() = t.Unary("sqrt", OpCode.sqrt)
+    /// Elementwise 1 / sqrt(t); a new tensor.
     member t.Rsqrt() = t.Unary("rsqrt", OpCode.rsqrt)
+    /// Elementwise t * t; a new tensor.
     member t.Square() = t.Unary("square", OpCode.square)
+    /// Elementwise tanh(t); a new tensor.
     member t.Tanh() = t.Unary("tanh", OpCode.tanh)
+    /// Elementwise 1 / (1 + e^-t); a new tensor.
     member t.Sigmoid() = t.Unary("sigmoid", OpCode.sigmoid)
+    /// Elementwise max(t, 0); a new tensor.
     member t.Relu() = t.Unary("relu", OpCode.relu)
+    /// Elementwise sin(t); a new tensor.
     member t.Sin() = t.Unary("sin", OpCode.sin)
+    /// Elementwise cos(t); a new tensor.
     member t.Cos() = t.Unary("cos", OpCode.cos)
+    /// Elementwise t rounded down; a new tensor.
     member t.Floor() = t.Unary("floor", OpCode.floor)
+    /// Elementwise t rounded up; a new tensor.
     member t.Ceil() = t.Unary("ceil", OpCode.ceil)
+    /// Elementwise t rounded to the nearest integer (halves to even); a new tensor.
     member t.Round() = t.Unary("round", OpCode.round)
+    /// Elementwise the sign of t (-1, 0 or 1); a new tensor.
     member t.Sign() = t.Unary("sign", OpCode.sign)
+    /// Elementwise 1 / t; a new tensor.
     member t.Reciprocal() = t.Unary("reciprocal", OpCode.reciprocal)
+    /// Elementwise not t, as a bool tensor; a new tensor.
     member t.LogicalNot() = t.Unary("logical_not", OpCode.logicalNot)
+    /// Elementwise whether t is NaN, as a bool tensor; a new tensor.
     member t.IsNaN() = t.Unary("isnan", OpCode.isnan)
+    /// Elementwise whether t is finite (neither NaN nor infinite), as a bool tensor; a new tensor.
     member t.IsFinite() = t.Unary("isfinite", OpCode.isfinite)
     /// Θ(t): 1 where t >= 0, else 0, with no gradient (see Nn.spike for the surrogate version).
     member t.Heaviside() = t.Unary("heaviside", OpCode.heaviside)
@@ -367,19 +410,33 @@ type Tensor private (handle: TensorHandle) as this =
     static member Where(cond: Tensor, a: Tensor, b: Tensor) = Tensor.Call("where", OutFn(fun p -> snn_where (cond.H, a.H, b.H, &p)))
 
     // comparisons give bool tensors
+    /// Elementwise t = o, broadcasting, as a bool tensor.
     member t.Eq(o: Tensor) = Tensor.Binary("eq", OpCode.eq, t, o)
+    /// Elementwise t = s, as a bool tensor.
     member t.Eq(s: float) = Tensor.BinaryScalar("eq", OpCode.eq, t, s)
+    /// Elementwise t <> o, broadcasting, as a bool tensor.
     member t.Ne(o: Tensor) = Tensor.Binary("ne", OpCode.ne, t, o)
+    /// Elementwise t <> s, as a bool tensor.
     member t.Ne(s: float) = Tensor.BinaryScalar("ne", OpCode.ne, t, s)
+    /// Elementwise t < o, broadcasting, as a bool tensor.
     member t.Lt(o: Tensor) = Tensor.Binary("lt", OpCode.lt, t, o)
+    /// Elementwise t < s, as a bool tensor.
     member t.Lt(s: float) = Tensor.BinaryScalar("lt", OpCode.lt, t, s)
+    /// Elementwise t <= o, broadcasting, as a bool tensor.
     member t.Le(o: Tensor) = Tensor.Binary("le", OpCode.le, t, o)
+    /// Elementwise t <= s, as a bool tensor.
     member t.Le(s: float) = Tensor.BinaryScalar("le", OpCode.le, t, s)
+    /// Elementwise t > o, broadcasting, as a bool tensor.
     member t.Gt(o: Tensor) = Tensor.Binary("gt", OpCode.gt, t, o)
+    /// Elementwise t > s, as a bool tensor.
     member t.Gt(s: float) = Tensor.BinaryScalar("gt", OpCode.gt, t, s)
+    /// Elementwise t >= o, broadcasting, as a bool tensor.
     member t.Ge(o: Tensor) = Tensor.Binary("ge", OpCode.ge, t, o)
+    /// Elementwise t >= s, as a bool tensor.
     member t.Ge(s: float) = Tensor.BinaryScalar("ge", OpCode.ge, t, s)
+    /// Elementwise logical and of two bool tensors.
     member t.LogicalAnd(o: Tensor) = Tensor.Binary("logical_and", OpCode.logicalAnd, t, o)
+    /// Elementwise logical or of two bool tensors.
     member t.LogicalOr(o: Tensor) = Tensor.Binary("logical_or", OpCode.logicalOr, t, o)
 
     // ---------------------------------------------------------------- reductions
@@ -388,12 +445,14 @@ type Tensor private (handle: TensorHandle) as this =
     member t.Sum(?dims: int[], ?keepDim: bool) =
         let d = defaultArg dims [||] |> Array.map int64
         Tensor.Call("sum", OutFn(fun p -> snn_sum (t.H, d, d.Length, (if defaultArg keepDim false then 1 else 0), &p)))
+    /// Sum over one dim (kept as size 1 with keepDim).
     member t.Sum(dim: int, ?keepDim: bool) = t.Sum([| dim |], ?keepDim = keepDim)
 
     /// Mean of all elements (0-d), or over the given dims.
     member t.Mean(?dims: int[], ?keepDim: bool) =
         let d = defaultArg dims [||] |> Array.map int64
         Tensor.Call("mean", OutFn(fun p -> snn_mean (t.H, d, d.Length, (if defaultArg keepDim false then 1 else 0), &p)))
+    /// Mean over one dim (kept as size 1 with keepDim).
     member t.Mean(dim: int, ?keepDim: bool) = t.Mean([| dim |], ?keepDim = keepDim)
 
     /// Largest element (0-d).
@@ -417,6 +476,7 @@ type Tensor private (handle: TensorHandle) as this =
 
     // ---------------------------------------------------------------- shape
 
+    /// The same elements in another shape (-1 infers one size); a view when the strides allow, else a copy.
     member t.Reshape([<ParamArray>] shape: int[]) =
         let d = dims shape
         Tensor.Call("reshape", OutFn(fun p -> snn_reshape (t.H, d, d.Length, &p)))
@@ -424,20 +484,25 @@ type Tensor private (handle: TensorHandle) as this =
     member t.View([<ParamArray>] shape: int[]) =
         let d = dims shape
         Tensor.Call("view", OutFn(fun p -> snn_view (t.H, d, d.Length, &p)))
+    /// A view with the dims reordered: dim i of the result is dim order[i] of t.
     member t.Permute([<ParamArray>] order: int[]) =
         let d = dims order
         Tensor.Call("permute", OutFn(fun p -> snn_permute (t.H, d, d.Length, &p)))
+    /// A view with dims dim0 and dim1 swapped.
     member t.Transpose(dim0: int, dim1: int) = Tensor.Call("transpose", OutFn(fun p -> snn_transpose (t.H, int64 dim0, int64 dim1, &p)))
     /// Removes every size-1 dim, or only the given one.
     member t.Squeeze(?dim: int) =
         Tensor.Call("squeeze", OutFn(fun p -> snn_squeeze (t.H, int64 (defaultArg dim 0), (if dim.IsNone then 1 else 0), &p)))
+    /// A view with a new size-1 dim inserted at dim.
     member t.Unsqueeze(dim: int) = Tensor.Call("unsqueeze", OutFn(fun p -> snn_unsqueeze (t.H, int64 dim, &p)))
+    /// The dims startDim..endDim (default: all) merged into one.
     member t.Flatten(?startDim: int, ?endDim: int) =
         Tensor.Call("flatten", OutFn(fun p -> snn_flatten (t.H, int64 (defaultArg startDim 0), int64 (defaultArg endDim -1), &p)))
     /// Broadcasts size-1 dims to the given sizes (-1 keeps a size), without copying.
     member t.Expand([<ParamArray>] shape: int[]) =
         let d = dims shape
         Tensor.Call("expand", OutFn(fun p -> snn_expand (t.H, d, d.Length, &p)))
+    /// A view of length elements from start along dim.
     member t.Narrow(dim: int, start: int, length: int) =
         Tensor.Call("narrow", OutFn(fun p -> snn_narrow (t.H, int64 dim, int64 start, int64 length, &p)))
     /// Elements start <= i < stop (exclusive stop, Python style) along dim, every step-th.
@@ -445,6 +510,7 @@ type Tensor private (handle: TensorHandle) as this =
         Tensor.Call("slice", OutFn(fun p -> snn_slice (t.H, int64 dim, int64 start, int64 stop, int64 (defaultArg step 1), &p)))
     /// The sub-tensor at index along dim (the dim is removed).
     member t.Select(dim: int, index: int) = Tensor.Call("select", OutFn(fun p -> snn_select (t.H, int64 dim, int64 index, &p)))
+    /// The entries along dim at the positions of the int64 tensor index (a copy).
     member t.IndexSelect(dim: int, index: Tensor) =
         Tensor.Call("index_select", OutFn(fun p -> snn_index_select (t.H, int64 dim, index.H, &p)))
     /// t[i] selects along the first dim.

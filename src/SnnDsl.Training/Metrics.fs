@@ -15,12 +15,16 @@ type ChannelValues =
 
     /// The mean over the channels (the value itself for a per-layer parameter).
     member v.Mean = if v.Values.Length = 0 then nan else Array.average v.Values
+    /// The smallest value (NaN when there is none).
     member v.Min = if v.Values.Length = 0 then nan else Array.min v.Values
+    /// The largest value (NaN when there is none).
     member v.Max = if v.Values.Length = 0 then nan else Array.max v.Values
     /// True when the parameter has more than one value (per channel or per neuron).
     member v.IsVector = v.Values.Length > 1
 
+    /// The values of a per-channel (or per-neuron) parameter.
     static member Of(values: float[]) = { Values = values }
+    /// The single value of a per-layer parameter.
     static member Scalar(value: float) = { Values = [| value |] }
 
     member private v.Text(format: string, provider: IFormatProvider) =
@@ -60,6 +64,7 @@ type BatchMetrics =
 
 [<RequireQualifiedAccess>]
 module Metrics =
+    /// The file name of a run's per-epoch metrics in its run directory (one JSON object per line).
     let fileName = "metrics.jsonl"
 
     /// The per-batch training records of a run (one JSON object per line).

@@ -20,7 +20,9 @@ type DataSource =
 /// `--nproc N`, which starts the N ranks itself). A launch setting: checkpoints do not store it, so a run may
 /// resume with another world size.
 type WorldConfig =
-    { Rank: int
+    { /// This process's rank, 0 .. Size - 1.
+      Rank: int
+      /// The number of ranks (processes).
       Size: int
       /// Where the ranks meet: rank 0 hosts a TCP store at host:port (or a shared file).
       Master: Rendezvous
@@ -34,7 +36,9 @@ type WorldConfig =
 /// (and the C# facade its options), the trainer reads nothing else, and every checkpoint stores it (as a
 /// `TrainConfigFile`), so a resume or `snn eval` rebuilds exactly the same model and data pipeline.
 type TrainConfig =
-    { Dataset: DataSource
+    { /// Where the examples come from: a dataset of the registry, or data passed in by a program.
+      Dataset: DataSource
+      /// The folder a registry dataset is read from (unused by the synthetic dataset).
       DataDir: string
       /// A model of the zoo; None for a network built in code (the session's NetworkSpec describes it).
       Model: ZooModel option
@@ -42,17 +46,27 @@ type TrainConfig =
       /// applied; its text form goes into every checkpoint. Null for a network built in code without
       /// spiking layers.
       Neuron: Neuron
+      /// T: the time steps each sample is presented for (static images are repeated; events are integrated into T frames).
       Timesteps: int
+      /// The number of passes over the training set.
       Epochs: int
+      /// Samples per batch (per rank in a data-parallel run).
       BatchSize: int
+      /// The initial learning rate (the warm-up and the schedule scale it).
       LearningRate: float
+      /// The update rule and its constants.
       Optimizer: OptimizerKind
+      /// Weight decay (decoupled for AdamW); 0: none.
       WeightDecay: float
+      /// The training objective over the outputs [T, N, classes].
       Loss: Loss
+      /// How the learning rate changes over the epochs.
       Schedule: Schedule
+      /// Epochs of linear learning-rate warm-up (may be fractional); 0: none.
       WarmupEpochs: float
       /// 0 disables clipping.
       ClipGradNorm: float
+      /// Augments the training set: random crop and flip for static images; flip, roll, rotation and shear for event frames.
       Augment: bool
       /// Event datasets: how events are divided among the Timesteps frames.
       SplitBy: SplitBy
@@ -66,8 +80,11 @@ type TrainConfig =
       DataSplit: Cifar10DvsSplit
       /// Use only this many training (test) samples, evenly spaced; 0: all.
       LimitTrain: int
+      /// Use only this many test samples, evenly spaced; 0: all.
       LimitTest: int
+      /// The seed of the weights, the data order, the augmentation and dropout.
       Seed: int64
+      /// Where the tensors live: the CPU or a CUDA device.
       Device: Device
       /// Which tensor interpreter runs the neurons.
       Backend: Backend
@@ -89,9 +106,11 @@ type TrainConfig =
 type TrainConfigFile =
     { /// A registry name; "code:<name>" for data passed in by a program.
       Dataset: string
+      /// The folder a registry dataset is read from.
       DataDir: string
       /// A zoo name; empty (or "custom", "sequential" in older files) for a network built in code.
       Model: string
+      /// The neuron's name (a built-in in old checkpoints).
       Neuron: string
       /// The neuron's text form (docs/dsl.md); empty in old checkpoints: the built-in named by Neuron.
       NeuronText: string
@@ -99,35 +118,59 @@ type TrainConfigFile =
       NeuronParams: string[]
       /// e.g. "rectangle:1"; empty keeps the neuron's own surrogate (old checkpoints; now part of NeuronText).
       Surrogate: string
+      /// T: the time steps each sample is presented for.
       Timesteps: int
+      /// The number of passes over the training set.
       Epochs: int
+      /// Samples per batch (per rank).
       BatchSize: int
+      /// The initial learning rate.
       LearningRate: float
       /// sgd | adam | adamw
       Optimizer: string
+      /// SGD's momentum.
       Momentum: float
+      /// Weight decay; 0: none.
       WeightDecay: float
       /// ce | tet | mse
       Loss: string
+      /// TET's MSE weight lambda (loss tet).
       TetLambda: float
+      /// Cross entropy's label smoothing; 0: none.
       LabelSmoothing: float
       /// cosine | constant | step (every epochs/3, x0.1) | step:<epochs>:<gamma>
       Schedule: string
+      /// Epochs of linear learning-rate warm-up.
       WarmupEpochs: float
+      /// Clips the gradients' global norm to this; 0: no clipping.
       ClipGradNorm: float
+      /// Augments the training set (random crop and flip; flip, roll, rotation and shear for event frames).
       Augment: bool
+      /// number | time: how events are divided among the frames.
       SplitBy: string
+      /// Event frames resized to R x R; 0: the default.
       Resize: int
+      /// The frame cache folder; empty: the default.
       CacheDir: string
+      /// Keep event frames in memory instead of the frame cache.
       NoCache: bool
+      /// CIFAR10-DVS's split.
       DataSplit: string
+      /// Use only this many training samples; 0: all.
       LimitTrain: int
+      /// Use only this many test samples; 0: all.
       LimitTest: int
+      /// The run's seed.
       Seed: int64
+      /// cpu | cuda | cuda:<index>
       Device: string
+      /// auto | fused | eager
       Backend: string
+      /// libtorch and OpenBLAS threads; 0: every core.
       Threads: int
+      /// Batches between mid-epoch checkpoints; 0: only at the end of each epoch.
       CheckpointEvery: int
+      /// Spiking layers check that their input is finite.
       CheckFinite: bool
       /// Empty: no output directory.
       OutDir: string }
