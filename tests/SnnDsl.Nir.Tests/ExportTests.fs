@@ -137,6 +137,25 @@ let tests =
             Expect.isGreaterThan (cells expected |> Seq.map abs |> Seq.sum) 0.0 "the outputs are not all 0"
             expectTable "outputs" 1e-5 expected (readCsv (dir.File "y.csv"))
 
+        testCase "a network trained by snn train exports, reads back as a NIRGraph (independent reader) and runs the same after import" <| fun () ->
+            use dir = new TempDir()
+            let code, text =
+                cli [ "train"; "--epochs"; "1"; "--limit-train"; "64"; "--limit-test"; "16"; "--timesteps"; "2"; "--batch-size"; "32"
+                      "--out"; dir.File "run"; "--no-report"; "--backend"; "eager" ]
+            Expect.equal code 0 text
+            let checkpoint = Path.Combine(dir.File "run", "checkpoint.snnt")
+            let code, text = cli [ "nir"; "export"; "--checkpoint"; checkpoint; "--out"; dir.File "trained.nir" ]
+            Expect.equal code 0 text
+            let out = independent [ "check"; dir.File "trained.nir" ]
+            Expect.stringContains out "edges input->0 0->1" "a graph with edges"
+            Expect.stringContains out "1 LIF" "the trained DA-LIF as LIF"
+            let spec, net = Checkpoint.loadNetwork checkpoint Device.Cpu Backend.Eager
+            use _ = net
+            let shape, _ = NetworkSpec.io spec
+            use back = NirImport.build Backend.Eager (NirImport.ofGraph 1.0 (NirFile.read (dir.File "trained.nir")))
+            let x = randomInputs 2 3 (Array.fold (*) 1 shape) 0.0 1.0
+            expectTable "outputs" 1e-4 (forward net shape x) (forward back shape x)
+
         testCase "snn nir run on a missing file exits with the data error code, naming the file" <| fun () ->
             use dir = new TempDir()
             File.WriteAllText(dir.File "x.csv", "1,2\n")
