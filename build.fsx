@@ -1,6 +1,6 @@
 // SnnDsl build script: `dotnet fsi build.fsx <target>`.
 // Targets (each builds what it needs first):
-//   deps    check libtorch, OpenBLAS, cmake, g++; installs them with apt-get when root on Debian
+//   deps    check libtorch, OpenBLAS, cmake, g++, python3-h5py; installs them with apt-get when root on Debian
 //   native  build the C++ shim (src/SnnDsl.Native) with CMake into build/native
 //   build   build the whole solution (Release)
 //   test    run every test project and print "N passed, N failed": the C# tests with `dotnet test` (xunit), the
@@ -52,7 +52,8 @@ let commandExists (name: string) =
 // ---------------------------------------------------------------- deps
 
 // libgloo-dev: the headers of the Gloo that Debian's libtorch was built with (distributed training, c10d).
-let aptPackages = [ "libtorch-dev"; "libgloo-dev"; "libopenblas0-pthread"; "cmake"; "g++" ]
+// python3-h5py: the independent NIR writer and reader of tests/SnnDsl.Nir.Tests (run as /usr/bin/python3).
+let aptPackages = [ "libtorch-dev"; "libgloo-dev"; "libopenblas0-pthread"; "cmake"; "g++"; "python3-h5py" ]
 
 let torchFound () =
     let fromEnv =
@@ -78,7 +79,8 @@ let missingDeps () =
       if not (glooFound ()) then "libgloo-dev"
       if not (openBlasFound ()) then "libopenblas0-pthread"
       if not (commandExists "cmake") then "cmake"
-      if not (commandExists "g++") then "g++" ]
+      if not (commandExists "g++") then "g++"
+      if not (Directory.Exists "/usr/lib/python3/dist-packages/h5py") then "python3-h5py" ]
 
 let deps () =
     match missingDeps () with

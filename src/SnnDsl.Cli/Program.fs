@@ -12,6 +12,7 @@ open SnnDsl.Cli.EvalCommand
 open SnnDsl.Cli.ReportCommand
 open SnnDsl.Cli.EventsCommand
 open SnnDsl.Cli.VerifyCommand
+open SnnDsl.Cli.NirCommand
 
 /// The subcommands of `snn`.
 [<RequireQualifiedAccess>]
@@ -23,6 +24,7 @@ type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Report of ParseResults<ReportArgs>
     | [<CliPrefix(CliPrefix.None)>] Events of ParseResults<EventsArgs>
     | [<CliPrefix(CliPrefix.None)>] Verify of ParseResults<VerifyArgs>
+    | [<CliPrefix(CliPrefix.None)>] Nir of ParseResults<NirArgs>
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -34,6 +36,7 @@ type SnnArgs =
             | Report _ -> "write an HTML report comparing training runs"
             | Events _ -> "show what an event file holds (AEDAT 2/3.1/4, SHD, N-MNIST) and draw its frames"
             | Verify _ -> "check a neuron's laws on generated cases: interpreters agree, gradients, the file's own laws"
+            | Nir _ -> "export a network to NIR (the Neuromorphic Intermediate Representation) or run a NIR file"
 
 /// The argument parser (also the source of the usage text).
 let parser = ArgumentParser.Create<SnnArgs>(programName = "snn")
@@ -64,6 +67,7 @@ let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
         | [ SnnArgs.Report args ] -> ReportCommand.run args out
         | [ SnnArgs.Events args ] -> EventsCommand.run args out
         | [ SnnArgs.Verify args ] -> VerifyCommand.run args out
+        | [ SnnArgs.Nir args ] -> NirCommand.run args out
         | _ ->
             let syntax, _ = syntaxFor argv
             fail ExitCode.UsageError $"snn: give one subcommand.\nUSAGE: {syntax}\nRun 'snn --help' for the subcommands."

@@ -24,6 +24,9 @@ type Conv2d(inChannels: int, outChannels: int, kernel: int, ?stride: int, ?paddi
     member _.Bias = bias
     /// Counts the synaptic operations of each forward pass (the energy estimate reads it).
     member _.Counter = counter
+    member _.Stride = stride
+    member _.Padding = padding
+    member _.Groups = groups
     override this.Forward(x) =
         this.CheckInput(x, weight)
         if x.Dim <> 5 then invalidArg "x" $"Conv2d expects [T, N, C, H, W], got shape {Shape.text x.Shape}"
@@ -142,6 +145,9 @@ type AvgPool2d(kernel: int, ?stride: int, ?padding: int) =
     inherit Module()
     let stride = defaultArg stride kernel
     let padding = defaultArg padding 0
+    member _.Kernel = kernel
+    member _.Stride = stride
+    member _.Padding = padding
     override this.Forward(x) =
         this.CheckNotDisposed()
         Time.merged (fun m -> Nn.AvgPool2d(m, kernel, stride, padding)) x
@@ -150,6 +156,8 @@ type AvgPool2d(kernel: int, ?stride: int, ?padding: int) =
 /// Adaptive average pooling to a fixed size over [T, N, C, H, W].
 type AdaptiveAvgPool2d(outHeight: int, outWidth: int) =
     inherit Module()
+    member _.OutHeight = outHeight
+    member _.OutWidth = outWidth
     override this.Forward(x) =
         this.CheckNotDisposed()
         Time.merged (fun m -> Nn.AdaptiveAvgPool2d(m, outHeight, outWidth)) x
