@@ -20,8 +20,10 @@ module RunLock =
             new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None) :> IDisposable
         with
         | :? UnauthorizedAccessException as e -> SnnDsl.Core.Fail.data $"cannot lock the run directory {dir}: {e.Message}"
-        // ERROR_SHARING_VIOLATION (32): another holder; any other failure is the file system's.
-        | :? IOException as e when e.HResult &&& 0xFFFF <> 32 -> SnnDsl.Core.Fail.data $"cannot lock the run directory {dir}: {e.Message}"
+        // Another holder: EWOULDBLOCK (11) from flock on Unix, ERROR_SHARING_VIOLATION (32) on Windows; any
+        // other failure is the file system's.
+        | :? IOException as e when e.HResult <> 11 && e.HResult &&& 0xFFFF <> 32 ->
+            SnnDsl.Core.Fail.data $"cannot lock the run directory {dir}: {e.Message}"
         | :? IOException ->
             SnnDsl.Core.Fail.usage
                 $"another run is writing into {dir} (it holds {path}); wait for it to end or choose another output directory"
