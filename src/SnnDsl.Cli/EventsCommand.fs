@@ -29,12 +29,17 @@ type EventsArgs =
             | Out _ -> "write the integrated frames as a PNG or SVG strip"
             | Sample _ -> "the sample of an SHD/SSC file [0]"
 
+/// The most frames one strip draws (256 frames of a 128 x 128 sensor: a picture of 33,000 x 128 pixels).
+[<Literal>]
+let MaxFrames = 256
+
 /// Runs the command.
 let run (args: ParseResults<EventsArgs>) (out: TextWriter) : int =
     let path = args.GetResult EventsArgs.File
     let picture =
         match args.TryGetResult EventsArgs.Frames, args.TryGetResult EventsArgs.Out with
         | Some m, _ when m < 1 -> Fail.usage $"--frames must be at least 1, got {m}"
+        | Some m, _ when m > MaxFrames -> Fail.usage $"--frames {m}: a strip draws at most {MaxFrames} frames side by side; give fewer"
         | Some m, Some o ->
             let ext = Path.GetExtension(o).ToLowerInvariant()
             if ext <> ".png" && ext <> ".svg" then Fail.usage $"--out '{o}': the picture is written as .png or .svg"
@@ -47,6 +52,8 @@ let run (args: ParseResults<EventsArgs>) (out: TextWriter) : int =
             if args.Contains EventsArgs.Split_By then Fail.usage "--split-by needs --frames and --out"
             None
     let content = EventFile.read (args.GetResult(EventsArgs.Sample, defaultValue = 0)) path
+    if args.Contains EventsArgs.Sample && not (content.Format.StartsWith "hdf5") then
+        Fail.usage $"--sample picks a sample of an SHD/SSC file; {path} is {content.Format}, one recording"
     let e = content.Events
     let on = e.P |> Array.sumBy (fun p -> if p = 1uy then 1L else 0L)
     let off = int64 e.Count - on

@@ -134,6 +134,13 @@ let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
         | name, None ->
             let name = match name with Some n -> n.Trim() | None -> d.Neuron.Name
             flag "--neuron" (Setting.neuron name "" overrides surrogate)
+    // Numbers that only some settings read are range-checked here too, where they are given.
+    match args.TryGetResult TrainArgs.Tet_Lambda with
+    | Some l when not (l >= 0.0 && l <= 1.0) -> Fail.usage $"--tet-lambda: TET's lambda must be in [0, 1], got {l}"
+    | _ -> ()
+    match args.TryGetResult TrainArgs.Dist_Timeout with
+    | Some t when not (t > 0.0) || Double.IsInfinity t -> Fail.usage $"--dist-timeout must be a positive number of seconds, got {t}"
+    | _ -> ()
     let defaultOptimizer, defaultMomentum = Setting.optimizerText d.Optimizer
     let defaultLoss, defaultLambda, _ = Setting.lossText d.Loss
     { d with

@@ -178,11 +178,8 @@ module Datasets =
     let private events (spec: EventSpec) (options: DatasetOptions) : Dataset =
         EventFrames.build spec (frameOptions options spec.Sensor) :> Dataset
 
-    /// Loads a dataset by name (case-insensitive) from dataDir (the dataset's folder, or a folder holding
-    /// it under its conventional name, e.g. <dataDir>/mnist); "synthetic" needs no files. Event datasets are
-    /// integrated into frames once and served from the frame cache (FrameDataset.Source says which).
-    let loadWith (options: DatasetOptions) (name: string) (dataDir: string) (train: bool) : Dataset =
-        match (if isNull name then "" else name.Trim().ToLowerInvariant()) with
+    let private loadNamed (options: DatasetOptions) (key: string) (dataDir: string) (train: bool) : Dataset =
+        match key with
         | "synthetic" ->
             if train then Synthetic.train options.SyntheticTrain options.SyntheticSeed
             else Synthetic.test options.SyntheticTest options.SyntheticSeed
@@ -197,7 +194,22 @@ module Datasets =
         | "ssc" -> events (EventDatasets.heidelberg "ssc" 35 dataDir train) options
         | _ ->
             let valid = String.Join(", ", names)
-            raise (ArgumentException($"unknown dataset '{name}'; valid names: {valid}", "name"))
+            SnnDsl.Core.Fail.usage $"unknown dataset '{key}'; valid names: {valid}"
+
+    /// Loads a dataset by name (case-insensitive) from dataDir (the dataset's folder, or a folder holding
+    /// it under its conventional name, e.g. <dataDir>/mnist); "synthetic" needs no files. Event datasets are
+    /// integrated into frames once and served from the frame cache (FrameDataset.Source says which). A
+    /// missing dataDir is a usage error; a split of 0 samples (empty files, or files of 0 items) a data error.
+    let loadWith (options: DatasetOptions) (name: string) (dataDir: string) (train: bool) : Dataset =
+        let key = if isNull name then "" else name.Trim().ToLowerInvariant()
+        if key <> "synthetic" && List.contains key names && String.IsNullOrWhiteSpace dataDir then
+            SnnDsl.Core.Fail.usage
+                $"the {key} dataset is read from files: give their folder with --data-dir (DataDir), e.g. --data-dir data/{key}; only 'synthetic' needs none"
+        let dataset = loadNamed options key dataDir train
+        if dataset.Count = 0 then
+            let where = if String.IsNullOrWhiteSpace dataDir then key else Path.GetFullPath dataDir
+            raise (DataFileException(where, $"the {split train} split of {key} holds 0 samples: its files are empty or hold no items"))
+        dataset
 
     /// Loads a dataset by name with the default options.
     let load (name: string) (dataDir: string) (train: bool) : Dataset = loadWith DatasetOptions.Default name dataDir train

@@ -94,6 +94,17 @@ module Checkpoint =
         | :? InvalidDataException as e -> SnnDsl.Core.Fail.data $"{path} is not a readable checkpoint: {e.Message}"
         | :? IOException as e -> SnnDsl.Core.Fail.data $"cannot read checkpoint {path}: {e.Message}"
 
+    /// What is wrong with a run position's numbers (empty when nothing is).
+    let positionProblems (p: RunPosition) : string list =
+        let finite (x: float) = not (Double.IsNaN x || Double.IsInfinity x)
+        [ if p.Epoch < 0 then $"the completed epochs are {p.Epoch}, must be >= 0"
+          if p.NextBatch < 0 then $"the next batch is {p.NextBatch}, must be >= 0"
+          if p.GlobalStep < 0L then $"the global step is {p.GlobalStep}, must be >= 0"
+          if not (finite p.LossSum) then $"the running loss sum is {p.LossSum}, must be finite"
+          if p.Seen < 0L then $"the samples seen are {p.Seen}, must be >= 0"
+          if p.Correct < 0L || p.Correct > p.Seen then $"the correct count is {p.Correct}, must be in 0..{p.Seen} (the samples seen)"
+          if not (finite p.Seconds && p.Seconds >= 0.0) then $"the epoch's seconds are {p.Seconds}, must be a finite number >= 0" ]
+
     /// Reads a checkpoint's entries once, for headerOf, specOf and restoreFrom.
     let read (path: string) = new CheckpointEntries(path, load path)
 
@@ -122,7 +133,10 @@ module Checkpoint =
             try JsonSerializer.Deserialize<RunPosition>(find "position")
             with :? JsonException as e -> SnnDsl.Core.Fail.data $"{path}: the run position is not valid JSON ({e.Message})"
         if isNull (box position) then SnnDsl.Core.Fail.data $"{path}: empty run position"
-        config, position
+        // The checksum proves the bytes are the ones written, not that a writer (or an editor) wrote sense.
+        match TrainConfig.validate config @ positionProblems position with
+        | [] -> config, position
+        | problems -> SnnDsl.Core.Fail.data (path + ": the checkpoint's header is invalid: " + String.Join("; ", problems))
 
     /// Reads the configuration and position of the checkpoint at `path` (see headerOf).
     let readHeader (path: string) : TrainConfig * RunPosition =

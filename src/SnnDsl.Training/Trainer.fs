@@ -265,10 +265,16 @@ module Trainer =
             (session :> IDisposable).Dispose()
             reraise ()
 
-    let private resumeIn (dir: string) (adjust: TrainConfig -> TrainConfig) (observe: TrainEvent -> unit) (ct: CancellationToken) =
+    let private noLock = { new IDisposable with member _.Dispose() = () }
+
+    /// Whether a process of this configuration writes the run directory (rank 0 of a data-parallel run).
+    let private writes (config: TrainConfig) = config.World |> Option.forall (fun w -> w.Rank = 0)
+
+    let private resumeIn (locks: bool) (dir: string) (adjust: TrainConfig -> TrainConfig) (observe: TrainEvent -> unit) (ct: CancellationToken) =
         let checkpointPath = Path.Combine(dir, Checkpoint.fileName)
         if not (File.Exists checkpointPath) then
             SnnDsl.Core.Fail.usage $"cannot resume: no checkpoint at {checkpointPath}"
+        use _ = if locks then RunLock.acquire dir else noLock
         let session, position = sessionOf checkpointPath (fun saved -> adjust { saved with OutDir = Some dir }) true
         use session = session
         train session position observe ct
@@ -276,7 +282,7 @@ module Trainer =
     /// Continues the run in `dir` from its checkpoint, with the configuration saved there (epochs raised
     /// to `epochs` when that is more).
     let resume (dir: string) (epochs: int) (observe: TrainEvent -> unit) (ct: CancellationToken) =
-        resumeIn dir (fun c -> { c with Epochs = max c.Epochs epochs }) observe ct
+        resumeIn true dir (fun c -> { c with Epochs = max c.Epochs epochs }) observe ct
 
     /// Starts a new run (refusing to overwrite a run directory that already has a checkpoint; with no
     /// output directory the run writes nothing) or, with `resume`, continues the one in config.OutDir with
@@ -289,7 +295,7 @@ module Trainer =
                     Epochs = max c.Epochs config.Epochs
                     World = config.World
                     Threads = (if config.World.IsSome then config.Threads else c.Threads) }
-            resumeIn (runDir config) launch observe ct
+            resumeIn (writes config) (runDir config) launch observe ct
         else
             match config.OutDir with
             | Some dir ->
@@ -297,6 +303,10 @@ module Trainer =
                     SnnDsl.Core.Fail.usage $"{dir} already holds a run (checkpoint.snnt): resume it or choose another output directory"
                 let metricsPath = Path.Combine(dir, Metrics.fileName)
                 use session = Session.create config
+                // Taken once the configuration and the data are known good (a bad one creates no directory).
+                use _ = if session.Writes then RunLock.acquire dir else noLock
+                if File.Exists(Path.Combine(dir, Checkpoint.fileName)) then
+                    SnnDsl.Core.Fail.usage $"{dir} already holds a run (checkpoint.snnt): resume it or choose another output directory"
                 if session.Writes && File.Exists metricsPath then File.Delete metricsPath
                 train session fresh observe ct
             | None ->

@@ -11,7 +11,8 @@ open SnnDsl.Data.Tests.TestFiles
 let tests =
     testList "Registry" [
         testCase "an unknown dataset name lists the valid names" <| fun () ->
-            let e = raisesWith<ArgumentException> (fun () -> Datasets.load "imagenet" "." true)
+            let e = raisesWith<SnnDsl.Core.SnnException> (fun () -> Datasets.load "imagenet" "." true)
+            Expect.equal e.Kind SnnDsl.Core.ErrorKind.Usage "e.Kind"
             containsAll e.Message ("imagenet" :: Datasets.names)
 
         testCase "names are case-insensitive and synthetic needs no directory" <| fun () ->
