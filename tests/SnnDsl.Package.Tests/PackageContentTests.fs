@@ -7,7 +7,7 @@ open System.IO.Compression
 open System.Xml.Linq
 open Expecto
 
-let libraries = [ "Core"; "Torch"; "Backends"; "Verify"; "Nn"; "Data"; "Distributed"; "Training"; "CSharp" ]
+let libraries = [ "Core"; "Torch"; "Backends"; "Verify"; "Nn"; "Data"; "Distributed"; "Training"; "Nir"; "CSharp" ]
 
 /// The entry names of a package.
 let entries (path: string) =
@@ -57,7 +57,7 @@ let tests =
             let path = Feed.package "SnnDsl.CSharp" "nupkg"
             Expect.contains (entries path) "analyzers/dotnet/cs/SnnDsl.CSharp.Generators.dll" "the generator"
             let deps = dependencies (nuspec path)
-            for lib in [ "Core"; "Torch"; "Nn"; "Data"; "Training"; "Verify" ] do
+            for lib in [ "Core"; "Torch"; "Nn"; "Data"; "Training"; "Verify"; "Nir" ] do
                 Expect.contains deps $"SnnDsl.{lib}" "a package dependency from a project reference"
             Expect.isFalse (deps.Contains "SnnDsl.CSharp.Generators") "the generator is inside, not a dependency"
         }
