@@ -70,7 +70,7 @@ let tests =
             let r = runChild (args two 128 [ "--epochs"; "1"; "--batch-size"; "16"; "--nproc"; "2"; "--threads"; "2"; "--sync-bn" ])
             expectOk r
             Expect.stringContains r.Out "final test accuracy" "rank 0 reports"
-            Expect.equal (Directory.GetFiles two |> Array.map Path.GetFileName |> Array.sort) [| "batches.jsonl"; "checkpoint.snnt"; "metrics.jsonl" |] "rank 0 alone writes"
+            Expect.equal (Directory.GetFiles two |> Array.map Path.GetFileName |> Array.sort) [| "batches.jsonl"; "checkpoint.snnt"; "metrics.jsonl"; RunLock.fileName |] "rank 0 alone writes (and alone takes the run lock)"
             let a, b = saved one, saved two
             Expect.sequenceEqual b.Keys a.Keys "the same tensors"
             // Synchronised BatchNorm sums 2 x 16 samples where one process sums 32: the rounding differs, and a
