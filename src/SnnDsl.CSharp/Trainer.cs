@@ -206,7 +206,6 @@ public sealed class Trainer : IDisposable
     {
         var model = _network.Core;
         var device = _network.DeviceValue;
-        var shape = _network.InputShape;
         var spec = _network.Spec;
         var neuron = SpikingLayerList.Of(model).Select(l => l.Layer.Neuron).FirstOrDefault();
         var zoo = spec.IsZoo ? FSharpInterop.Some(((NetworkSpec.Zoo)spec).model) : null;
@@ -214,26 +213,11 @@ public sealed class Trainer : IDisposable
         var named = DataSourceModule.parse(train.Name.Split('/')[0]);
         var dataset = named.IsOk ? named.ResultValue : DataSource.NewInCode(train.Name);
         var config = o.ToConfig(dataset, zoo, neuron, device);
-        var loss = config.Loss;
-        var d = LoaderOptions.Default;
-        var augmentation = !o.Augment ? FSharpInterop.None<Augmentation>()
-            : !train.IsTemporal ? FSharpInterop.Some(Augmentation.Standard)
-            : train.SampleShape[2] > 1 ? FSharpInterop.Some(Augmentation.Events)
-            : FSharpInterop.None<Augmentation>();
-        var (trainShard, testShard) = SessionModule.shards(config.World).ToValueTuple();
-        var trainLoader = new DataLoader(train.Core, new LoaderOptions(o.BatchSize, true, o.Seed, false, Limit(o.LimitTrain),
-            augmentation, d.Prefetch, d.Workers, FSharpInterop.Some(device)), trainShard);
-        var testLoader = new DataLoader(test.Core, new LoaderOptions(o.BatchSize, false, 0L, false, Limit(o.LimitTest),
-            FSharpInterop.None<Augmentation>(), d.Prefetch, d.Workers, FSharpInterop.Some(device)), testShard);
-        var input = new InputSpec(shape[0], shape[1], shape[2], _network.Classes);
         // Session.Neuron only describes the run (its text goes into checkpoints); a network without spiking
         // layers has none, which the trainer allows.
-        return new Session(config, neuron!, spec, model, _optimizer!, loss, trainLoader, testLoader, input, device,
+        return SessionModule.ofNetwork(config, spec, model, _optimizer!, train.Core, test.Core,
             _group is null ? null : FSharpInterop.Some(_group));
     }
-
-    private static Microsoft.FSharp.Core.FSharpOption<int>? Limit(int limit) =>
-        limit > 0 ? FSharpInterop.Some(limit) : FSharpInterop.None<int>();
 
     private Microsoft.FSharp.Core.FSharpFunc<TrainEvent, Microsoft.FSharp.Core.Unit> Observer(IProgress<TrainingProgress>? progress)
     {

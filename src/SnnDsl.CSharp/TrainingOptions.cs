@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using SnnDsl.Training;
 using FLoss = SnnDsl.Nn.Loss;
 using FSchedule = SnnDsl.Nn.Schedule;
@@ -119,29 +120,23 @@ public sealed class TrainingOptions
     /// <summary>A copy, so later changes to this object do not reach a trainer.</summary>
     public TrainingOptions Clone() => (TrainingOptions)MemberwiseClone();
 
-    /// <summary>Checks every setting; the exception names the property.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    /// <summary>
+    /// Checks every setting with the library's own validation (the one <c>snn train</c> and F# sessions use,
+    /// so a setting refused there is refused here with the same message); the exception names the property.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range; the message lists every problem.</exception>
     public void Validate()
     {
-        Guard.Positive(Timesteps, nameof(Timesteps));
-        Guard.Positive(Epochs, nameof(Epochs));
-        Guard.Positive(BatchSize, nameof(BatchSize));
-        Guard.Positive(LearningRate, nameof(LearningRate));
-        NonNegative(Momentum, nameof(Momentum));
-        NonNegative(WeightDecay, nameof(WeightDecay));
-        NonNegative(TetLambda, nameof(TetLambda));
-        if (!(LabelSmoothing >= 0 && LabelSmoothing < 1))
-            throw new ArgumentOutOfRangeException(nameof(LabelSmoothing), LabelSmoothing, "label smoothing must be in [0, 1)");
-        NonNegative(WarmupEpochs, nameof(WarmupEpochs));
-        NonNegative(ClipGradNorm, nameof(ClipGradNorm));
-        Guard.NotNegative(LimitTrain, nameof(LimitTrain));
-        Guard.NotNegative(LimitTest, nameof(LimitTest));
-        Guard.NotNegative(Threads, nameof(Threads));
-        Guard.NotNegative(CheckpointEvery, nameof(CheckpointEvery));
         if (!Enum.IsDefined(Optimizer)) throw new ArgumentOutOfRangeException(nameof(Optimizer), Optimizer, "unknown optimizer");
         if (!Enum.IsDefined(Loss)) throw new ArgumentOutOfRangeException(nameof(Loss), Loss, "unknown loss");
         if (!Enum.IsDefined(Schedule)) throw new ArgumentOutOfRangeException(nameof(Schedule), Schedule, "unknown schedule");
         Distributed?.ToCore();
+        var config = ToConfig(DataSource.NewInCode(""), null, null, SnnDsl.Torch.Device.Cpu);
+        var problems = TrainConfigModule.problems(config);
+        if (problems.IsEmpty) return;
+        // The configuration's World is this object's Distributed; every other setting has the property's name.
+        var setting = problems.Head.Setting == "World" ? nameof(Distributed) : problems.Head.Setting;
+        throw new ArgumentOutOfRangeException(setting, string.Join("; ", problems.Select(p => p.Message)));
     }
 
     /// <summary>
@@ -209,11 +204,5 @@ public sealed class TrainingOptions
             OutputDirectory = c.OutDir is null ? null : c.OutDir.Value,
             CheckpointEvery = c.CheckpointEvery,
         };
-    }
-
-    private static void NonNegative(double value, string name)
-    {
-        if (!(value >= 0) || !double.IsFinite(value))
-            throw new ArgumentOutOfRangeException(name, value, "the value must be a finite number >= 0");
     }
 }

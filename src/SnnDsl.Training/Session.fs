@@ -69,12 +69,56 @@ module Session =
         | Some w -> Shard.Of(w.Rank, w.Size), { Rank = w.Rank; WorldSize = w.Size; Tail = ShardTail.Exact }
         | None -> Shard.Single, Shard.Single
 
-    /// Like `create`, with the network `spec` describes when given (a checkpoint's architecture, e.g. one
-    /// built in code) instead of the configuration's zoo model; its input must fit the data.
-    let createWith (spec: NetworkSpec option) (config: TrainConfig) : Session =
+    /// Refuses a configuration with any of `TrainConfig.problems` (a usage error listing them all).
+    let check (config: TrainConfig) =
         match TrainConfig.validate config with
         | [] -> ()
         | problems -> fail (String.Join("; ", problems))
+
+    /// The training and test loaders of a configuration over two datasets: batch size, seed, limits,
+    /// augmentation (geometric for images, event augmentation for frames of a 2-D sensor, none for rows of
+    /// channels), the data-parallel shards and the device.
+    let loaders (config: TrainConfig) (trainSet: Dataset) (testSet: Dataset) : DataLoader * DataLoader =
+        let limit n = if n > 0 then Some n else None
+        let augmentation =
+            match config.Augment, trainSet.IsTemporal with
+            | false, _ -> None
+            | true, false -> Some Augmentation.Standard
+            | true, true when trainSet.SampleShape[2] > 1 -> Some Augmentation.Events
+            | true, true -> None // SHD/SSC rows: no geometric augmentation
+        let trainShard, testShard = shards config.World
+        let trainOptions =
+            { LoaderOptions.Train(config.BatchSize, config.Seed, ?augmentation = augmentation) with
+                Limit = limit config.LimitTrain
+                Device = Some config.Device }
+        let testOptions =
+            { LoaderOptions.Test(config.BatchSize) with Limit = limit config.LimitTest; Device = Some config.Device }
+        new DataLoader(trainSet, trainOptions, trainShard), new DataLoader(testSet, testOptions, testShard)
+
+    /// A session over a network, its optimiser and data that a program already holds (the C# facade, a
+    /// script): the configuration is checked as `create` checks it, and the loaders are `create`'s. `group`
+    /// is the process group the program joined for a data-parallel run (the session then owns it).
+    let ofNetwork (config: TrainConfig) (spec: NetworkSpec) (model: Module) (optimizer: Optimizer)
+                  (trainSet: Dataset) (testSet: Dataset) (group: ProcessGroup option) : Session =
+        check config
+        let shape, classes = NetworkSpec.io spec
+        let train, test = loaders config trainSet testSet
+        { Config = config
+          Neuron = config.Neuron
+          Spec = spec
+          Model = model
+          Optimizer = optimizer
+          Loss = config.Loss
+          Train = train
+          Test = test
+          Input = { Channels = shape[0]; Height = shape[1]; Width = shape[2]; Classes = classes }
+          Device = config.Device
+          Group = group }
+
+    /// Like `create`, with the network `spec` describes when given (a checkpoint's architecture, e.g. one
+    /// built in code) instead of the configuration's zoo model; its input must fit the data.
+    let createWith (spec: NetworkSpec option) (config: TrainConfig) : Session =
+        check config
         let dataset =
             match config.Dataset with
             | DataSource.Registry d -> d
@@ -99,19 +143,6 @@ module Session =
             fail $"{datasetName} samples are rows of 700 channels, not images: use the model fc (the fully connected SNN)"
         let trainSet = Datasets.loadWith options datasetName config.DataDir true
         let testSet = Datasets.loadWith options datasetName config.DataDir false
-        let limit n = if n > 0 then Some n else None
-        let augmentation =
-            match config.Augment, trainSet.IsTemporal with
-            | false, _ -> None
-            | true, false -> Some Augmentation.Standard
-            | true, true when trainSet.SampleShape[2] > 1 -> Some Augmentation.Events
-            | true, true -> None // SHD/SSC rows: no geometric augmentation
-        let trainShard, testShard = shards config.World
-        let trainOptions =
-            { LoaderOptions.Train(config.BatchSize, config.Seed, ?augmentation = augmentation) with
-                Limit = limit config.LimitTrain
-                Device = Some device }
-        let testOptions = { LoaderOptions.Test(config.BatchSize) with Limit = limit config.LimitTest; Device = Some device }
         let shape = trainSet.SampleShape
         let c, h, w = if trainSet.IsTemporal then shape[1], shape[2], shape[3] else shape[0], shape[1], shape[2]
         let input = { Channels = c; Height = h; Width = w; Classes = trainSet.NumClasses }
@@ -135,14 +166,15 @@ module Session =
         let group = config.World |> Option.map (fun w -> joinWorld w model)
         let optimizer =
             new Optimizer(config.Optimizer, model.Parameters(), config.LearningRate, weightDecay = config.WeightDecay)
+        let train, test = loaders config trainSet testSet
         { Config = config
           Neuron = neuron
           Spec = spec
           Model = model
           Optimizer = optimizer
           Loss = config.Loss
-          Train = new DataLoader(trainSet, trainOptions, trainShard)
-          Test = new DataLoader(testSet, testOptions, testShard)
+          Train = train
+          Test = test
           Input = input
           Device = device
           Group = group }

@@ -100,6 +100,14 @@ type TrainConfig =
       /// data-parallel run only rank 0 writes.
       OutDir: string option }
 
+/// A setting a configuration cannot run with: which one (the name of the TrainConfig field, or of the C#
+/// TrainingOptions property for the values inside the optimiser and the loss) and why.
+type ConfigProblem =
+    { /// The setting, e.g. "Momentum" or "BatchSize".
+      Setting: string
+      /// What is wrong, with the value given, e.g. "the SGD momentum must be in [0, 1), got 1.5".
+      Message: string }
+
 /// A training configuration as a checkpoint stores it: every setting as text or a number (the JSON of
 /// checkpoints written before the configuration was typed reads unchanged). `TrainConfig.ofFile` parses it.
 [<CLIMutable>]
@@ -443,33 +451,43 @@ module TrainConfig =
         | Ok c -> c
         | Error e -> Fail.data $"{source}: {e}"
 
-    /// Problems with a configuration that do not need the data or the model to find, naming the setting.
-    let validate (c: TrainConfig) : string list =
-        [ if c.Timesteps < 1 then $"timesteps must be at least 1, got {c.Timesteps}"
-          if c.Epochs < 1 then $"epochs must be at least 1, got {c.Epochs}"
-          if c.BatchSize < 1 then $"the batch size must be at least 1, got {c.BatchSize}"
+    /// Problems with a configuration that do not need the data or the model to find, each with the setting it
+    /// is about (the record's field, or Momentum, LabelSmoothing and TetLambda inside the optimiser and the
+    /// loss): the CLI, F# sessions and the C# facade refuse a configuration with these same messages.
+    let problems (c: TrainConfig) : ConfigProblem list =
+        let p setting message = { Setting = setting; Message = message }
+        let finiteAtLeast0 (x: float) = x >= 0.0 && not (Double.IsInfinity x)
+        [ if c.Timesteps < 1 then p "Timesteps" $"timesteps must be at least 1, got {c.Timesteps}"
+          if c.Epochs < 1 then p "Epochs" $"epochs must be at least 1, got {c.Epochs}"
+          if c.BatchSize < 1 then p "BatchSize" $"the batch size must be at least 1, got {c.BatchSize}"
           if not (c.LearningRate > 0.0) || Double.IsInfinity c.LearningRate then
-              $"the learning rate must be a positive number, got {c.LearningRate}"
-          if not (c.WeightDecay >= 0.0) || Double.IsInfinity c.WeightDecay then
-              $"the weight decay must be a finite number >= 0, got {c.WeightDecay}"
-          if not (c.WarmupEpochs >= 0.0) || Double.IsInfinity c.WarmupEpochs then
-              $"the warm-up must be a finite number of epochs >= 0, got {c.WarmupEpochs}"
-          if not (c.ClipGradNorm >= 0.0) || Double.IsInfinity c.ClipGradNorm then
-              $"the gradient-norm clip must be a finite number >= 0 (0: off), got {c.ClipGradNorm}"
+              p "LearningRate" $"the learning rate must be a positive number, got {c.LearningRate}"
+          if not (finiteAtLeast0 c.WeightDecay) then
+              p "WeightDecay" $"the weight decay must be a finite number >= 0, got {c.WeightDecay}"
+          if not (finiteAtLeast0 c.WarmupEpochs) then
+              p "WarmupEpochs" $"the warm-up must be a finite number of epochs >= 0, got {c.WarmupEpochs}"
+          if not (finiteAtLeast0 c.ClipGradNorm) then
+              p "ClipGradNorm" $"the gradient-norm clip must be a finite number >= 0 (0: off), got {c.ClipGradNorm}"
           match c.Optimizer with
-          | OptimizerKind.Sgd(m, _) when not (m >= 0.0 && m < 1.0) -> $"the SGD momentum must be in [0, 1), got {m}"
+          | OptimizerKind.Sgd(m, _) when not (m >= 0.0 && m < 1.0) -> p "Momentum" $"the SGD momentum must be in [0, 1), got {m}"
           | _ -> ()
           match c.Loss with
           | Loss.MeanOutputCrossEntropy s
-          | Loss.Tet(_, _, s) when not (s >= 0.0 && s < 1.0) -> $"the label smoothing must be in [0, 1), got {s}"
-          | Loss.Tet(l, _, _) when not (l >= 0.0 && l <= 1.0) -> $"TET's lambda must be in [0, 1], got {l}"
+          | Loss.Tet(_, _, s) when not (s >= 0.0 && s < 1.0) ->
+              p "LabelSmoothing" $"the label smoothing must be in [0, 1), got {s}"
+          | Loss.Tet(l, _, _) when not (l >= 0.0 && l <= 1.0) -> p "TetLambda" $"TET's lambda must be in [0, 1], got {l}"
           | _ -> ()
-          if c.LimitTrain < 0 || c.LimitTest < 0 then "the training and test sample limits must be >= 0"
-          if c.Threads < 0 then $"threads must be >= 0, got {c.Threads}"
-          if c.CheckpointEvery < 0 then $"checkpoint-every must be >= 0, got {c.CheckpointEvery}"
-          if c.Resize < 0 then $"resize must be >= 0, got {c.Resize}"
+          if c.LimitTrain < 0 then p "LimitTrain" $"the training sample limit must be >= 0, got {c.LimitTrain}"
+          if c.LimitTest < 0 then p "LimitTest" $"the test sample limit must be >= 0, got {c.LimitTest}"
+          if c.Threads < 0 then p "Threads" $"threads must be >= 0, got {c.Threads}"
+          if c.CheckpointEvery < 0 then p "CheckpointEvery" $"checkpoint-every must be >= 0, got {c.CheckpointEvery}"
+          if c.Resize < 0 then p "Resize" $"resize must be >= 0, got {c.Resize}"
           match c.World with
-          | Some w when w.Size < 1 -> $"the world size must be at least 1, got {w.Size}"
-          | Some w when w.Rank < 0 || w.Rank >= w.Size -> $"rank {w.Rank} is outside a world of {w.Size} (valid ranks: 0..{w.Size - 1})"
-          | Some w when not (w.Timeout > TimeSpan.Zero) -> $"the distributed timeout must be positive, got {w.Timeout}"
+          | Some w when w.Size < 1 -> p "World" $"the world size must be at least 1, got {w.Size}"
+          | Some w when w.Rank < 0 || w.Rank >= w.Size ->
+              p "World" $"rank {w.Rank} is outside a world of {w.Size} (valid ranks: 0..{w.Size - 1})"
+          | Some w when not (w.Timeout > TimeSpan.Zero) -> p "World" $"the distributed timeout must be positive, got {w.Timeout}"
           | _ -> () ]
+
+    /// The messages of `problems`.
+    let validate (c: TrainConfig) : string list = problems c |> List.map _.Message

@@ -163,7 +163,7 @@ let private cliNumbers =
       t "--warmup" "-1" "warm-up"
       t "--clip" "-2" "clip"
       t "--threads" "-1" "threads must be >= 0"
-      t "--limit-train" "-5" "sample limits must be >= 0"
+      t "--limit-train" "-5" "sample limit must be >= 0"
       t "--checkpoint-every" "-1" "checkpoint-every must be >= 0"
       t "--resize" "-4" "resize must be >= 0"
       t "--seed" "x" "--seed"
