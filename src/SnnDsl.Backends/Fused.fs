@@ -9,7 +9,9 @@ open SnnDsl.Torch
 /// its bytecode (no compiler run per program; used for many random neurons in tests).
 [<RequireQualifiedAccess>]
 type FusedMode =
+    /// A kernel compiled for the program.
     | Compiled
+    /// The one interpreting kernel, running the program's bytecode.
     | Interpreted
 
 /// The fused backend: one pass over time per element group, states in registers, parallel over elements,
@@ -73,7 +75,18 @@ module Fused =
             | FusedMode.Interpreted -> Codegen.cpuInterpreter (), Bytecode.encode plan
         // CUDA source only where the shim can compile it (NVRTC); the tests generate it for every built-in.
         let cuda = if FusedKernel.CudaAvailable then Codegen.cudaKernel plan else null
-        let shape = sprintf "%s %A %A" p.Neuron [ for q in p.Params -> q.Granularity ] [ for st in p.States -> st.Init ]
+        // What the key must tell apart beyond the code: each parameter's granularity and each state's initial
+        // value (as exact bits), written out rather than printed with %A.
+        let granularity (g: Granularity) =
+            match g with
+            | Granularity.PerLayer -> "layer"
+            | Granularity.PerChannel -> "channel"
+            | Granularity.PerNeuron -> "neuron"
+        let shape =
+            String.concat " "
+                [ yield p.Neuron
+                  for q in p.Params -> granularity q.Granularity
+                  for st in p.States -> System.BitConverter.DoubleToInt64Bits(st.Init).ToString("x16") ]
         let key = Codegen.hash (cpu + "\n" + System.Convert.ToBase64String code + "\n" + cuda + "\n" + shape + "\n" + String.concat " " (KernelCache.flags ()))
         // Kernels stay loaded for the process; the bindings of many one-off programs (random neurons in
         // tests) are dropped in bulk, and a binding still in use lives on in its runs.

@@ -20,6 +20,10 @@ module ExitCode =
     [<Literal>]
     let InternalError = 3
 
+    /// Stopped by Ctrl+C (SIGINT), after saving what could be saved: 128 + 2, as shells report it.
+    [<Literal>]
+    let Interrupted = 130
+
 /// Where a kind of error leads: the one mapping of SnnException kinds to exit codes.
 [<RequireQualifiedAccess>]
 module ExitCodes =

@@ -84,7 +84,7 @@ let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
         fail ExitCode.InternalError $"snn: internal error: {e.Message}"
     | :? SnnDsl.Core.SnnException as e -> fail (ExitCodes.ofKind e.Kind) $"snn: {e.Message}"
     | :? IOException as e -> fail ExitCode.DataError $"snn: {e.Message}"
-    | :? OperationCanceledException -> fail ExitCode.DataError "snn: stopped; the last checkpoint is kept (continue with --resume)"
+    | :? OperationCanceledException -> fail ExitCode.Interrupted "snn: stopped; the last checkpoint is kept (continue with --resume)"
     | e -> fail ExitCode.InternalError $"snn: internal error: {e.GetType().Name}: {e.Message}"
 
 [<EntryPoint>]

@@ -63,7 +63,9 @@ let withProgress (out: TextWriter) (interactive: bool) (body: (TrainEvent -> uni
                 let c = session.Config
                 batchSize <- c.BatchSize
                 let where = if position.Epoch > 0 || position.NextBatch > 0 then $" (resuming at epoch {position.Epoch + 1}, batch {position.NextBatch + 1})" else ""
-                out.WriteLine($"training {c.Model} with {c.Neuron} on {c.Dataset}: T={c.Timesteps}, {session.Train.SampleCount} train / {session.Test.SampleCount} test samples, {session.Model.ParameterCount():N0} parameters{where}")
+                let model = match c.Model with Some m -> SnnDsl.Nn.ZooModel.name m | None -> "a network built in code"
+                let neuron = if isNull (box c.Neuron) then "no spiking layer" else c.Neuron.Name
+                out.WriteLine($"training {model} with {neuron} on {DataSource.text c.Dataset}: T={c.Timesteps}, {session.Train.SampleCount} train / {session.Test.SampleCount} test samples, {session.Model.ParameterCount():N0} parameters{where}")
                 for d in [ session.Train.Dataset; session.Test.Dataset ] do
                     match d with
                     | :? SnnDsl.Data.FrameDataset as f -> out.WriteLine($"{d.Name}: {f.Source}")

@@ -21,18 +21,36 @@ module Aedat4 =
 
     /// The compression of packets, as IOHeader's enum numbers it.
     type Compression =
+        /// Packets are stored uncompressed.
         | None = 0
+        /// LZ4 frame compression.
         | Lz4 = 1
+        /// LZ4 frame compression at the high-compression level (decoded like Lz4).
         | Lz4High = 2
+        /// Zstandard compression.
         | Zstd = 3
+        /// Zstandard compression at a high level (decoded like Zstd).
         | ZstdHigh = 4
+
+    /// The compression's name as output prints it ("none", "lz4", "lz4-high", "zstd", "zstd-high").
+    let compressionName (c: Compression) =
+        match c with
+        | Compression.None -> "none"
+        | Compression.Lz4 -> "lz4"
+        | Compression.Lz4High -> "lz4-high"
+        | Compression.Zstd -> "zstd"
+        | Compression.ZstdHigh -> "zstd-high"
+        | other -> $"compression {int other}"
 
     /// What the IOHeader says.
     type Header =
-        { Compression: Compression
+        { /// How every packet is compressed.
+          Compression: Compression
+          /// The offset of the data table indexing the packets, where the packets end; -1 when the header gives none.
           DataTablePosition: int64
           /// The id of the first event stream, and its sensor when the info node gives its size.
           EventStream: int
+          /// The size of that stream's sensor (2 polarities), when its info node gives sizeX and sizeY.
           Sensor: SensorSize option
           /// Where the first packet starts.
           DataStart: int64 }

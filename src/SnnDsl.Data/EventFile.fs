@@ -11,7 +11,9 @@ type EventFileContent =
       Format: string
       /// Details of the format (AEDAT 4's compression, the HDF5 sample read), or "".
       Detail: string
+      /// The sensor the format or header names; where the file names none, the smallest one holding every event.
       Sensor: SensorSize
+      /// Every event of the file (for SHD/SSC, of the chosen sample), as recorded.
       Events: Events }
 
 /// Reading one event file whatever its format (what `snn events` shows).
@@ -46,7 +48,7 @@ module EventFile =
         | Error e -> raise (DataFileException(path, e))
         | Ok "aedat4" ->
             let e, h = Aedat4.readWithHeader path
-            { Format = "aedat4"; Detail = string h.Compression; Sensor = h.Sensor |> Option.defaultWith (fun () -> fitted e); Events = e }
+            { Format = "aedat4"; Detail = Aedat4.compressionName h.Compression; Sensor = h.Sensor |> Option.defaultWith (fun () -> fitted e); Events = e }
         | Ok "aedat3.1" ->
             let e, s = Aedat31.readWithHeader path
             { Format = "aedat3.1"; Detail = ""; Sensor = s |> Option.defaultWith (fun () -> fitted e); Events = e }

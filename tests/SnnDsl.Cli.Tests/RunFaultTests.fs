@@ -61,6 +61,34 @@ let tests =
             use lock = RunLock.acquire out
             Expect.isTrue (File.Exists(Path.Combine(out, RunLock.fileName))) "the lock file stays, unlocked"
 
+        testCase "Ctrl+C (SIGINT) stops a run with exit 130, its header naming model, neuron and data, its checkpoint loadable" <| fun () ->
+            use dir = new TempDir()
+            let out = dir.File "run"
+            let checkpoint = Path.Combine(out, Checkpoint.fileName)
+            let psi = ProcessStartInfo("dotnet", UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true)
+            psi.ArgumentList.Add snnDll
+            for a in tiny out @ [ "--epochs"; "40" ] do psi.ArgumentList.Add a
+            use child = Process.Start psi
+            let stdout, stderr = Text.StringBuilder(), Text.StringBuilder()
+            child.OutputDataReceived.Add(fun e -> if not (isNull e.Data) then lock stdout (fun () -> stdout.AppendLine e.Data |> ignore))
+            child.ErrorDataReceived.Add(fun e -> if not (isNull e.Data) then lock stderr (fun () -> stderr.AppendLine e.Data |> ignore))
+            child.BeginOutputReadLine()
+            child.BeginErrorReadLine()
+            let saved = awaitCheckpoint checkpoint (fun () -> not child.HasExited) Some
+            Expect.isTrue saved.IsSome "the run wrote a checkpoint while running"
+            Expect.equal (sh $"kill -INT {child.Id}") 0 "kill -INT"
+            let stopped = child.WaitForExit 60_000
+            if not stopped then kill child
+            Expect.isTrue stopped "the run stopped within a minute of SIGINT"
+            child.WaitForExit()
+            let err = lock stderr (fun () -> stderr.ToString())
+            Expect.equal child.ExitCode ExitCode.Interrupted $"the exit code of a run stopped by Ctrl+C; stderr: {err}"
+            Expect.stringContains err "continue with --resume" "the message says how to continue"
+            // The run header names the model, neuron and dataset as the CLI does.
+            Expect.stringContains (lock stdout (fun () -> stdout.ToString())) "training small-conv with da-lif on synthetic: T=2" "the run header"
+            let _, position = Checkpoint.readHeader checkpoint
+            Expect.isTrue (position.Epoch < 40) $"the checkpoint loads (epoch {position.Epoch})"
+
         testCase "after SIGKILL at random points of a run the directory loads and --resume finishes it" <| fun () ->
             use dir = new TempDir()
             let out = dir.File "run"
