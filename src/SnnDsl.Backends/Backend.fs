@@ -9,8 +9,11 @@ open SnnDsl.Torch
 /// (else eager, with a one-line notice saying why).
 [<RequireQualifiedAccess>]
 type Backend =
+    /// The eager interpreter: one libtorch call per operation and step.
     | Eager
+    /// The fused kernels; a neuron or input they cannot run is a usage error.
     | Fused
+    /// The fused kernels where they apply, else eager.
     | Auto
 
 /// Backend names, parsed once at the edges (CLI, C#).

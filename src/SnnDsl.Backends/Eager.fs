@@ -9,7 +9,9 @@ open SnnDsl.Torch
 /// the first step, where every state is still its initial constant.
 [<RequireQualifiedAccess>]
 type TValue =
+    /// A plain number, the same for every element.
     | Number of float
+    /// A tensor of values.
     | Tensor of Tensor
 
 /// The state of a layer of neurons between calls, one value per state variable. Explicit: a new batch
@@ -18,8 +20,11 @@ type NeuronState = Map<string, TValue>
 
 /// A run recorded step by step, every value [T, N, ...]: the spikes, each binding and each state's new value.
 type TensorTrace =
-    { Spikes: Tensor
+    { /// The spikes (the output) of every step.
+      Spikes: Tensor
+      /// Each binding's value at every step, by name.
       Values: (string * Tensor) list
+      /// Each state's new value at every step, by name.
       States: (string * Tensor) list }
 
 /// The eager tensor interpreter of step programs, with autograd through libtorch: each operation is one

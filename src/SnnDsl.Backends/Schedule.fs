@@ -4,12 +4,18 @@ open SnnDsl.Core
 
 /// The order in which a kernel evaluates registers: the time-invariant ones once per element group, the
 /// others once per step. Only registers that the roots need are scheduled.
-type Section = { Invariant: int list; Step: int list }
+type Section =
+    { /// The time-invariant registers, evaluated once per element group.
+      Invariant: int list
+      /// The registers evaluated at every step.
+      Step: int list }
 
 /// The schedules of every entry point of a fused kernel, all over the backward program's registers (the
 /// forward registers are its first ones).
 type KernelPlan =
-    { Program: StepProgram
+    { /// The step program the kernel runs.
+      Program: StepProgram
+      /// Its derived backward, whose registers every section indexes.
       Backward: BackwardProgram
       /// Forward for training: the output and the new states.
       Forward: Section

@@ -15,15 +15,19 @@ type SpikeGradients =
 
 /// A run of N independent neurons over T steps, copied out of the tensors into [T, N] arrays.
 type Simulation =
-    { Neuron: Neuron
+    { /// The neuron that was simulated.
+      Neuron: Neuron
       /// The interpreter that ran it ("eager", "fused").
       Interpreter: string
+      /// The inputs x[t, n], [T, N].
       Inputs: float[,]
+      /// Each neuron's spike at each step, [T, N].
       Spikes: float[,]
       /// Each state's value after each step, in declaration order (V is the membrane after reset).
       States: (string * float[,]) list
       /// Each binding's value at each step (for the built-ins H, the membrane before reset, and theta).
       Values: Map<string, float[,]>
+      /// The derivatives of the total spike count, when the run asked for them.
       Gradients: SpikeGradients option }
 
 /// Simulating a neuron on float64 tensors, the one algorithm behind `snn simulate` and the C# facade's

@@ -82,8 +82,11 @@ module Reset =
 
 /// Everything a charge / fire / reset neuron is made of.
 type Rules =
-    { Name: string
+    { /// The neuron's name (e.g. "da-lif").
+      Name: string
+      /// One line on what it is.
       Description: string
+      /// Its parameters: learnable ones and fixed options.
       Params: ParamSpec list
       /// Extra states; V (initially 0) is added when absent.
       States: StateSpec list
@@ -91,7 +94,9 @@ type Rules =
       Charge: Expr
       /// theta; may Ref "H".
       Threshold: Expr
+      /// The surrogate derivative of the spike S = Θ(H - theta).
       Surrogate: Surrogate
+      /// How V is reset after a spike (V's update).
       Reset: Reset
       /// Further bindings, in order (e.g. AR-LIF's gate and new memory). Those the charge or the threshold
       /// read (directly or through one another) are computed before H, such as a synaptic current

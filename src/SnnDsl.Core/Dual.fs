@@ -3,13 +3,20 @@ namespace SnnDsl.Core
 /// The number operations an interpreter of step programs needs; one record per number type, so a single
 /// evaluator serves plain floats and dual numbers.
 type Arith<'a> =
-    { Const: float -> 'a
+    { /// The number for a constant.
+      Const: float -> 'a
+      /// Applies an operation to its arguments.
       Apply: Prim -> 'a[] -> 'a
+      /// The plain float value of a number.
       Value: 'a -> float }
 
 /// A forward-mode dual number: a value and the derivative of that value along one direction.
 [<Struct>]
-type Dual = { Value: float; Tangent: float }
+type Dual =
+    { /// The value.
+      Value: float
+      /// The derivative of the value along the direction.
+      Tangent: float }
 
 /// Float arithmetic, read from the table of operations.
 [<RequireQualifiedAccess>]

@@ -71,7 +71,11 @@ type Neuron =
       Output: string }
 
 /// A neuron definition that breaks the rules of the step program.
-exception InvalidNeuron of neuron: string * problems: string list with
+exception InvalidNeuron of
+    /// The name of the invalid neuron.
+    neuron: string *
+    /// Every problem found, one message each.
+    problems: string list with
     override this.Message =
         $"neuron '{this.neuron}' is invalid:\n  " + String.concat "\n  " this.problems
 

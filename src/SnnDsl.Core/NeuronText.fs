@@ -8,36 +8,53 @@ open FParsec
 /// How two values of a law compare.
 [<RequireQualifiedAccess>]
 type Relation =
+    /// Less than (written `&lt;`).
     | Lt
+    /// Less than or equal (written `&lt;=`).
     | Le
+    /// Greater than (written `&gt;`).
     | Gt
+    /// Greater than or equal (written `&gt;=`).
     | Ge
+    /// Equal (written `=`).
     | Eq
+    /// Not equal (written `!=`).
     | Ne
 
 /// A statement about one step of a run, over the names of the neuron: X, parameters (their effective
 /// values), states (their value from the previous step), bindings, and `V'` (state V's new value).
 [<RequireQualifiedAccess; StructuralEquality; NoComparison>]
 type Condition =
+    /// Two expressions compared by a relation, e.g. `V' &lt; H`.
     | Compare of left: Expr * Relation * right: Expr
+    /// Holds when the condition does not.
     | Not of Condition
+    /// Holds when both conditions hold.
     | And of Condition * Condition
+    /// Holds when either condition holds.
     | Or of Condition * Condition
+    /// Holds when the first condition fails or the second holds.
     | Implies of Condition * Condition
 
 /// A law written in a neuron file: at every step of every case where `When` holds, `Holds` holds.
 [<StructuralEquality; NoComparison>]
 type NeuronLaw =
-    { Name: string
+    { /// The law's name, as written after `law`.
+      Name: string
       /// The range the inputs are drawn from (on a grid of 1/16), when the law says so.
       Inputs: (float * float) option
       /// A precondition on the parameters' effective values (cases where it fails are skipped).
       When: Condition option
+      /// The statement that must hold at every step.
       Holds: Condition }
 
 /// What a neuron file holds: the neuron and the laws written beside it.
 [<StructuralEquality; NoComparison>]
-type NeuronFile = { Neuron: Neuron; Laws: NeuronLaw list }
+type NeuronFile =
+    { /// The neuron the file defines.
+      Neuron: Neuron
+      /// The laws written beside it, in file order.
+      Laws: NeuronLaw list }
 
 /// A neuron file that does not parse, or names what it does not define: where and what was expected.
 type NeuronSyntaxException(source: string, line: int, column: int, problem: string, message: string) =

@@ -2,13 +2,17 @@ namespace SnnDsl.Core
 
 /// One step of one neuron: the spike, the new state and every binding's value.
 type Step<'a> =
-    { Spike: 'a
+    { /// The output (the spike) of the step.
+      Spike: 'a
+      /// Each state's new value.
       State: Map<string, 'a>
+      /// Each binding's value.
       Values: Map<string, 'a> }
 
 /// A run of N independent neurons over T steps; every array is [T, N].
 type Trace =
-    { Spikes: float[,]
+    { /// The output (the spike) of each neuron at each step.
+      Spikes: float[,]
       /// Each state's value at the end of each step.
       States: Map<string, float[,]>
       /// Each binding's value at each step.
@@ -16,7 +20,8 @@ type Trace =
 
 /// Derivatives of the total spike count of a run (surrogate for Θ).
 type Gradients =
-    { SpikeCount: float
+    { /// The total spike count itself (the sum of all spikes).
+      SpikeCount: float
       /// d(sum of all spikes) / d(raw parameter), each parameter shared by all N neurons.
       Params: Map<string, float>
       /// d(sum of all spikes) / d(x[t, n]), [T, N].

@@ -11,6 +11,7 @@ type Source =
     | State of index: int
     /// The raw value of runtime parameter i.
     | Param of index: int
+    /// A constant value.
     | Const of value: float
     /// Backward programs: the adjoint of this step's output.
     | GradOutput
@@ -20,7 +21,9 @@ type Source =
 /// One register of a program: a source, or an operation of earlier registers.
 [<RequireQualifiedAccess>]
 type Node =
+    /// The value of a source.
     | Src of Source
+    /// An operation applied to earlier registers, given by their indices.
     | Op of Prim * args: int list
 
 /// How far a register's value varies: the same everywhere, per channel, per neuron (the same across the
@@ -28,9 +31,13 @@ type Node =
 /// interpreters compute it once per run instead of once per step.
 [<RequireQualifiedAccess>]
 type Variation =
+    /// One value for the whole layer (constants, per-layer parameters).
     | Uniform
+    /// One value per channel (per-channel parameters).
     | Channel
+    /// One value per neuron, the same across the batch and over time (per-neuron parameters).
     | Neuron
+    /// A value per element and step: the input, the states and what depends on them.
     | Element
 
 /// A neuron lowered once: a typed, constant-folded SSA program without common subexpressions, over
@@ -39,11 +46,15 @@ type Variation =
 /// parameters are folded in as constants. The oracle, the eager tensor backend and the kernel generators all
 /// start from it.
 type StepProgram =
-    { Neuron: string
+    { /// The name of the neuron it was lowered from.
+      Neuron: string
       /// The parameters whose raw values are given when the program runs, in this order.
       Params: ParamSpec list
+      /// The neuron's state variables; `Source.State i` is the previous value of the i-th.
       States: StateSpec list
+      /// The registers, in dependency order.
       Nodes: Node[]
+      /// How far each register's value varies, one per node.
       Variation: Variation[]
       /// The register of the output (the spike).
       Output: int
@@ -56,10 +67,13 @@ type StepProgram =
 /// adjoints. Given the adjoint of the output (GradOutput) and of each new state (GradNext i), it yields the
 /// adjoint of the input, of each previous state and of each runtime parameter's raw value at this step.
 type BackwardProgram =
-    { Forward: StepProgram
+    { /// The step program this is the backward of.
+      Forward: StepProgram
       /// The forward nodes first (same registers), then the adjoint nodes.
       Nodes: Node[]
+      /// How far each register's value varies, one per node.
       Variation: Variation[]
+      /// The register of the adjoint of this step's input X_t.
       GradInput: int
       /// Per state, the adjoint of its previous value (carried to the step before).
       GradState: int list

@@ -4,7 +4,13 @@ open System
 
 /// The records of a CIFAR binary file: Count images of 3x32x32 uint8 pixels (red, green, blue planes,
 /// each row-major) and one label per image.
-type CifarRecords = { Count: int; Pixels: byte[]; Labels: byte[] }
+type CifarRecords =
+    { /// Number of records (images) read.
+      Count: int
+      /// The pixels of every image, 3,072 bytes each, one image after another.
+      Pixels: byte[]
+      /// The label of each image (for CIFAR-100, the fine label).
+      Labels: byte[] }
 
 /// Reader of the CIFAR-10 and CIFAR-100 "binary version" (gzipped or plain): fixed-size records of label
 /// byte(s) then 3,072 pixel bytes. CIFAR-10 has one label byte; CIFAR-100 two (coarse, then fine).

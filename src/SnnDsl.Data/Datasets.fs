@@ -43,15 +43,25 @@ type DatasetOptions =
 /// A dataset of the registry, as a value (its text form is `DatasetName.name`).
 [<RequireQualifiedAccess>]
 type DatasetName =
+    /// The embedded set that needs no files: 10 classes of procedural 28x28 grey shapes.
     | Synthetic
+    /// MNIST: 28x28 grey images of handwritten digits in idx files, 10 classes.
     | Mnist
+    /// Fashion-MNIST: 28x28 grey images of clothing in idx files, 10 classes.
     | FashionMnist
+    /// CIFAR-10: 32x32 colour images in the binary version's files, 10 classes.
     | Cifar10
+    /// CIFAR-100: 32x32 colour images in the binary version's files, labelled with its 100 fine classes.
     | Cifar100
+    /// N-MNIST: MNIST digits recorded by an event camera on a 34x34 sensor, 10 classes.
     | NMnist
+    /// CIFAR10-DVS: CIFAR-10 images recorded by a DVS128 (AEDAT 2.0 or 4 files), 10 classes.
     | Cifar10Dvs
+    /// DVS128 Gesture: 11 hand gestures, AEDAT 3.1 recordings cut into samples by their label files.
     | DvsGesture
+    /// Spiking Heidelberg Digits: spoken digits as spikes of 700 cochlea channels (HDF5), 20 classes.
     | Shd
+    /// Spiking Speech Commands: spoken commands as spikes of 700 cochlea channels (HDF5), 35 classes.
     | Ssc
 
 /// The text forms of dataset names.

@@ -6,7 +6,14 @@ open System.Threading
 /// The events of one sample as parallel arrays, in file order: pixel column X, row Y, polarity P (0 = OFF,
 /// 1 = ON; always 0 for a one-channel source such as SHD) and timestamp T in microseconds.
 type Events =
-    { X: uint16[]; Y: uint16[]; P: byte[]; T: int64[] }
+    { /// Pixel column of each event (for SHD, its channel).
+      X: uint16[]
+      /// Pixel row of each event (0 for SHD).
+      Y: uint16[]
+      /// Polarity of each event: 0 = OFF, 1 = ON.
+      P: byte[]
+      /// Timestamp of each event in microseconds.
+      T: int64[] }
     /// Number of events.
     member e.Count = e.T.Length
     /// No events.
@@ -15,7 +22,12 @@ type Events =
 /// The geometry of an event source: Width x Height pixels and Polarities channels (2 for event cameras,
 /// 1 for SHD's 700 channels, laid out as Width = 700, Height = 1).
 type SensorSize =
-    { Width: int; Height: int; Polarities: int }
+    { /// Pixels per row, the range of x (SHD's 700 channels).
+      Width: int
+      /// Rows of pixels, the range of y (1 for SHD).
+      Height: int
+      /// Polarity channels: 2 for event cameras, 1 for SHD.
+      Polarities: int }
     /// Cells of one frame: Polarities x Height x Width.
     member s.FrameSize = s.Polarities * s.Height * s.Width
     override s.ToString() = $"{s.Width}x{s.Height}x{s.Polarities}"

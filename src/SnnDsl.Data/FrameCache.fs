@@ -10,12 +10,17 @@ open Microsoft.Win32.SafeHandles
 /// What identifies one entry of the frame cache: a dataset split integrated one way from a given set of
 /// source files (their names, sizes and modification times, hashed into Fingerprint).
 type FrameCacheKey =
-    { Dataset: string
+    { /// Registry name of the dataset, e.g. "cifar10-dvs".
+      Dataset: string
+      /// The split: "train", "test" or a named one such as "test-paper".
       Split: string
+      /// Number of frames T per sample.
       Frames: int
       /// SplitBy's text: number, time or duration:<us>.
       Method: string
+      /// The sensor the events were integrated on.
       Sensor: SensorSize
+      /// The hash of the source files' paths, sizes and modification times (FrameCache.fingerprint).
       Fingerprint: string }
 
 /// One verified cache file opened for reading: the labels, and each sample's blob read on demand.
@@ -81,7 +86,13 @@ module FrameCache =
         Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant()
 
     /// The JSON header of an entry.
-    type Header = { Key: FrameCacheKey; Count: int; ClassNames: string[] }
+    type Header =
+        { /// The key the entry was written for; tryOpen rejects an entry written for another key.
+          Key: FrameCacheKey
+          /// Number of samples in the entry.
+          Count: int
+          /// The class names recorded with the entry, indexed by label.
+          ClassNames: string[] }
 
     /// Opens and verifies an entry: Error says why it cannot be trusted (missing, corrupt, another key).
     let tryOpen (path: string) (key: FrameCacheKey) : Result<FrameCacheEntry, string> =

@@ -32,7 +32,9 @@ module FrameCodec =
         buf.ToArray()
 
     /// Raised by decode on a blob that is not a valid encoding of the expected number of cells.
-    exception CorruptBlob of string
+    exception CorruptBlob of
+        /// What is wrong with the blob, e.g. where a number is cut.
+        string
 
     let private readVarint (blob: ReadOnlySpan<byte>) (pos: byref<int>) : uint64 =
         let mutable v = 0UL

@@ -79,15 +79,20 @@ type EventSpec =
       Dataset: string
       /// "train" or "test" (or a named split such as "test-paper").
       Split: string
+      /// The sensor the events are integrated on; every event must lie inside it.
       Sensor: SensorSize
+      /// Class names, indexed by label.
       ClassNames: string[]
+      /// The groups of samples, in sample order.
       Sources: EventSource[]
       /// The files read, for the cache fingerprint.
       Files: string[] }
 
 /// How event samples become frames.
 type FrameOptions =
-    { Frames: int
+    { /// Number of frames T per sample.
+      Frames: int
+      /// How events are divided among the frames.
       SplitBy: SplitBy
       /// The cache folder, or None to keep the frames in memory.
       CacheDirectory: string option

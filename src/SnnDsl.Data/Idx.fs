@@ -3,7 +3,15 @@ namespace SnnDsl.Data
 open System
 
 /// The images of an idx3 file: Count images of Rows x Columns uint8 pixels, row-major, one after another.
-type IdxImages = { Count: int; Rows: int; Columns: int; Pixels: byte[] }
+type IdxImages =
+    { /// Number of images.
+      Count: int
+      /// Rows of each image (28 for MNIST).
+      Rows: int
+      /// Columns of each image (28 for MNIST).
+      Columns: int
+      /// Every image's pixels, Count x Rows x Columns bytes, row-major, one image after another.
+      Pixels: byte[] }
 
 /// Reader of the idx format of MNIST and Fashion-MNIST (gzipped or plain): a big-endian int32 magic
 /// (2051 images, 2049 labels), big-endian int32 dimensions, then uint8 data.

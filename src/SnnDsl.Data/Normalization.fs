@@ -4,7 +4,10 @@ open System
 
 /// Per-channel normalisation of [0,1] pixels: x' = (x - Mean[c]) / Std[c].
 type Normalization =
-    { Mean: float32[]; Std: float32[] }
+    { /// The mean subtracted from each channel, one per channel.
+      Mean: float32[]
+      /// The standard deviation each channel is divided by, one per channel.
+      Std: float32[] }
 
     /// The usual CIFAR-10 training-set statistics.
     static member Cifar10 = { Mean = [| 0.4914f; 0.4822f; 0.4465f |]; Std = [| 0.2470f; 0.2435f; 0.2616f |] }

@@ -19,7 +19,9 @@ type ShardTail =
 type Shard =
     { /// This process's rank, 0 .. WorldSize - 1.
       Rank: int
+      /// Number of ranks W in the world, at least 1.
       WorldSize: int
+      /// What happens to the samples left over when the epoch does not split evenly over the ranks.
       Tail: ShardTail }
 
     /// One process visiting every sample.

@@ -9,10 +9,13 @@ open SnnDsl.Backends
 /// A NIR graph imported as an SnnDsl network: its architecture as data (so checkpoints rebuild it), the
 /// parameters of each layer in order, and the per-sample shapes at both ends.
 type NirImported =
-    { Spec: NetworkSpec
+    { /// The network's architecture, a sequential spec built from the chain.
+      Spec: NetworkSpec
       /// Per layer of the spec, its parameters by name (as the layer registers them) with their values.
       Parameters: (string * NirArray) list list
+      /// The per-sample input shape (the Input node's).
       InputShape: int[]
+      /// The per-sample shape after the last layer; the number of classes is its element count.
       OutputShape: int[] }
 
 /// Turning a NIR graph into SnnDsl layers (docs/nir.md, "Import"). The graph must be a chain from its one

@@ -2,7 +2,9 @@ namespace SnnDsl.Nir
 
 /// An n-dimensional array of a NIR node, row-major (numpy's order), as the file stores it.
 type NirArray =
-    { Shape: int[]
+    { /// The array's dimensions.
+      Shape: int[]
+      /// The elements, row-major; as many as the shape holds.
       Values: float32[] }
 
 /// An integer array of a NIR node (shapes, strides, paddings), row-major.
@@ -12,21 +14,29 @@ type NirInts = int64[]
 /// Neuron parameters have the neuron layer's shape; `VReset` is all zeros where a file has none.
 [<RequireQualifiedAccess>]
 type NirNode =
+    /// The graph's input, of this per-sample shape.
     | Input of shape: NirInts
+    /// The graph's output, of this per-sample shape.
     | Output of shape: NirInts
     /// y = W x + b, W of shape [out, in].
     | Affine of weight: NirArray * bias: NirArray
     /// y = W x.
     | Linear of weight: NirArray
+    /// 1-D convolution, weight [out, in / groups, k]; `inputShape` is the optional input_shape.
     | Conv1d of weight: NirArray * bias: NirArray * stride: NirInts * padding: NirInts * dilation: NirInts * groups: int64 * inputShape: NirInts option
+    /// 2-D convolution, weight [out, in / groups, kH, kW]; `inputShape` is the optional input_shape.
     | Conv2d of weight: NirArray * bias: NirArray * stride: NirInts * padding: NirInts * dilation: NirInts * groups: int64 * inputShape: NirInts option
+    /// Flattens dims startDim .. endDim (inclusive, negative from the end); `inputShape` is the optional input_type.
     | Flatten of startDim: int64 * endDim: int64 * inputShape: NirInts option
+    /// 2-D sum pooling over windows of `kernel` (kernel_size).
     | SumPool2d of kernel: NirInts * stride: NirInts * padding: NirInts
+    /// 2-D average pooling over windows of `kernel` (kernel_size).
     | AvgPool2d of kernel: NirInts * stride: NirInts * padding: NirInts
     /// y = x * scale.
     | Scale of scale: NirArray
     /// y = Θ(x - threshold).
     | Threshold of threshold: NirArray
+    /// y(t) = x(t - delay), delay per element.
     | Delay of delay: NirArray
     /// dv/dt = r I.
     | I of r: NirArray
@@ -38,13 +48,17 @@ type NirNode =
     | LIF of tau: NirArray * r: NirArray * vLeak: NirArray * vThreshold: NirArray * vReset: NirArray
     /// tau_syn dI/dt = -I + w_in S; tau_mem dv/dt = (v_leak - v) + r I; spike and reset at v_threshold.
     | CubaLIF of tauSyn: NirArray * tauMem: NirArray * r: NirArray * vLeak: NirArray * vThreshold: NirArray * vReset: NirArray * wIn: NirArray
+    /// A nested graph (NIRGraph) used as one node.
     | Graph of NirGraph
 
 /// A NIR graph: named nodes (in the file's order) and identity edges (source, target).
 and NirGraph =
-    { Nodes: (string * NirNode) list
+    { /// The nodes by name, in the file's order.
+      Nodes: (string * NirNode) list
+      /// The edges as (source, target) node names.
       Edges: (string * string) list }
 
+/// Making NirArray values and counting their elements.
 [<RequireQualifiedAccess>]
 module NirArray =
     /// An array of this shape filled with `value`.
@@ -57,6 +71,7 @@ module NirArray =
     /// The number of elements the shape holds.
     let count (shape: int[]) = Array.fold (*) 1 shape
 
+/// Facts about NIR nodes.
 [<RequireQualifiedAccess>]
 module NirNode =
     /// The type name that nir.write stores in the node's `type` dataset.

@@ -24,8 +24,11 @@ type Conv2d(inChannels: int, outChannels: int, kernel: int, ?stride: int, ?paddi
     member _.Bias = bias
     /// Counts the synaptic operations of each forward pass (the energy estimate reads it).
     member _.Counter = counter
+    /// The convolution's stride (the same in both dimensions).
     member _.Stride = stride
+    /// Zero padding on every side (default kernel / 2, which keeps the size for odd kernels at stride 1).
     member _.Padding = padding
+    /// How many groups the input and output channels are split into (1: a dense convolution).
     member _.Groups = groups
     override this.Forward(x) =
         this.CheckInput(x, weight)
@@ -78,6 +81,7 @@ type Linear(inFeatures: int, outFeatures: int, ?bias: bool) as this =
 /// synchronises the statistics across data-parallel ranks). Normalize gets x [T, N, C, ...] (channels at dim 2),
 /// the layer's affine parameters and running statistics (to update in place), momentum and eps.
 type IBatchNormStatistics =
+    /// Normalises x in training mode, updating the running statistics in place; returns the output [T, N, C, ...].
     abstract Normalize:
         x: Tensor * weight: Tensor * bias: Tensor * runningMean: Tensor * runningVar: Tensor * momentum: float * eps: float ->
             Tensor
@@ -145,8 +149,11 @@ type AvgPool2d(kernel: int, ?stride: int, ?padding: int) =
     inherit Module()
     let stride = defaultArg stride kernel
     let padding = defaultArg padding 0
+    /// The side of the square pooling window.
     member _.Kernel = kernel
+    /// The window's stride (default: the kernel size).
     member _.Stride = stride
+    /// Zero padding on every side (default 0).
     member _.Padding = padding
     override this.Forward(x) =
         this.CheckNotDisposed()
@@ -156,7 +163,9 @@ type AvgPool2d(kernel: int, ?stride: int, ?padding: int) =
 /// Adaptive average pooling to a fixed size over [T, N, C, H, W].
 type AdaptiveAvgPool2d(outHeight: int, outWidth: int) =
     inherit Module()
+    /// The height of the pooled output.
     member _.OutHeight = outHeight
+    /// The width of the pooled output.
     member _.OutWidth = outWidth
     override this.Forward(x) =
         this.CheckNotDisposed()

@@ -12,8 +12,10 @@ type Loss =
     /// MSE between spike counts of the output layer (summed over T) and T x one-hot(y).
     | CountMse
 
+/// Default objectives, evaluation of a loss, and accuracy.
 [<RequireQualifiedAccess>]
 module Loss =
+    /// Cross entropy of the mean output over time, without label smoothing.
     let ce = Loss.MeanOutputCrossEntropy 0.0
     /// TET's default weight of the MSE term (the AR-LIF paper's setting).
     let tetLambda = 0.05

@@ -4,7 +4,15 @@ open System
 open SnnDsl.Torch
 
 /// What a model needs to know about its input.
-type InputSpec = { Channels: int; Height: int; Width: int; Classes: int }
+type InputSpec =
+    { /// Channels per sample (C of [C, H, W]).
+      Channels: int
+      /// Height of a sample in pixels.
+      Height: int
+      /// Width of a sample in pixels.
+      Width: int
+      /// How many classes the model outputs.
+      Classes: int }
 
 /// The model zoo (docs/science.md, "Architectures"). Every model maps [T, N, C, H, W] to outputs [T, N, classes] and takes
 /// the spiking layer to use as a factory.

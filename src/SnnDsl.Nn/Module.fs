@@ -151,6 +151,8 @@ module Time =
     /// (direct encoding of a static image). Read from the strides: no pass over the data.
     let private constantOver (shape: int[]) (x: Tensor) = shape.Length >= 2 && shape[0] > 1 && x.Strides[0] = 0L
 
+    /// True when x [T, N, ...] holds the same data at every step because dim 0 was broadcast by Expand
+    /// (read from the strides: no pass over the data).
     let isConstant (x: Tensor) = constantOver x.Shape x
 
     /// Applies a stateless function to every time step at once: [T, N, ...] -> merge -> f -> [T, N, ...].

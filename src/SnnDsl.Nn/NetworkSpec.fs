@@ -8,14 +8,23 @@ open SnnDsl.Backends
 /// A model of the zoo, as a value (its text form is `ZooModel.name`; docs/science.md, "Architectures").
 [<RequireQualifiedAccess>]
 type ZooModel =
+    /// The default small conv SNN for 28x28 inputs: two conv+BN+spike stages with average pooling, then linear.
     | SmallConv
+    /// VGG-11 with BN and average pooling, then a linear classifier.
     | Vgg11
+    /// VGG-13 with BN and average pooling, then a linear classifier.
     | Vgg13
+    /// VGG-16 with BN and average pooling, then a linear classifier.
     | Vgg16
+    /// VGGSNN (CIFAR10-DVS, 48x48): eight conv+BN+spike layers in four pooled stages, then a linear classifier.
     | VggSnn
+    /// Pre-activation ResNet-18 (AR-LIF, CIFAR).
     | ResNet18
+    /// ResNet-19 (tdBN / TET).
     | ResNet19
+    /// ResNet-20 (He et al.'s CIFAR ResNet with tdBN/TET BasicBlocks).
     | ResNet20
+    /// A small fully connected SNN (SHD/SSC, or any input flattened).
     | Fc
 
 /// The text forms of zoo models.
@@ -52,15 +61,23 @@ module ZooModel =
 /// One layer of a sequential network, as data (the C# NetworkBuilder's layers).
 [<RequireQualifiedAccess>]
 type LayerSpec =
+    /// A 2-D convolution with a square kernel, stride and padding, with or without a bias.
     | Conv2d of inChannels: int * outChannels: int * kernel: int * stride: int * padding: int * bias: bool
+    /// Batch normalisation over `channels` channels with the given momentum and eps.
     | BatchNorm of channels: int * momentum: float * eps: float
     /// A spiking layer of `channels` channels; `shape` is the per-sample shape for per-neuron parameters.
     | Spiking of neuron: Neuron * channels: int * shape: int[]
+    /// Average pooling with a square kernel, stride and padding.
     | AvgPool2d of kernel: int * stride: int * padding: int
+    /// Max pooling with a square kernel, stride and padding.
     | MaxPool2d of kernel: int * stride: int * padding: int
+    /// Adaptive average pooling to a fixed output size of height x width.
     | AdaptiveAvgPool2d of height: int * width: int
+    /// Flattens [T, N, ...] to [T, N, features].
     | Flatten
+    /// A fully connected layer from `inFeatures` to `outFeatures`, with or without a bias.
     | Linear of inFeatures: int * outFeatures: int * bias: bool
+    /// Dropout with probability `p`, active in training mode only.
     | Dropout of p: float
 
 /// A network's architecture as data: everything needed to rebuild it, its parameters apart. Checkpoints
@@ -72,6 +89,7 @@ type NetworkSpec =
     /// Layers in order, for samples of `input` = [C, H, W], ending in `classes` outputs.
     | Sequential of input: int[] * classes: int * layers: LayerSpec list
 
+/// Building a network from its spec, and the spec's JSON form.
 [<RequireQualifiedAccess>]
 module NetworkSpec =
     /// The per-sample input shape [C, H, W] and the number of outputs.

@@ -6,7 +6,9 @@ open SnnDsl.Torch
 /// Optimiser settings.
 [<RequireQualifiedAccess>]
 type OptimizerKind =
+    /// Stochastic gradient descent with this momentum (0: none), Nesterov's variant when `nesterov`.
     | Sgd of momentum: float * nesterov: bool
+    /// Adam (Kingma and Ba) with these betas and eps; weight decay is added to the gradient (L2).
     | Adam of beta1: float * beta2: float * eps: float
     /// Adam with decoupled weight decay (Loshchilov and Hutter).
     | AdamW of beta1: float * beta2: float * eps: float

@@ -5,12 +5,14 @@ open System
 /// Learning-rate schedules as pure functions of progress, so a resumed run gets the same rates.
 [<RequireQualifiedAccess>]
 type Schedule =
+    /// The base rate throughout.
     | Constant
     /// Cosine annealing from the base rate to minLr over the whole run.
     | Cosine of minLr: float
     /// Multiplies by gamma every stepEpochs epochs.
     | Step of stepEpochs: int * gamma: float
 
+/// Evaluating a schedule.
 [<RequireQualifiedAccess>]
 module Schedule =
     /// The rate at a fractional epoch (0 <= epoch < total), with an optional linear warm-up over the first

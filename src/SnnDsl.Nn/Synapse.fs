@@ -32,6 +32,7 @@ type SynapseCounter() =
             this.DenseOperations <- this.DenseOperations + dense
             this.Samples <- this.Samples + batch
 
+    /// Zeroes the counts summed so far (Operations, DenseOperations, Samples).
     member this.Reset() =
         this.Operations <- 0.0
         this.DenseOperations <- 0.0
@@ -39,4 +40,5 @@ type SynapseCounter() =
 
 /// A layer whose operations count towards the energy estimate.
 type ISynaptic =
+    /// Counts the synaptic operations of each forward pass (the energy estimate reads it).
     abstract Counter: SynapseCounter

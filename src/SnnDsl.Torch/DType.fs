@@ -5,13 +5,21 @@ open System
 /// Element types a Tensor can hold.
 [<RequireQualifiedAccess>]
 type DType =
+    /// 32-bit IEEE floating point (.NET float32); the default dtype.
     | Float32
+    /// 64-bit IEEE floating point (.NET float).
     | Float64
+    /// 16-bit IEEE half precision (.NET Half).
     | Float16
+    /// 16-bit brain floating point (float32's exponent range, 8-bit mantissa).
     | BFloat16
+    /// 64-bit signed integer (.NET int64), the dtype of class indices.
     | Int64
+    /// 32-bit signed integer (.NET int).
     | Int32
+    /// 8-bit unsigned integer (.NET byte).
     | UInt8
+    /// Boolean, one byte per element (.NET bool).
     | Bool
 
     /// The shim's dtype code (snn_dtype in snndsl.h).
@@ -60,7 +68,9 @@ type DType =
 /// Where a tensor lives: the CPU or a CUDA device by index.
 [<RequireQualifiedAccess>]
 type Device =
+    /// Host memory ("cpu").
     | Cpu
+    /// The CUDA device with this index ("cuda:N").
     | Cuda of index: int
 
     member internal d.TypeCode = match d with Cpu -> 0 | Cuda _ -> 1

@@ -9,7 +9,9 @@ open SnnDsl.Torch.DistributedNative
 /// shim built against a CUDA libtorch with NCCL).
 [<RequireQualifiedAccess>]
 type DistributedBackend =
+    /// Gloo, for CPU tensors.
     | Gloo
+    /// NCCL, for CUDA tensors.
     | Nccl
     member internal b.Code = match b with Gloo -> 0 | Nccl -> 1
     override b.ToString() = match b with Gloo -> "gloo" | Nccl -> "nccl"
@@ -29,10 +31,13 @@ type Rendezvous =
 /// How an all-reduce combines the ranks' values.
 [<RequireQualifiedAccess>]
 type ReduceOp =
+    /// The elementwise sum over the ranks; the default.
     | Sum
     /// The sum divided by the world size (floating-point tensors only).
     | Average
+    /// The elementwise maximum over the ranks.
     | Max
+    /// The elementwise minimum over the ranks.
     | Min
     member internal o.Code = match o with Sum -> 0 | Average -> 1 | Max -> 2 | Min -> 3
 
@@ -49,10 +54,13 @@ type DistributedException(rank: int, worldSize: int, operation: string, message:
 
 /// Settings of ProcessGroup.Join.
 type ProcessGroupOptions =
-    { Backend: DistributedBackend
+    { /// The c10d backend that carries the collectives.
+      Backend: DistributedBackend
+      /// How the ranks meet.
       Rendezvous: Rendezvous
       /// This process's rank, 0 .. WorldSize - 1.
       Rank: int
+      /// How many processes (ranks) the world has; all must give the same value.
       WorldSize: int
       /// Bounds the rendezvous and every collective (a dead or hung peer fails the call after it).
       Timeout: TimeSpan

@@ -6,7 +6,8 @@ open SnnDsl.Torch.Native
 
 /// What the shim needs to know of a step program to run a generated kernel over tensors.
 type FusedSpec =
-    { Name: string
+    { /// The neuron's name, used in the shim's and this binding's error messages.
+      Name: string
       /// Per runtime parameter: 0 per layer, 1 per channel, 2 per neuron.
       Granularity: int[]
       /// Per state, its constant initial value.
@@ -55,6 +56,7 @@ type FusedKernel private (handle: FusedHandle, spec: FusedSpec) =
         Errors.check "fused_view_copies" (snn_fused_view_copies &n)
         n
 
+    /// The description of the program this kernel was loaded for.
     member _.Spec = spec
 
     /// Runs the program over x [T, N, ...] with raw parameters (one per runtime parameter) and initial

@@ -7,8 +7,11 @@ open SnnDsl.Core
 /// How a loss reduces over the batch.
 [<RequireQualifiedAccess>]
 type Reduction =
+    /// One loss per element, not reduced (torch's reduction='none').
     | NoReduction
+    /// The mean of the per-element losses; the default.
     | Mean
+    /// The sum of the per-element losses.
     | Sum
     member internal r.Code = match r with NoReduction -> 0 | Mean -> 1 | Sum -> 2
 
@@ -76,7 +79,9 @@ type Nn =
     static member Dropout(x: Tensor, p: float, training: bool) =
         Tensor.Call("dropout", OutFn(fun o -> snn_dropout (x.H, p, (if training then 1 else 0), &o)))
 
+    /// Softmax along dim: exponentials normalised to sum to 1.
     static member Softmax(x: Tensor, dim: int) = Tensor.Call("softmax", OutFn(fun p -> snn_softmax (x.H, int64 dim, &p)))
+    /// Log of the softmax along dim, computed stably.
     static member LogSoftmax(x: Tensor, dim: int) = Tensor.Call("log_softmax", OutFn(fun p -> snn_log_softmax (x.H, int64 dim, &p)))
 
     /// Cross entropy of logits [N, C] against int64 class indices [N], with optional label smoothing.

@@ -7,7 +7,8 @@ open SnnDsl.Core
 /// One case a law is checked on: a neuron, its raw parameter values, its initial states and inputs [T, N].
 [<StructuralEquality; NoComparison>]
 type Case =
-    { Neuron: Neuron
+    { /// The neuron the case runs.
+      Neuron: Neuron
       /// The raw value of every parameter: one value shared by all N columns, or one per column (for
       /// per-channel and per-neuron parameters, the columns being their channels or neurons).
       Params: Map<string, float[]>

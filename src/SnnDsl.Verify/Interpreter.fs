@@ -8,7 +8,8 @@ open SnnDsl.Backends
 /// (float64 tensors [T, 1, N]: the N columns are channels, so per-channel and per-neuron parameters get one
 /// value per column).
 type Interpreter =
-    { Name: string
+    { /// The name counterexamples and verdicts give it (e.g. "oracle", "eager").
+      Name: string
       /// None when this interpreter can run the case; else why not (laws then leave it to the others).
       WhyNot: Case -> string option
       /// Every binding and every state after every step, [T, N] each.

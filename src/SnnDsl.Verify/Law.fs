@@ -8,6 +8,7 @@ open SnnDsl.Core
 /// What a law says about one case.
 [<RequireQualifiedAccess>]
 type Verdict =
+    /// The law holds on the case.
     | Holds
     /// The case does not meet the law's precondition: it counts for nothing.
     | Skip
@@ -16,15 +17,19 @@ type Verdict =
 
 /// A law: a name, the cases it is checked on, and what it says about each case.
 type Law =
-    { Name: string
+    { /// The law's name, as results and `--only` name it.
+      Name: string
+      /// The generator of the cases it is checked on.
       Cases: Gen<Case>
+      /// What the law says about one case.
       Check: Case -> Verdict
       /// At most this many cases, whatever the run asks for (laws that cost a compiler run per case).
       MaxCases: int option }
 
 /// How many cases a check runs and from which seed.
 type RunSettings =
-    { Cases: int
+    { /// How many cases must pass (cases the precondition skips do not count).
+      Cases: int
       /// The seed of the case generator: the same seed draws the same cases (and shrinks them the same way).
       Seed: uint64
       /// At most this many cases are tried per case that counts, when a precondition rejects most of them.
@@ -34,19 +39,25 @@ type RunSettings =
 
 /// A failing case: the smallest found, the reason, and how it was found.
 type Counterexample =
-    { Case: Case
+    { /// The smallest failing case found by shrinking.
+      Case: Case
+      /// Why the law fails on it.
       Reason: string
+      /// The (step, column) where it fails, both 0-based, when there is one.
       At: (int * int) option
       /// The case as first drawn, before shrinking.
       Original: Case
       /// 1-based number of the drawn case that failed.
       CaseNumber: int
+      /// How many shrinking steps led from the original case to this one.
       Shrinks: int }
 
 /// How a law's check ended.
 [<RequireQualifiedAccess>]
 type Outcome =
+    /// The law held on this many cases.
     | Passed of cases: int
+    /// The law failed on a case.
     | Failed of Counterexample
     /// The precondition held too rarely: the cases that passed and those skipped.
     | Exhausted of passed: int * skipped: int
@@ -54,7 +65,13 @@ type Outcome =
     | NotRun of why: string
 
 /// The result of checking one law.
-type LawResult = { Law: string; Seed: uint64; Outcome: Outcome }
+type LawResult =
+    { /// The law's name.
+      Law: string
+      /// The seed the cases were drawn from (it replays them).
+      Seed: uint64
+      /// How the check ended.
+      Outcome: Outcome }
 
 /// A law's check failed; the message has the counterexample table and the seed that replays it.
 type LawFailedException(result: LawResult, message: string) =

@@ -8,6 +8,7 @@ open SnnDsl.Core
 type Tolerance =
     { /// States and bindings (spikes must be equal).
       Values: float
+      /// The objective J and its gradients (inputs, parameters, initial states).
       Gradients: float }
 
 /// The standard laws, for any neuron: each is one definition, parameterised by the interpreters it

@@ -6,7 +6,9 @@ open SnnDsl.Backends
 
 /// What `Verify.run` checks: how many cases, from which seed, drawn how, and which laws.
 type VerifySettings =
-    { Run: RunSettings
+    { /// How many cases per law and from which seed.
+      Run: RunSettings
+      /// How the cases are drawn.
       Cases: CaseSettings
       /// Only the laws with these names (empty: all of them).
       Only: string list
