@@ -15,13 +15,7 @@ open SnnDsl.Data.Tests.EventWriters
 
 let private evs = [ ev 1 2 1 1000L; ev 3 4 0 1010L; ev 10 20 1 2000L; ev 10 20 1 2001L; ev 127 127 0 3000L ]
 
-/// The repository root: the nearest ancestor of the test assembly holding SnnDsl.sln.
-let private repoRoot =
-    let rec up (d: DirectoryInfo) =
-        if isNull d then failwith "SnnDsl.sln not found above the test assembly"
-        elif File.Exists(Path.Combine(d.FullName, "SnnDsl.sln")) then d.FullName
-        else up d.Parent
-    up (DirectoryInfo AppContext.BaseDirectory)
+let private repoRoot = SnnDsl.TestKit.Repo.root
 
 let private ok (r: Outcome) = Expect.isTrue (r.Code = ExitCode.Ok) ($"exit {r.Code}: {r.Err}")
 
@@ -83,7 +77,7 @@ let tests =
             File.WriteAllBytes(dir.File "r.aedat4", aedat4 Lz4 [ evs[.. 1]; evs[2 ..] ])
             let r = snn [ "events"; dir.File "r.aedat4" ]
             ok r
-            for f in [ "aedat4 (Lz4)"; "128 x 128"; "events    5"; "t_first   1000 us"; "t_last    3000 us"; "on / off  3 / 2" ] do
+            for f in [ "aedat4 (lz4)"; "128 x 128"; "events    5"; "t_first   1000 us"; "t_last    3000 us"; "on / off  3 / 2" ] do
                 Expect.stringContains r.Out f "r.Out"
 
         testCase "events --json gives one object with the documented keys for every format" <| fun () ->

@@ -17,12 +17,7 @@ let private count, seed = 300, 27
 /// The longest a mutant may take.
 let private limit = TimeSpan.FromSeconds 20.0
 
-let private examples =
-    let rec up (d: DirectoryInfo) =
-        if isNull d then failwith "SnnDsl.sln not found above the test assembly"
-        elif File.Exists(Path.Combine(d.FullName, "SnnDsl.sln")) then d.FullName
-        else up d.Parent
-    Directory.GetFiles(Path.Combine(up (DirectoryInfo AppContext.BaseDirectory), "examples"), "*.neuron") |> Array.sort
+let private examples = Directory.GetFiles(SnnDsl.TestKit.Repo.examples, "*.neuron") |> Array.sort
 
 // What a mutation may insert: the language's own tokens and characters, and a few strangers.
 let private tokens =

@@ -49,14 +49,8 @@ let writeMnist (dir: string) (gz: bool) (n: int) (m: int) =
     write (Path.Combine(dir, "t10k-images-idx3-ubyte" + ext)) gz (idxImages m 28 28)
     write (Path.Combine(dir, "t10k-labels-idx1-ubyte" + ext)) gz (idxLabels (Array.init m (fun i -> byte (i % 10))))
 
-/// The repository root: the nearest ancestor of the test assembly holding SnnDsl.sln.
-let repoRoot =
-    lazy
-        (let rec up (d: DirectoryInfo) =
-            if isNull d then failwith "SnnDsl.sln not found above the test assembly"
-            elif File.Exists(Path.Combine(d.FullName, "SnnDsl.sln")) then d.FullName
-            else up d.Parent
-         up (DirectoryInfo AppContext.BaseDirectory))
+/// The repository root (the test kit's).
+let repoRoot = lazy SnnDsl.TestKit.Repo.root
 
 /// The shared real datasets: ../shared/data relative to the repository root (SNNDSL_DATA overrides).
 let realDataDir =

@@ -10,16 +10,11 @@ open SnnDsl.TestKit
 
 // Every script is a process that trains on all the cores it is given: every list is sequenced (one at a time).
 
-/// The repository root: the nearest ancestor of the test assembly holding SnnDsl.sln.
-let repoRoot =
-    let rec up (d: DirectoryInfo) =
-        if isNull d then failwith "SnnDsl.sln not found above the test assembly"
-        elif File.Exists(Path.Combine(d.FullName, "SnnDsl.sln")) then d.FullName
-        else up d.Parent
-    up (DirectoryInfo AppContext.BaseDirectory)
+/// The repository root (the test kit's).
+let repoRoot = Repo.root
 
 /// The examples folder.
-let examplesDir = Path.Combine(repoRoot, "examples")
+let examplesDir = Repo.examples
 
 /// What one script run returned and printed.
 type Outcome =

@@ -7,13 +7,8 @@ open System.IO
 open System.Security
 open SnnDsl.TestKit
 
-/// The repository root: the first folder above this test's binaries that holds SnnDsl.sln.
-let repoRoot =
-    let rec up (dir: DirectoryInfo) =
-        if isNull dir then failwith "SnnDsl.sln not found above the test binaries"
-        elif File.Exists(Path.Combine(dir.FullName, "SnnDsl.sln")) then dir.FullName
-        else up dir.Parent
-    up (DirectoryInfo AppContext.BaseDirectory)
+/// The repository root (the test kit's).
+let repoRoot = Repo.root
 
 /// Everything the tests write: the feed, their own NuGet package folder, the projects. Outside the repository
 /// (the system's temporary folder), so no Directory.Build.props or Directory.Packages.props of ours applies.

@@ -14,9 +14,7 @@ let private snn (args: string list) =
     let code = SnnDsl.Cli.Program.run (Array.ofList args) out err
     { Code = code; Out = out.ToString(); Err = err.ToString() }
 
-let private examples =
-    let rec up (d: DirectoryInfo) = if File.Exists(Path.Combine(d.FullName, "SnnDsl.sln")) then d.FullName else up d.Parent
-    Path.Combine(up (DirectoryInfo AppContext.BaseDirectory), "examples")
+let private examples = SnnDsl.TestKit.Repo.examples
 
 let private example name = Path.Combine(examples, name)
 

@@ -8,9 +8,7 @@ open FsCheck.FSharp
 open SnnDsl.Core // the only open a definition needs: X, V, spike, bind, update, the combinators
 open SnnDsl.Core.Tests.Generators
 
-let private examples =
-    let rec up (d: DirectoryInfo) = if File.Exists(Path.Combine(d.FullName, "SnnDsl.sln")) then d.FullName else up d.Parent
-    Path.Combine(up (DirectoryInfo System.AppContext.BaseDirectory), "examples")
+let private examples = SnnDsl.TestKit.Repo.examples
 
 /// The current-based LIF of examples/lif-syn.neuron, written with the combinators: the synaptic current is
 /// bound once, read by the charge and by the update.

@@ -8,9 +8,7 @@ open System.IO
 open System.Text.RegularExpressions
 open Expecto
 
-let private root =
-    let rec up (d: DirectoryInfo) = if File.Exists(Path.Combine(d.FullName, "SnnDsl.sln")) then d.FullName else up d.Parent
-    up (DirectoryInfo AppContext.BaseDirectory)
+let private root = SnnDsl.TestKit.Repo.root
 
 let private dotnet =
     match Environment.GetEnvironmentVariable "DOTNET_HOST_PATH" with

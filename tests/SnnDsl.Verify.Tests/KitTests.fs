@@ -11,9 +11,7 @@ open SnnDsl.Core
 open SnnDsl.Verify
 open SnnDsl.Core.Tests
 
-let private examples =
-    let rec up (d: DirectoryInfo) = if File.Exists(Path.Combine(d.FullName, "SnnDsl.sln")) then d.FullName else up d.Parent
-    Path.Combine(up (DirectoryInfo System.AppContext.BaseDirectory), "examples")
+let private examples = SnnDsl.TestKit.Repo.examples
 
 let private run cases = { Law.defaults with Cases = cases }
 
