@@ -14,10 +14,13 @@ type RunPosition =
       Epoch: int
       /// The next batch of that epoch (0-based).
       NextBatch: int
+      /// Optimiser steps taken since the run began (the learning-rate schedule's position).
       GlobalStep: int64
       /// Running training sums of the unfinished epoch.
       LossSum: float
+      /// Correctly classified training samples so far in the unfinished epoch.
       Correct: int64
+      /// Training samples seen so far in the unfinished epoch.
       Seen: int64
       /// Seconds already spent on the unfinished epoch.
       Seconds: float }
@@ -37,6 +40,7 @@ type CheckpointEntries internal (path: string, entries: (string * Tensor)[]) =
 /// optimiser's state, in one TensorFile (written atomically, so a crash leaves the previous one whole).
 [<RequireQualifiedAccess>]
 module Checkpoint =
+    /// The checkpoint's file name inside a run directory.
     let fileName = "checkpoint.snnt"
 
     let private bytesOf (s: string) =

@@ -6,11 +6,14 @@ open SnnDsl.Nn
 /// sees real-valued input, so its FLOPs are multiply-accumulates (MACs); every later conv/linear layer is
 /// driven by spikes, so it does accumulates (ACs) = FLOPs x input firing rate. Both are summed over T.
 type Energy =
-    { MacsPerSample: float
+    { /// Multiply-accumulates per sample of the first synaptic layer (real-valued input), summed over T.
+      MacsPerSample: float
+      /// Accumulates per sample of every later synaptic layer (FLOPs x input firing rate), summed over T.
       AcsPerSample: float
       /// E = 4.6 pJ x MACs + 0.9 pJ x ACs, in millijoules.
       MilliJoules: float }
 
+/// Counting a model's synaptic operations (during evaluation) and turning the counts into an `Energy`.
 [<RequireQualifiedAccess>]
 module Energy =
     /// Energy per MAC and per AC in joules (45 nm, Horowitz 2014), as the papers use.

@@ -11,7 +11,8 @@ open System.Text.Json.Nodes
 /// parameter has one). Formatted like a number ($"{v:F4}"), a single value prints as itself and a vector as
 /// "mean [min, max] over n channels", so a per-channel parameter is never shown as a bare average.
 type ChannelValues =
-    { Values: float[] }
+    { /// One value per channel (or per neuron); a single value for a per-layer parameter.
+      Values: float[] }
 
     /// The mean over the channels (the value itself for a per-layer parameter).
     member v.Mean = if v.Values.Length = 0 then nan else Array.average v.Values
@@ -40,28 +41,43 @@ type ChannelValues =
 
 /// One line of metrics.jsonl: the state of a run after an epoch.
 type EpochMetrics =
-    { Epoch: int
+    { /// The epoch (1-based).
+      Epoch: int
+      /// The mean training loss per sample over the epoch's batches.
       TrainLoss: float
+      /// The fraction of the epoch's training samples classified correctly (0..1).
       TrainAccuracy: float
+      /// The mean test loss per sample after the epoch.
       TestLoss: float
+      /// The fraction of test samples classified correctly after the epoch (0..1).
       TestAccuracy: float
+      /// Wall-clock seconds spent training the epoch, not evaluating (a resumed epoch counts its time before a stop).
       Seconds: float
+      /// The learning rate of the epoch's last training batch.
       LearningRate: float
       /// Mean spikes per neuron per step on the test set, per spiking layer (by its readable name).
       FiringRates: (string * float) list
       /// The effective values of every learnable neuron parameter, per spiking layer: one per channel.
       NeuronParams: (string * (string * ChannelValues) list) list
+      /// Synaptic operations and energy per test sample.
       Energy: Energy }
 
 /// One line of batches.jsonl: one training batch (1-based epoch and batch; Step counts batches over the run).
 type BatchMetrics =
-    { Epoch: int
+    { /// The epoch (1-based).
+      Epoch: int
+      /// The batch within its epoch (1-based).
       Batch: int
+      /// The batch's number over the whole run (1-based): the run position's GlobalStep after it.
       Step: int64
+      /// The batch's mean training loss per sample (over every rank in a data-parallel run).
       Loss: float
+      /// The fraction of the batch's samples classified correctly (0..1).
       Accuracy: float
+      /// The learning rate the batch was trained with (warm-up and schedule applied).
       LearningRate: float }
 
+/// A run's metric files: metrics.jsonl (one line per epoch) and batches.jsonl (one line per training batch).
 [<RequireQualifiedAccess>]
 module Metrics =
     /// The file name of a run's per-epoch metrics in its run directory (one JSON object per line).

@@ -13,10 +13,15 @@ open Plotly.NET
 /// Several runs are overlaid.
 [<RequireQualifiedAccess>]
 module Report =
+    /// One run directory as the report shows it.
     type Run =
-        { Name: string
+        { /// The run's label in legends and tables: the directory's name and, when known, the neuron's.
+          Name: string
+          /// The run directory it was read from.
           Dir: string
+          /// The configuration stored in the run's checkpoint; None when the directory has no checkpoint.
           Config: TrainConfig option
+          /// The per-epoch metrics of metrics.jsonl, in order.
           Epochs: EpochMetrics list
           /// The training batches of batches.jsonl (empty for runs written before it existed).
           Batches: BatchMetrics list }

@@ -9,16 +9,25 @@ open SnnDsl.Data
 /// A configuration turned into live objects: data, model, optimiser. Creating one touches no output
 /// directory, so a bad dataset, model or neuron name fails before anything is written.
 type Session =
-    { Config: TrainConfig
+    { /// The validated configuration the session was built from (checkpoints store it).
+      Config: TrainConfig
+      /// The neuron of the spiking layers (null for a network without one); its text goes into checkpoints.
       Neuron: Neuron
       /// The model's architecture as data (checkpoints store it).
       Spec: NetworkSpec
+      /// The network being trained, on `Device` (the session owns it).
       Model: Module
+      /// The optimiser over the model's parameters, with its state (the session owns it).
       Optimizer: Optimizer
+      /// The training objective over outputs [T, N, classes].
       Loss: Loss
+      /// The training batches: shuffled by the seed, augmented, this rank's shard.
       Train: DataLoader
+      /// The test batches, in order, each sample visited once over all ranks.
       Test: DataLoader
+      /// The shape of one sample (channels, height, width) and the number of classes.
       Input: InputSpec
+      /// Where the model and the batches live.
       Device: Device
       /// The process group of a data-parallel run (the session owns it); None: one process.
       Group: ProcessGroup option }
@@ -32,6 +41,8 @@ type Session =
             s.Model.Dispose()
             s.Group |> Option.iter (fun g -> g.Dispose())
 
+/// Building sessions: from a configuration (`create`, `createWith`) or from a network and data a program
+/// holds (`ofNetwork`), with the one validation and the one loader setup.
 [<RequireQualifiedAccess>]
 module Session =
     // A usage error in the configuration (unknown names, bad values); the message lists what is valid.

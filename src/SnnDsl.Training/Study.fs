@@ -7,30 +7,44 @@ open System.Text
 open System.Threading
 
 /// One cell of a study's grid: a named configuration (its seed and output directory are the study's).
-type StudyCell = { Name: string; Config: TrainConfig }
+type StudyCell =
+    { /// The cell's folder under the study's Root and its label in the tables.
+      Name: string
+      /// The cell's training configuration; the study replaces its Seed and OutDir for each run.
+      Config: TrainConfig }
 
 /// A study: a grid of cells, each trained once per seed. Every run is an ordinary run directory
 /// `Root/<cell>/seed<k>`, so running a study again skips finished runs and resumes a stopped one exactly.
 type Study =
-    { Name: string
+    { /// The study's name, the title of its Markdown section and of its figure.
+      Name: string
+      /// The folder that holds every run directory of the study and its reports.
       Root: string
+      /// The grid's cells, in the order of the tables.
       Cells: StudyCell list
+      /// The seeds every cell is trained with, one run each.
       Seeds: int64 list }
 
 /// Where one run of a study stands.
 [<RequireQualifiedAccess>]
 type RunState =
+    /// metrics.jsonl has all the configured epochs: the run is not trained again.
     | Finished
     /// A checkpoint exists: the run resumes from it.
     | Stopped
+    /// Neither finished nor checkpointed: the run starts afresh.
     | NotStarted
 
 /// Mean and sample standard deviation of a set of values.
 type Summary =
-    { Mean: float
+    { /// The mean (NaN when there is no value).
+      Mean: float
+      /// The sample standard deviation, with n - 1 (NaN for fewer than two values).
       Std: float
+      /// The number of values.
       Count: int }
 
+    /// The summary of these values.
     static member Of(xs: float seq) =
         let xs = Seq.toArray xs
         let n = xs.Length
@@ -41,15 +55,20 @@ type Summary =
 /// One learnable neuron parameter of one spiking layer: its effective value after each epoch, the mean over
 /// channels, then over seeds.
 type ParameterTrack =
-    { Parameter: string
+    { /// The neuron parameter's name.
+      Parameter: string
+      /// The spiking layer's readable name (as in the metrics).
       Layer: string
+      /// The value after each epoch that every finished seed reached, mean over channels and seeds.
       Values: float list }
 
 /// The final-epoch results of one cell over its seeds.
 type CellResult =
-    { Cell: string
+    { /// The cell's name.
+      Cell: string
       /// Final test accuracy per seed, in the study's seed order (NaN for a run that has not finished).
       Accuracies: float list
+      /// Final test accuracy (a fraction, 0..1) over the finished seeds.
       Accuracy: Summary
       /// Test accuracy after each epoch, mean over the finished seeds (the epochs all of them reached).
       AccuracyByEpoch: float list
@@ -63,13 +82,21 @@ type CellResult =
 /// A paired comparison of two cells over the seeds both finished: the mean difference of their final test
 /// accuracies (b - a) with a 95% confidence interval from Student's t.
 type PairedComparison =
-    { A: string
+    { /// The name of cell a, the baseline.
+      A: string
+      /// The name of cell b, compared against a.
       B: string
+      /// The number of seeds both cells finished.
       Pairs: int
+      /// The mean of b's final test accuracy minus a's, as a fraction (NaN with no pair).
       MeanDifference: float
+      /// The lower end of the 95% interval (NaN for fewer than two pairs).
       Low: float
+      /// The upper end of the 95% interval (NaN for fewer than two pairs).
       High: float }
 
+/// Running a study's grid (skipping finished runs, resuming stopped ones) and summing up its results:
+/// per-cell summaries over the seeds, paired comparisons, a Markdown table, a figure and the HTML report.
 [<RequireQualifiedAccess>]
 module Study =
     /// The run directory of a cell and seed.

@@ -260,6 +260,7 @@ module Setting =
         | "9:1" -> Ok Cifar10DvsSplit.NineToOne
         | _ -> Error $"unknown data split '{name}'; valid splits: paper, 9:1"
 
+    /// The CIFAR10-DVS split's name, as `dataSplit` reads it back ("paper" or "9:1").
     let dataSplitText (s: Cifar10DvsSplit) =
         match s with
         | Cifar10DvsSplit.Paper -> "paper"
@@ -280,6 +281,7 @@ module Setting =
         let surrogate = if String.IsNullOrWhiteSpace surrogate then None else Some surrogate
         definition |> Result.bind (Neuron.configure (if isNull overrides then Seq.empty else overrides) surrogate)
 
+/// Naming where a run's data comes from, as text and back.
 [<RequireQualifiedAccess>]
 module DataSource =
     /// The registry name, or "code:<name>".
@@ -293,6 +295,7 @@ module DataSource =
         if not (isNull s) && s.StartsWith "code:" then Ok(DataSource.InCode(s.Substring 5))
         else DatasetName.parse s |> Result.map DataSource.Registry
 
+/// The defaults of a training configuration, its file form (`toFile`, `ofFile`) and its validation.
 [<RequireQualifiedAccess>]
 module TrainConfig =
     /// The defaults of `snn train`: the small conv net with DA-LIF on the embedded synthetic dataset.

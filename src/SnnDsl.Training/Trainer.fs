@@ -10,21 +10,34 @@ open SnnDsl.Data
 
 /// What a training run reports while it works (the CLI draws progress bars from these).
 type TrainEvent =
+    /// The run begins (or resumes at `position`) with this session.
     | Started of session: Session * position: RunPosition
+    /// Training batch `index` (1-based) of `batches` in `epoch` is done: its loss, its accuracy (0..1) and the
+    /// epoch's training speed so far.
     | BatchDone of epoch: int * index: int * batches: int * loss: float * accuracy: float * samplesPerSecond: float
+    /// The test set of `epoch` is being evaluated, in `batches` batches.
     | Evaluating of epoch: int * batches: int
+    /// Test batch `index` (0-based) of `epoch` is done.
     | EvalBatchDone of epoch: int * index: int
+    /// An epoch ended, trained and evaluated: its metrics (as metrics.jsonl gets them).
     | EpochDone of EpochMetrics
+    /// A checkpoint was written (atomically) to `path`.
     | CheckpointWritten of path: string
 
 /// Test-set results.
 type Evaluation =
-    { Loss: float
+    { /// The mean test loss per sample.
+      Loss: float
+      /// The fraction of test samples classified correctly (0..1).
       Accuracy: float
+      /// Each spiking layer's mean firing rate (spikes per neuron per time step), by the layer's name.
       FiringRates: (string * float) list
+      /// Each spiking layer's effective neuron parameters (name, values per channel), by the layer's name.
       NeuronParams: (string * (string * ChannelValues) list) list
+      /// The synaptic operations per sample and the energy estimate they give.
       Energy: Energy }
 
+/// The one training loop: fresh runs, resumed runs and evaluation, for the CLI, scripts and the C# facade.
 [<RequireQualifiedAccess>]
 module Trainer =
     /// The spiking layers in forward order, named for metrics and reports after what feeds them:
