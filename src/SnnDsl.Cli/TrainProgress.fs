@@ -8,10 +8,36 @@ open SnnDsl.Training
 
 let private f4 (v: float) = v.ToString("0.0000", Globalization.CultureInfo.InvariantCulture)
 
-/// One line per finished epoch.
+/// A spiking layer's short name: "spike2" of "spike2 (after conv2)".
+let private shortName (layer: string) = match layer.IndexOf ' ' with -1 -> layer | i -> layer.Substring(0, i)
+
+/// One line per finished epoch: losses, accuracies, seconds, each spiking layer's firing rate by name, and
+/// the energy estimate per sample in microjoules.
 let epochLine (m: EpochMetrics) =
-    let rates = m.FiringRates |> List.map (fun (_, r) -> f4 r) |> String.concat " "
-    $"epoch {m.Epoch}: train loss {f4 m.TrainLoss} acc {f4 m.TrainAccuracy} | test loss {f4 m.TestLoss} acc {f4 m.TestAccuracy} | {m.Seconds:F1} s | firing {rates} | {m.Energy.MilliJoules:E3} mJ/sample"
+    let rates = m.FiringRates |> List.map (fun (layer, r) -> $"{shortName layer} {f4 r}") |> String.concat ", "
+    let firing = if List.isEmpty m.FiringRates then "" else $" | firing {rates}"
+    let microJoules = (m.Energy.MilliJoules * 1000.0).ToString("0.###", Globalization.CultureInfo.InvariantCulture)
+    $"epoch {m.Epoch}: train loss {f4 m.TrainLoss} acc {f4 m.TrainAccuracy} | test loss {f4 m.TestLoss} acc {f4 m.TestAccuracy} | {m.Seconds:F1} s{firing} | {microJoules} µJ/sample"
+
+/// The layers below this test-set firing rate are reported as dead (no gradient reaches what feeds them
+/// through a surrogate that is zero far from the threshold).
+let deadBelow = 1e-4
+
+/// The layers at or above this firing rate are reported as saturated (they fire at nearly every step).
+let saturatedFrom = 0.99
+
+/// Warnings for the layers of an epoch that are dead or saturated, naming each with what to try.
+let epochWarnings (m: EpochMetrics) =
+    [ for layer, rate in m.FiringRates do
+          if rate < deadBelow then
+              yield
+                  $"warning: {layer} fired {f4 rate} of its steps on the test set: the layer is dead. Its input may be "
+                  + "far below the threshold (inputs in other units, e.g. millivolts): check the neuron's threshold and "
+                  + "rest, or the data's scale"
+          elif rate >= saturatedFrom then
+              yield
+                  $"warning: {layer} fired {f4 rate} of its steps on the test set: the layer is saturated. Its input "
+                  + "may be far above the threshold: check the neuron's threshold or the data's scale" ]
 
 /// Runs `body` with an observer that draws progress: animated bars when the console is interactive,
 /// otherwise a plain line every `every` batches (so CI logs show progress too).
@@ -44,24 +70,35 @@ let withProgress (out: TextWriter) (interactive: bool) (body: (TrainEvent -> uni
                     | EpochDone m ->
                         if not (isNull task) then task.Value <- task.MaxValue
                         AnsiConsole.MarkupLine(Markup.Escape(epochLine m))
+                        for w in epochWarnings m do AnsiConsole.MarkupLine("[yellow]" + Markup.Escape w + "[/]")
                     | Started _
                     | CheckpointWritten _ -> ()))
     else
         let mutable lastPrint = DateTime.MinValue
-        let mutable batchSize = 1
+        // The ETA counts from the end of the epoch's first batch: that batch also compiles the fused kernels
+        // (or loads them), which the later ones do not repeat.
+        let mutable firstDone = DateTime.MinValue
         body (fun ev ->
             match ev with
             | BatchDone(epoch, index, batches, loss, acc, rate) ->
+                let now = DateTime.UtcNow
+                if index = 1 then firstDone <- now
                 // At most one line every 5 seconds, plus the last batch of the epoch.
-                if index = batches || (DateTime.UtcNow - lastPrint).TotalSeconds >= 5.0 then
-                    lastPrint <- DateTime.UtcNow
-                    let eta = if rate > 0.0 then float ((batches - index) * batchSize) / rate else 0.0
-                    out.WriteLine($"epoch {epoch} batch {index}/{batches} ({100 * index / batches}%%) loss {f4 loss} acc {acc:F2} {rate:F0} samples/s, epoch ETA {eta:F0} s")
+                if index = batches || (now - lastPrint).TotalSeconds >= 5.0 then
+                    lastPrint <- now
+                    let eta =
+                        if index = batches then "epoch done"
+                        elif index < 2 || firstDone = DateTime.MinValue then "epoch ETA after the next batch"
+                        else
+                            let perBatch = (now - firstDone).TotalSeconds / float (index - 1)
+                            $"epoch ETA {perBatch * float (batches - index):F0} s"
+                    out.WriteLine($"epoch {epoch} batch {index}/{batches} ({100 * index / batches}%%) loss {f4 loss} acc {acc:F2} {rate:F0} samples/s, {eta}")
             | Evaluating(epoch, _) -> out.WriteLine($"epoch {epoch}: evaluating")
-            | EpochDone m -> out.WriteLine(epochLine m)
+            | EpochDone m ->
+                out.WriteLine(epochLine m)
+                for w in epochWarnings m do out.WriteLine w
             | Started(session, position) ->
                 let c = session.Config
-                batchSize <- c.BatchSize
                 let where = if position.Epoch > 0 || position.NextBatch > 0 then $" (resuming at epoch {position.Epoch + 1}, batch {position.NextBatch + 1})" else ""
                 let model = match c.Model with Some m -> SnnDsl.Nn.ZooModel.name m | None -> "a network built in code"
                 let neuron = if isNull (box c.Neuron) then "no spiking layer" else c.Neuron.Name
