@@ -8,13 +8,13 @@ open FParsec
 /// How two values of a law compare.
 [<RequireQualifiedAccess>]
 type Relation =
-    /// Less than (written `&lt;`).
+    /// Less than (written `<`).
     | Lt
-    /// Less than or equal (written `&lt;=`).
+    /// Less than or equal (written `<=`).
     | Le
-    /// Greater than (written `&gt;`).
+    /// Greater than (written `>`).
     | Gt
-    /// Greater than or equal (written `&gt;=`).
+    /// Greater than or equal (written `>=`).
     | Ge
     /// Equal (written `=`).
     | Eq
@@ -25,7 +25,7 @@ type Relation =
 /// values), states (their value from the previous step), bindings, and `V'` (state V's new value).
 [<RequireQualifiedAccess; StructuralEquality; NoComparison>]
 type Condition =
-    /// Two expressions compared by a relation, e.g. `V' &lt; H`.
+    /// Two expressions compared by a relation, e.g. `V' < H`.
     | Compare of left: Expr * Relation * right: Expr
     /// Holds when the condition does not.
     | Not of Condition

@@ -22,7 +22,7 @@ module Svg =
     let private attrs (a: (string * string) list) =
         a |> List.map (fun (k, v) -> $" {k}=\"{escape v}\"") |> String.concat ""
 
-    /// An empty element, written `&lt;name attrs/&gt;`.
+    /// An empty element, written `<name attrs/>`.
     let element (name: string) (a: (string * string) list) = $"<{name}{attrs a}/>"
 
     /// A line from (x1, y1) to (x2, y2).
