@@ -1,18 +1,11 @@
 /// `snn verify`, and `--neuron-file` for `snn simulate` and `snn train`, run in-process.
-module SnnDsl.Verify.Tests.CliTests
+module SnnDsl.Cli.Tests.VerifyCommandTests
 
 open System
 open System.IO
 open Expecto
 open SnnDsl.Core
-
-type private Outcome = { Code: int; Out: string; Err: string }
-
-let private snn (args: string list) =
-    use out = new StringWriter()
-    use err = new StringWriter()
-    let code = SnnDsl.Cli.Program.run (Array.ofList args) out err
-    { Code = code; Out = out.ToString(); Err = err.ToString() }
+open SnnDsl.Cli.Tests.Cli
 
 let private examples = SnnDsl.TestKit.Repo.examples
 
