@@ -9,16 +9,19 @@
 // A checkpoint stores its neuron as text; reading it back parses that text with FParsec.
 #r "../src/SnnDsl.Verify/bin/Release/net10.0/FParsecCS.dll"
 #r "../src/SnnDsl.Verify/bin/Release/net10.0/FParsec.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Nn.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Data.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Training.dll"
+#r "../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Torch.dll"
+#r "../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Core.dll"
+#r "../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Backends.dll"
+#r "../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Nn.dll"
+#r "../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Data.dll"
+#r "../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Training.dll"
+#r "../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Charts.dll"
+#r "../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Report.dll"
 
 open System
 open System.IO
 open SnnDsl.Training
+open SnnDsl.Report
 
 let args = fsi.CommandLineArgs |> Array.skip 1 |> Array.filter ((<>) "--")
 let arg name fallback =

@@ -71,24 +71,16 @@ for path, m in model.NamedModules() do
         printfn "spiking layer %s learned %s" path learned
     | _ -> ()
 
-// 6. The training loss of every batch as an interactive Plotly.NET chart, saved as one HTML file that
-//    carries plotly.js (it opens offline). Plotly.NET and the three assemblies its types mention come with
-//    the build (the training report uses them); with Plotly.NET.Interactive, a notebook shows the chart inline.
-#r "../src/SnnDsl.Training/bin/Release/net10.0/DynamicObj.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/Giraffe.ViewEngine.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/Newtonsoft.Json.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/Plotly.NET.dll"
-open Plotly.NET
+// 6. The training loss of every batch as a line chart: a standalone SVG drawn by SnnDsl.Charts (no script,
+//    no network, no chart package), which opens in any browser and shows inline in a notebook.
+#r "../src/SnnDsl.Charts/bin/Release/net10.0/SnnDsl.Charts.dll"
+open SnnDsl.Charts
 let lossChart =
-    Chart.Line(x = [ 1 .. batchLosses.Count ], y = batchLosses, Name = "training loss")
-    |> Chart.withTitle "quick start: training loss per batch"
-    |> Chart.withXAxisStyle (TitleText = "batch")
-    |> Chart.withYAxisStyle (TitleText = "loss")
-    |> Chart.withDisplayOptions (DisplayOptions.init (PlotlyJSReference = PlotlyJSReference.Full))
+    Chart.lines "quick start: training loss per batch" "batch" "loss" [ { Name = "training loss"; Values = List.ofSeq batchLosses } ]
 let chartPath =
     match System.Environment.GetEnvironmentVariable "SNNDSL_OUT" with
-    | null | "" -> System.IO.Path.Combine(__SOURCE_DIRECTORY__, "..", "runs", "quick-start", "loss.html")
-    | dir -> System.IO.Path.Combine(dir, "quick-start-loss.html")
+    | null | "" -> System.IO.Path.Combine(__SOURCE_DIRECTORY__, "..", "runs", "quick-start", "loss.svg")
+    | dir -> System.IO.Path.Combine(dir, "quick-start-loss.svg")
 System.IO.Directory.CreateDirectory(System.IO.Path.GetDirectoryName chartPath) |> ignore
-lossChart |> Chart.saveHtml chartPath
+System.IO.File.WriteAllText(chartPath, lossChart)
 printfn "wrote %s (%d batches)" chartPath batchLosses.Count

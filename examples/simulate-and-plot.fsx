@@ -4,15 +4,15 @@
 //   dotnet fsi examples/simulate-and-plot.fsx [--out plot.svg] [--neurons lif,da-lif,ar-lif] [--steps 60]
 // Without --out the figure goes to $SNNDSL_OUT/simulate-and-plot.svg when SNNDSL_OUT is set, else to
 // runs/simulate-and-plot/traces.svg (runs/ is ignored by git).
-#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
-#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Training.dll"
+#r "../src/SnnDsl.Backends/bin/Release/net10.0/SnnDsl.Torch.dll"
+#r "../src/SnnDsl.Backends/bin/Release/net10.0/SnnDsl.Core.dll"
+#r "../src/SnnDsl.Backends/bin/Release/net10.0/SnnDsl.Backends.dll"
+#r "../src/SnnDsl.Charts/bin/Release/net10.0/SnnDsl.Charts.dll"
 
 open System
 open System.IO
 open SnnDsl.Core
-open SnnDsl.Training
+open SnnDsl.Charts
 
 let args = fsi.CommandLineArgs |> Array.skip 1 |> Array.filter ((<>) "--")
 let arg name fallback =
@@ -51,7 +51,7 @@ for r in runs do
     printfn "%-14s %3.0f spikes in %d steps (rate %.3f), membrane in [%.3f, %.3f]"
         r.Neuron.Name count T (count / float T) (Array.min r.V) (Array.max r.H)
 
-// The figure, drawn with the project's SVG helpers (SnnDsl.Training.Svg).
+// The figure, drawn with the project's SVG helpers (SnnDsl.Charts.Svg, no dependency but FSharp.Core).
 let width, left, plotWidth, panelHeight = 860.0, 72.0, 760.0, 120.0
 let xOf (t: float) = left + t / float T * plotWidth
 

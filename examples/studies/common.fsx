@@ -5,12 +5,14 @@
 // 2 seeds, 1 thread. Results go to $SNNDSL_OUT/<study> when SNNDSL_OUT is set, else runs/studies/<study>.
 #r "../../src/SnnDsl.Verify/bin/Release/net10.0/FParsecCS.dll"
 #r "../../src/SnnDsl.Verify/bin/Release/net10.0/FParsec.dll"
-#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
-#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
-#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
-#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Nn.dll"
-#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Data.dll"
-#r "../../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Training.dll"
+#r "../../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Torch.dll"
+#r "../../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Core.dll"
+#r "../../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Backends.dll"
+#r "../../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Nn.dll"
+#r "../../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Data.dll"
+#r "../../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Training.dll"
+#r "../../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Charts.dll"
+#r "../../src/SnnDsl.Report/bin/Release/net10.0/SnnDsl.Report.dll"
 
 open System
 open System.IO
@@ -18,6 +20,7 @@ open SnnDsl.Core
 open SnnDsl.Data
 open SnnDsl.Nn
 open SnnDsl.Training
+open SnnDsl.Report
 
 let quick = Environment.GetEnvironmentVariable "SNNDSL_QUICK" = "1"
 let repoRoot = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
@@ -85,7 +88,7 @@ let runStudy (study: Study) (pairs: (string * string) list) (command: string) =
     printfn "study %s: %d cells x %d seeds into %s" study.Name study.Cells.Length study.Seeds.Length study.Root
     Study.run study (printfn "%s") Threading.CancellationToken.None
     let results = Study.aggregate study
-    let html, md = Study.write study results pairs command
+    let html, md = StudyReport.write study results pairs command
     printfn "%s" (File.ReadAllText md)
     printfn "wrote %s and %s" html md
     results

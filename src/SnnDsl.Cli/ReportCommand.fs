@@ -5,6 +5,7 @@ open SnnDsl.Core
 open System.IO
 open Argu
 open SnnDsl.Training
+open SnnDsl.Report
 
 /// The arguments of `snn report`.
 [<RequireQualifiedAccess>]

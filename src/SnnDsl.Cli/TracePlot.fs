@@ -1,9 +1,9 @@
 namespace SnnDsl.Cli
 
 open System
+open SnnDsl.Charts
 open SnnDsl.Core
 open SnnDsl.Backends
-open SnnDsl.Training
 
 /// The figure of `snn simulate --plot`: per neuron (up to 8) the membrane trace with its threshold and
 /// spikes, then a spike raster of every neuron.

@@ -8,6 +8,7 @@ open System.Threading
 open Argu
 open Spectre.Console
 open SnnDsl.Training
+open SnnDsl.Report
 
 /// The arguments of `snn train` (defaults in brackets come from TrainConfig.defaults).
 [<RequireQualifiedAccess>]

@@ -48,12 +48,15 @@ let private checks: Map<string, Outcome -> string -> unit> =
               let acc = matches "^test accuracy (\\d\\.\\d+) \\(\\d+ / 500\\)$" o |> number
               Expect.isTrue (acc > 0.5) ($"quick start test accuracy {acc}; {o.Text}")
               matches "^spiking layer \\S+ learned alpha = [-0-9.]+, beta = [-0-9.]+$" o |> ignore
-              // The Plotly.NET chart of the batch losses, plotly.js inside (no CDN script).
-              let chart = Path.Combine(out, "quick-start-loss.html")
+              // The SVG line chart of the batch losses: one polyline through the 40 losses, no script.
+              let chart = Path.Combine(out, "quick-start-loss.svg")
               matches ("^wrote " + Regex.Escape chart + " \\(40 batches\\)$") o |> ignore
-              let html = File.ReadAllText chart
-              Expect.stringContains html "plotly.js v" "plotly.js embedded"
-              Expect.isFalse (Regex.IsMatch(html, "<script[^>]*\\ssrc=")) "no external script"
+              let doc = XDocument.Load chart
+              Expect.equal doc.Root.Name.LocalName "svg" "an SVG document"
+              let curves = doc.Descendants() |> Seq.filter (fun e -> e.Name.LocalName = "polyline") |> List.ofSeq
+              Expect.equal curves.Length 1 "one curve"
+              Expect.equal ((curves.Head.Attribute(XName.Get "points").Value).Split(' ').Length) 40 "a point per batch"
+              Expect.isFalse (doc.Descendants() |> Seq.exists (fun e -> e.Name.LocalName = "script")) "no script"
           "custom-neuron.fsx",
           fun o _ ->
               matches "^    theta = 2 \\* vth$" o |> ignore

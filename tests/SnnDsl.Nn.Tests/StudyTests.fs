@@ -6,6 +6,7 @@ open System.Threading
 open Expecto
 open SnnDsl.TestKit
 open SnnDsl.Training
+open SnnDsl.Report
 open SnnDsl.Nn.Tests.Helpers
 open SnnDsl.Nn.Tests.TrainingRuns
 
@@ -74,7 +75,7 @@ let tests =
             Expect.equal (lines |> Seq.filter (fun l -> l.EndsWith "finished earlier") |> Seq.length) 2 "both skipped"
             let results = Study.aggregate study
             Expect.equal (results |> List.exactlyOne).Accuracy.Count 2 "two seeds"
-            let _, md = Study.write study results [] "test"
+            let _, md = StudyReport.write study results [] "test"
             Expect.stringContains (File.ReadAllText md) "| tiny |" "the table has the cell"
             // The script's budget changed: the finished runs no longer fit the cell, and the study says so.
             let changed = { study with Cells = [ { cell with Config = { cell.Config with Epochs = 2; LearningRate = 0.05 } } ] }

@@ -9,6 +9,7 @@ open System.Text.RegularExpressions
 open Expecto
 open SnnDsl.TestKit
 open SnnDsl.Training
+open SnnDsl.Report
 open SnnDsl.Nn.Tests.Helpers
 open SnnDsl.Nn.Tests.TrainingRuns
 

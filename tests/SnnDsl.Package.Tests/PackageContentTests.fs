@@ -7,7 +7,7 @@ open System.IO.Compression
 open System.Xml.Linq
 open Expecto
 
-let libraries = [ "Core"; "Torch"; "Backends"; "Verify"; "Nn"; "Data"; "Distributed"; "Training"; "Nir"; "CSharp" ]
+let libraries = [ "Core"; "Torch"; "Backends"; "Verify"; "Nn"; "Data"; "Distributed"; "Training"; "Charts"; "Report"; "Nir"; "CSharp" ]
 
 /// The entry names of a package.
 let entries (path: string) =
@@ -69,6 +69,10 @@ let tests =
             Expect.contains (depsOf "Nn") "SnnDsl.Backends" "Nn -> Backends"
             Expect.contains (depsOf "Training") "SnnDsl.Distributed" "Training -> Distributed"
             Expect.contains (depsOf "Core") "FParsec" "Core -> FParsec"
+            Expect.contains (depsOf "Report") "SnnDsl.Training" "Report -> Training"
+            Expect.contains (depsOf "Report") "Plotly.NET" "Report -> Plotly.NET"
+            Expect.isFalse ((depsOf "Training").Contains "Plotly.NET") "Training does not bring Plotly.NET"
+            Expect.equal (depsOf "Charts") (set [ "FSharp.Core" ]) "Charts depends on FSharp.Core alone"
             Expect.isFalse ((depsOf "Core") |> Set.exists (fun d -> d.StartsWith "SnnDsl.")) "Core depends on no SnnDsl package"
         }
 

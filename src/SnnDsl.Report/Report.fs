@@ -1,10 +1,11 @@
-namespace SnnDsl.Training
+namespace SnnDsl.Report
 
 open System
 open System.Globalization
 open System.IO
 open System.Text
 open Plotly.NET
+open SnnDsl.Training
 
 /// `snn report`: one HTML page comparing runs, with interactive Plotly.NET charts (plotly.js is embedded
 /// once in the page, so it opens offline): loss and accuracy per epoch beside the per-batch training curves,

@@ -1,11 +1,12 @@
-namespace SnnDsl.Training
+namespace SnnDsl.Charts
 
 open System
 open System.Globalization
 
 /// A few SVG elements as text, and the tick arithmetic of plot axes, for the standalone static figures
-/// (`snn simulate --plot`, examples/simulate-and-plot.fsx). The HTML report's
-/// interactive charts are Plotly.NET's (Report.fs).
+/// (`snn simulate --plot`, a study's accuracy figure, examples/simulate-and-plot.fsx). No dependency but
+/// FSharp.Core: what it draws opens in any browser or notebook with no network. The HTML report's
+/// interactive charts are Plotly.NET's (SnnDsl.Report).
 [<RequireQualifiedAccess>]
 module Svg =
     let private invariant = CultureInfo.InvariantCulture
