@@ -17,9 +17,10 @@ module Chart =
     let palette =
         [| "#1f77b4"; "#d62728"; "#2ca02c"; "#ff7f0e"; "#9467bd"; "#8c564b"; "#e377c2"; "#7f7f7f"; "#bcbd22"; "#17becf" |]
 
-    /// A line chart of the series over x = 1 .. n with a title, axis labels, ticks and a legend.
+    /// A line chart of the series over x = 1 .. n with a title, axis labels, ticks and a legend, and a red dot
+    /// on the first series at each x of `marks` (a neuron's spikes on its membrane, say).
     /// Fails with ArgumentException when there is no series or no finite value to draw.
-    let lines (title: string) (xLabel: string) (yLabel: string) (series: Series list) : string =
+    let linesWithMarks (title: string) (xLabel: string) (yLabel: string) (series: Series list) (marks: int list) : string =
         let finite = series |> List.collect (fun s -> s.Values |> List.filter Double.IsFinite)
         if series.IsEmpty || finite.IsEmpty then
             invalidArg (nameof series) $"the chart '{title}' has no finite value to draw"
@@ -69,5 +70,14 @@ module Chart =
                   yield! curve i s
                   let y = top + 10.0 + 18.0 * float i
                   yield Svg.line (left + plotW + 14.0) y (left + plotW + 34.0) y [ "stroke", palette[i % palette.Length]; "stroke-width", "2" ]
-                  yield Svg.text (left + plotW + 40.0) (y + 4.0) s.Name [ "fill", axis ] ]
+                  yield Svg.text (left + plotW + 40.0) (y + 4.0) s.Name [ "fill", axis ]
+              let first = Array.ofList series.Head.Values
+              for x in marks do
+                  if x >= 1 && x <= first.Length && Double.IsFinite first[x - 1] then
+                      yield Svg.circle (xOf (float x)) (yOf first[x - 1]) 4.0 [ "fill", "#d62728"; "stroke", "white"; "class", "mark" ] ]
         Svg.document width height children
+
+    /// A line chart of the series over x = 1 .. n with a title, axis labels, ticks and a legend.
+    /// Fails with ArgumentException when there is no series or no finite value to draw.
+    let lines (title: string) (xLabel: string) (yLabel: string) (series: Series list) : string =
+        linesWithMarks title xLabel yLabel series []
