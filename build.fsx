@@ -9,7 +9,10 @@
 //   bench   binding vs PyTorch: conv2d+spike (bench/SnnDsl.Bench) and the default model's training step
 //           (bench/train-step.fsx); needs Debian's python3-torch
 //   demo    the main job: `snn train` on the embedded synthetic dataset (writes runs/demo)
-//   pack    the NuGet packages into artifacts/packages/: one per library, the `snn` tool, the templates
+//   pack    the NuGet packages into artifacts/packages/: one per library, the `snn` tool, the templates; registers
+//           that folder as the NuGet source snndsl-local (what the notebooks restore from)
+//   notebooks  pack, then run every notebook of examples/notebooks/ in the .NET Interactive kernel (dotnet-repl,
+//           installed into artifacts/tools) and write the copies with their outputs into docs/notebooks/
 // Environment: CMAKE_PREFIX_PATH or Torch_DIR point CMake at another libtorch (e.g. a CUDA build).
 
 open System
@@ -129,6 +132,47 @@ let pack () =
     let written = Directory.GetFiles(packagesDir, "*.nupkg") |> Array.map Path.GetFileName |> Array.sort
     for p in written do printfn "  %s" p
     printfn "pack: %d packages in %s" written.Length packagesDir
+    // Notebooks say only `#r "nuget: SnnDsl.Interactive, <version>"`: the feed is a NuGet source of the
+    // user's (named snndsl-local), and a package of this version that NuGet cached from an earlier pack is
+    // removed, so the kernel restores the one just built.
+    let cache =
+        match Environment.GetEnvironmentVariable "NUGET_PACKAGES" with
+        | null | "" -> Path.Combine(Environment.GetFolderPath Environment.SpecialFolder.UserProfile, ".nuget", "packages")
+        | p -> p
+    let version = (File.ReadAllText(Path.Combine(root, "Directory.Build.props")) |> fun t -> t.Substring(t.IndexOf "<Version>" + 9)).Split('<')[0]
+    for file in written do
+        let id = file.Substring(0, file.Length - version.Length - ".nupkg".Length - 1)
+        let cached = Path.Combine(cache, id.ToLowerInvariant(), version)
+        if Directory.Exists cached then Directory.Delete(cached, true)
+    let sources = Text.StringBuilder()
+    runCode "dotnet" "nuget list source" (sources.AppendLine >> ignore) |> ignore
+    let listed = sources.ToString()
+    if listed.Contains "snndsl-local" && listed.Contains packagesDir then ()
+    elif listed.Contains "snndsl-local" then run "dotnet" $"nuget update source snndsl-local --source \"{packagesDir}\""
+    else run "dotnet" $"nuget add source \"{packagesDir}\" --name snndsl-local"
+    printfn "pack: NuGet source snndsl-local is %s; notebooks restore SnnDsl %s from it" packagesDir version
+
+// ---------------------------------------------------------------- notebooks
+
+/// The rendered notebooks: each of examples/notebooks/ run in the kernel from the packages just packed, its
+/// outputs kept, written to docs/notebooks/ (readers see results without running anything).
+let notebooks () =
+    pack ()
+    let tools = Path.Combine(root, "artifacts", "tools")
+    let repl = Path.Combine(tools, "dotnet-repl")
+    if not (File.Exists repl) then run "dotnet" $"tool install dotnet-repl --version 0.3.259 --tool-path \"{tools}\""
+    let outDir = Path.Combine(root, "docs", "notebooks")
+    Directory.CreateDirectory outDir |> ignore
+    let data = Path.GetFullPath(Path.Combine(root, "..", "shared", "data"))
+    if Directory.Exists data then Environment.SetEnvironmentVariable("SNNDSL_DATA", data)
+    // What the notebooks write (the quick start's loss chart) goes to a temporary folder, not beside the repository.
+    Environment.SetEnvironmentVariable("SNNDSL_OUT", Directory.CreateTempSubdirectory("snndsl-notebooks").FullName)
+    for nb in Directory.GetFiles(Path.Combine(root, "examples", "notebooks"), "*.ipynb") |> Array.sort do
+        let kernel = if File.ReadAllText(nb).Contains "\"defaultKernelName\": \"csharp\"" then "csharp" else "fsharp"
+        let target = Path.Combine(outDir, Path.GetFileName nb)
+        let code = runCode repl $"--run \"{nb}\" --exit-after-run --default-kernel {kernel} --output-format ipynb --output-path \"{target}\"" ignore
+        if code <> 0 then fail $"{Path.GetFileName nb} failed in the kernel (exit {code}); its outputs are in {target}"
+        printfn "notebooks: %s" (Path.GetRelativePath(root, target))
 
 // ---------------------------------------------------------------- test
 
@@ -250,6 +294,7 @@ match target with
 | "bench" -> bench ()
 | "demo" -> demo ()
 | "pack" -> pack ()
+| "notebooks" -> notebooks ()
 | _ ->
-    printfn "usage: dotnet fsi build.fsx deps|native|build|test|bench|demo|pack [args...]"
+    printfn "usage: dotnet fsi build.fsx deps|native|build|test|bench|demo|pack|notebooks [args...]"
     if target <> "help" then exit 2

@@ -1,7 +1,7 @@
 // Quick start: pick a built-in neuron, simulate it, build the default small conv SNN with it and train it
 // briefly on the embedded synthetic dataset (no download). 10 to 40 s on a shared 2-core machine.
 // Run after a Release build (dotnet fsi build.fsx build):  dotnet fsi examples/quick-start.fsx
-// examples/quick-start.ipynb is the same code as a .NET Interactive notebook.
+// examples/notebooks/01-quick-start.ipynb is the same code as a .NET Interactive notebook, from packages.
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"

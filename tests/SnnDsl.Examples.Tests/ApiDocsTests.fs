@@ -15,7 +15,7 @@ open SnnDsl.Examples.Tests.Fsi
 /// The F# libraries that ship as packages (the CLI is a tool, the C# facade is checked by CS1591).
 let private libraries =
     [ "SnnDsl.Core"; "SnnDsl.Torch"; "SnnDsl.Backends"; "SnnDsl.Verify"; "SnnDsl.Nn"; "SnnDsl.Data"
-      "SnnDsl.Distributed"; "SnnDsl.Training"; "SnnDsl.Charts"; "SnnDsl.Report"; "SnnDsl.Nir" ]
+      "SnnDsl.Distributed"; "SnnDsl.Training"; "SnnDsl.Charts"; "SnnDsl.Report"; "SnnDsl.Interactive"; "SnnDsl.Nir" ]
 
 let private declared = BindingFlags.Public ||| BindingFlags.Instance ||| BindingFlags.Static ||| BindingFlags.DeclaredOnly
 let private public' = BindingFlags.Public

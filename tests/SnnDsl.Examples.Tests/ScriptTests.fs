@@ -104,7 +104,7 @@ let private checks: Map<string, Outcome -> string -> unit> =
 let tests =
     testSequenced <| testList "Script" [
         testCase "the issue's example scripts and the notebook are all in examples/" <| fun () ->
-            let missing = expectedScripts @ [ "quick-start.ipynb" ] |> List.filter (fun f -> not (File.Exists(Path.Combine(examplesDir, f))))
+            let missing = expectedScripts @ [ "notebooks/01-quick-start.ipynb" ] |> List.filter (fun f -> not (File.Exists(Path.Combine(examplesDir, f))))
             Expect.isTrue missing.IsEmpty ($"missing from examples/: %A{missing}")
 
         testCase "every expected script has an output check and is found by the theory" <| fun () ->

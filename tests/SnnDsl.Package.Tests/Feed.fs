@@ -49,20 +49,20 @@ let private fallback () =
     let stale = Directory.Exists(Path.Combine(cache, "snndsl.core", version.Value))
     if Directory.Exists cache && not stale then Some cache else None
 
-/// Writes dir/nuget.config: the local feed and the public registry (third-party dependencies), with a package
-/// folder of the tests' own, so a package of this run is never confused with one cached earlier.
-let nugetConfig (dir: string) =
+/// Writes dir/nuget.config: the public registry (third-party dependencies), and the local feed when withFeed,
+/// with a package folder of the tests' own, so a package of this run is never confused with one cached earlier.
+let private writeNugetConfig (withFeed: bool) (packageFolder: string) (dir: string) =
     let x (s: string) = SecurityElement.Escape s
     let lines =
         [ """<?xml version="1.0" encoding="utf-8"?>"""
           "<configuration>"
           "  <packageSources>"
           "    <clear />"
-          $"""    <add key="snndsl-local" value="{x packages.Value}" />"""
+          if withFeed then $"""    <add key="snndsl-local" value="{x packages.Value}" />"""
           """    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />"""
           "  </packageSources>"
           "  <config>"
-          $"""    <add key="globalPackagesFolder" value="{x (Path.Combine(work.Value.Path, "nuget-packages"))}" />"""
+          $"""    <add key="globalPackagesFolder" value="{x packageFolder}" />"""
           "  </config>"
           match fallback () with
           | Some cache ->
@@ -74,3 +74,10 @@ let nugetConfig (dir: string) =
     let path = Path.Combine(dir, "nuget.config")
     File.WriteAllLines(path, lines)
     path
+
+/// Writes dir/nuget.config with the local feed and the public registry as sources (see writeNugetConfig).
+let nugetConfig (dir: string) = writeNugetConfig true (Path.Combine(work.Value.Path, "nuget-packages")) dir
+
+/// Writes dir/nuget.config with the public registry alone and a package folder of its own (none of this run's
+/// SnnDsl packages in it): SnnDsl restores only where something else (a notebook's #i line) names the feed.
+let publicNugetConfig (dir: string) = writeNugetConfig false (folder "nuget-packages-public") dir

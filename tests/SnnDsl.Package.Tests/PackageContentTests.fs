@@ -7,7 +7,7 @@ open System.IO.Compression
 open System.Xml.Linq
 open Expecto
 
-let libraries = [ "Core"; "Torch"; "Backends"; "Verify"; "Nn"; "Data"; "Distributed"; "Training"; "Charts"; "Report"; "Nir"; "CSharp" ]
+let libraries = [ "Core"; "Torch"; "Backends"; "Verify"; "Nn"; "Data"; "Distributed"; "Training"; "Charts"; "Report"; "Interactive"; "Nir"; "CSharp" ]
 
 /// The entry names of a package.
 let entries (path: string) =
@@ -47,6 +47,10 @@ let tests =
                 Expect.isTrue (File.Exists(Feed.package id "snupkg")) "the symbols package"
                 Expect.contains (entries (Feed.package id "snupkg")) $"lib/net10.0/{id}.pdb" "the symbols"
             }
+
+        test "SnnDsl.Interactive ships its kernel extension under interactive-extensions/dotnet" {
+            Expect.contains (entries (Feed.package "SnnDsl.Interactive" "nupkg")) "interactive-extensions/dotnet/extension.dib" "the extension"
+        }
 
         test "SnnDsl.Torch ships the native shim as runtimes/linux-x64/native/libsnndsl_native.so" {
             let files = entries (Feed.package "SnnDsl.Torch" "nupkg")
