@@ -115,15 +115,21 @@ public sealed class Network : IDisposable
     }
 
     /// <summary>
-    /// The predicted class of each sample: <paramref name="images"/> [N, C, H, W] are fed at each of
-    /// <paramref name="timesteps"/> steps (direct encoding, as in training), or [T, N, C, H, W] are fed as
-    /// they are; the prediction is the arg-max of the outputs averaged over time.
+    /// The predicted class of each sample: <paramref name="images"/> [N, C, H, W] are encoded over
+    /// <paramref name="timesteps"/> steps by <paramref name="encoding"/> (null: direct, the image at every
+    /// step; give the encoding the network was trained with), or [T, N, C, H, W] frames are encoded step by
+    /// step; the prediction is the arg-max of the outputs averaged over time. Training's input scale and
+    /// shift are not applied here: pass inputs as the network saw them.
     /// </summary>
-    /// <exception cref="ArgumentException">The input's shape or element type does not fit the network.</exception>
-    public int[] Predict(Tensor images, int timesteps = 4)
+    /// <exception cref="ArgumentException">The input's shape or element type does not fit the network, or the
+    /// encoding cannot encode it (latency and frames).</exception>
+    public int[] Predict(Tensor images, int timesteps = 4, SnnDsl.Nn.Encoding? encoding = null)
     {
         Guard.NotNull(images, nameof(images));
         Guard.Positive(timesteps, nameof(timesteps));
+        var coding = encoding ?? SnnDsl.Nn.Encoding.Direct;
+        if (SnnDsl.Nn.EncodingModule.problem(coding) is { } problem)
+            throw new ArgumentOutOfRangeException(nameof(encoding), problem.Value);
         var core = Core;
         var x = images.Core;
         CheckInput(x, nameof(images), x.Dim == 4 ? 4 : 5);
@@ -131,11 +137,8 @@ public sealed class Network : IDisposable
         var outputs = Inference(core, () =>
         {
             var input = OnDevice(x);
-            if (input.Dim == 4)
-            {
-                var s = input.Shape;
-                input = input.Unsqueeze(0).Expand(timesteps, s[0], s[1], s[2], s[3]);
-            }
+            input = input.Dim == 4 ? SnnDsl.Nn.EncodingModule.steps(timesteps, coding, input)
+                : SnnDsl.Nn.EncodingModule.frames(coding, input);
             return core.Forward(input);
         });
         return LossModule.prediction(outputs).Argmax(FSharpInterop.Some(1), null).To(SnnDsl.Torch.Device.Cpu)

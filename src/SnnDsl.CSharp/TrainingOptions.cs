@@ -48,8 +48,21 @@ public sealed class TrainingOptions
     // The numeric defaults come from the CLI's, so the two cannot drift apart.
     private static readonly SnnDsl.Training.TrainConfig Cli = SnnDsl.Training.TrainConfigModule.defaults;
 
-    /// <summary>Time steps T each static image is presented for (direct encoding).</summary>
+    /// <summary>Time steps T each static image is presented for (see <see cref="Encoding"/>).</summary>
     public int Timesteps { get; set; } = Cli.Timesteps;
+
+    /// <summary>
+    /// How the inputs reach the T steps (<c>--encode</c>): <c>Encoding.Direct</c> (the value at every step,
+    /// the default), <c>Encoding.NewRate(gain)</c>, <c>Encoding.NewLatency(threshold)</c> or
+    /// <c>Encoding.NewDelta(threshold, offSpikes)</c> (spikes, as snnTorch's spikegen makes them).
+    /// </summary>
+    public SnnDsl.Nn.Encoding Encoding { get; set; } = Cli.Encoding;
+
+    /// <summary>Every input value is multiplied by this before it is encoded (<c>--input-scale</c>).</summary>
+    public double InputScale { get; set; } = Cli.InputScale;
+
+    /// <summary>Then this is added to every input value (<c>--input-shift</c>).</summary>
+    public double InputShift { get; set; } = Cli.InputShift;
 
     /// <summary>Epochs per <see cref="Trainer.Fit(TrainTestData, IProgress{TrainingProgress}?, System.Threading.CancellationToken)"/>.</summary>
     public int Epochs { get; set; } = Cli.Epochs;
@@ -167,7 +180,7 @@ public sealed class TrainingOptions
             _ => FSchedule.NewCosine(0.0),
         };
         return new TrainConfig(
-            dataset, "", model, neuron!, Timesteps, Epochs, BatchSize, LearningRate, optimizer, WeightDecay, loss, schedule,
+            dataset, "", model, neuron!, Timesteps, Encoding ?? SnnDsl.Nn.Encoding.Direct, InputScale, InputShift, Epochs, BatchSize, LearningRate, optimizer, WeightDecay, loss, schedule,
             WarmupEpochs, ClipGradNorm, Augment, SnnDsl.Data.SplitBy.Number, 0, "", false, SnnDsl.Data.Cifar10DvsSplit.Paper,
             LimitTrain, LimitTest, Seed, device, Backend.ToCore(), Threads, CheckpointEvery, false,
             Distributed is null ? null : FSharpInterop.Some(Distributed.ToCore()),
@@ -182,6 +195,9 @@ public sealed class TrainingOptions
         return new TrainingOptions
         {
             Timesteps = c.Timesteps,
+            Encoding = c.Encoding,
+            InputScale = c.InputScale,
+            InputShift = c.InputShift,
             Epochs = c.Epochs,
             BatchSize = c.BatchSize,
             LearningRate = c.LearningRate,

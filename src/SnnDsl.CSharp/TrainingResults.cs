@@ -115,6 +115,14 @@ public sealed record EpochResult(int Epoch, double TrainLoss, double TrainAccura
 {
     internal static EpochResult Of(EpochMetrics m) => new(m.Epoch, m.TrainLoss, m.TrainAccuracy, m.TestLoss, m.TestAccuracy, m.Seconds,
         m.LearningRate, EvaluationResult.Rates(m.FiringRates), EvaluationResult.Params(m.NeuronParams), EnergyEstimate.Of(m.Energy));
+
+    /// <summary>
+    /// A warning for each spiking layer that was dead (fired under 0.01% of its steps) or saturated (99% or
+    /// more) on the test set, naming it and what to try: the library's check, as <c>snn train</c> prints it.
+    /// </summary>
+    public IReadOnlyList<string> Warnings =>
+        SnnDsl.Training.Firing.warnings("on the test set",
+            Microsoft.FSharp.Collections.ListModule.OfSeq(FiringRates.Select(r => System.Tuple.Create(r.Layer, r.Rate)))).ToArray();
 }
 
 /// <summary>The result of a fit: one entry per epoch.</summary>

@@ -22,6 +22,9 @@ type TrainArgs =
     | [<Unique>] Surrogate of ``name[:param]``: string
     | [<Unique>] Timesteps of t: int
     | [<Unique>] Frames of m: int
+    | [<Unique>] Encode of encoding: string
+    | [<Unique>] Input_Scale of scale: float
+    | [<Unique>] Input_Shift of shift: float
     | [<Unique>] Split_By of method: string
     | [<Unique>] Resize of side: int
     | [<Unique>] Data_Split of split: string
@@ -73,6 +76,10 @@ type TrainArgs =
             | Surrogate _ -> "surrogate gradient, e.g. atan:2 [the neuron's own]"
             | Timesteps _ -> $"time steps T (= frames of event data) [{d.Timesteps}]"
             | Frames _ -> "frames per event sample: the same as --timesteps"
+            | Encode _ ->
+                $"how inputs reach the T steps: direct (the value at every step) | rate[:gain] (Bernoulli spikes, p = gain * x) | latency[:threshold] (one spike, earlier for larger x) | delta[:threshold[:off]] (spikes where x changes) [{SnnDsl.Nn.Encoding.text d.Encoding}]"
+            | Input_Scale _ -> $"multiply every input value by this before encoding, e.g. pixels in [0, 1] to millivolts [{d.InputScale}]"
+            | Input_Shift _ -> $"then add this to every input value [{d.InputShift}]"
             | Split_By _ -> $"event data: number | time | duration:<us> [{string d.SplitBy}]"
             | Resize _ -> "event-camera frames resized to N x N [48 for vggsnn on cifar10-dvs/dvs-gesture, else the sensor's size]"
             | Data_Split _ -> $"cifar10-dvs: paper (first 100 per class test) | 9:1 [{Setting.dataSplitText d.DataSplit}]"
@@ -156,6 +163,9 @@ let configOf (args: ParseResults<TrainArgs>) : TrainConfig =
             | None -> d.Model
         Neuron = neuron
         Timesteps = timesteps
+        Encoding = flag "--encode" (SnnDsl.Nn.Encoding.parse (args.GetResult(TrainArgs.Encode, defaultValue = SnnDsl.Nn.Encoding.text d.Encoding)))
+        InputScale = args.GetResult(TrainArgs.Input_Scale, defaultValue = d.InputScale)
+        InputShift = args.GetResult(TrainArgs.Input_Shift, defaultValue = d.InputShift)
         SplitBy = flag "--split-by" (SnnDsl.Data.SplitBy.parse (args.GetResult(TrainArgs.Split_By, defaultValue = string d.SplitBy)))
         Resize = args.GetResult(TrainArgs.Resize, defaultValue = d.Resize)
         DataSplit = flag "--data-split" (Setting.dataSplit (args.GetResult(TrainArgs.Data_Split, defaultValue = Setting.dataSplitText d.DataSplit)))

@@ -19,25 +19,11 @@ let epochLine (m: EpochMetrics) =
     let microJoules = (m.Energy.MilliJoules * 1000.0).ToString("0.###", Globalization.CultureInfo.InvariantCulture)
     $"epoch {m.Epoch}: train loss {f4 m.TrainLoss} acc {f4 m.TrainAccuracy} | test loss {f4 m.TestLoss} acc {f4 m.TestAccuracy} | {m.Seconds:F1} s{firing} | {microJoules} µJ/sample"
 
-/// The layers below this test-set firing rate are reported as dead (no gradient reaches what feeds them
-/// through a surrogate that is zero far from the threshold).
-let deadBelow = 1e-4
+/// Warnings for the layers of an epoch that are dead or saturated on the test set (`Firing.warnings`).
+let epochWarnings (m: EpochMetrics) = Firing.warnings "on the test set" m.FiringRates
 
-/// The layers at or above this firing rate are reported as saturated (they fire at nearly every step).
-let saturatedFrom = 0.99
-
-/// Warnings for the layers of an epoch that are dead or saturated, naming each with what to try.
-let epochWarnings (m: EpochMetrics) =
-    [ for layer, rate in m.FiringRates do
-          if rate < deadBelow then
-              yield
-                  $"warning: {layer} fired {f4 rate} of its steps on the test set: the layer is dead. Its input may be "
-                  + "far below the threshold (inputs in other units, e.g. millivolts): check the neuron's threshold and "
-                  + "rest, or the data's scale"
-          elif rate >= saturatedFrom then
-              yield
-                  $"warning: {layer} fired {f4 rate} of its steps on the test set: the layer is saturated. Its input "
-                  + "may be far above the threshold: check the neuron's threshold or the data's scale" ]
+/// Warnings for the layers dead or saturated in the run's first training batch.
+let firstBatchWarnings (rates: (string * float) list) = Firing.warnings "in the first training batch" rates
 
 /// Runs `body` with an observer that draws progress: animated bars when the console is interactive,
 /// otherwise a plain line every `every` batches (so CI logs show progress too).
@@ -71,6 +57,8 @@ let withProgress (out: TextWriter) (interactive: bool) (body: (TrainEvent -> uni
                         if not (isNull task) then task.Value <- task.MaxValue
                         AnsiConsole.MarkupLine(Markup.Escape(epochLine m))
                         for w in epochWarnings m do AnsiConsole.MarkupLine("[yellow]" + Markup.Escape w + "[/]")
+                    | FirstBatchFiring rates ->
+                        for w in firstBatchWarnings rates do AnsiConsole.MarkupLine("[yellow]" + Markup.Escape w + "[/]")
                     | Started _
                     | CheckpointWritten _ -> ()))
     else
@@ -97,6 +85,7 @@ let withProgress (out: TextWriter) (interactive: bool) (body: (TrainEvent -> uni
             | EpochDone m ->
                 out.WriteLine(epochLine m)
                 for w in epochWarnings m do out.WriteLine w
+            | FirstBatchFiring rates -> for w in firstBatchWarnings rates do out.WriteLine w
             | Started(session, position) ->
                 let c = session.Config
                 let where = if position.Epoch > 0 || position.NextBatch > 0 then $" (resuming at epoch {position.Epoch + 1}, batch {position.NextBatch + 1})" else ""

@@ -86,6 +86,13 @@ module DatasetName =
         | DatasetName.Shd -> "shd"
         | DatasetName.Ssc -> "ssc"
 
+    /// Whether the dataset's samples already are in time (event frames or spike trains, [T, ...] per sample)
+    /// rather than static images that the network sees at each of its T steps.
+    let isTemporal (d: DatasetName) =
+        match d with
+        | DatasetName.NMnist | DatasetName.Cifar10Dvs | DatasetName.DvsGesture | DatasetName.Shd | DatasetName.Ssc -> true
+        | DatasetName.Synthetic | DatasetName.Mnist | DatasetName.FashionMnist | DatasetName.Cifar10 | DatasetName.Cifar100 -> false
+
     /// Parses a registry name (case-insensitive); the error lists the valid ones.
     let parse (text: string) : Result<DatasetName, string> =
         let key = if isNull text then "" else text.Trim().ToLowerInvariant()

@@ -190,13 +190,13 @@ module Session =
           Device = device
           Group = group }
 
-    /// The model's input for a batch: static images [N, C, H, W] are fed at every step (direct encoding,
-    /// [T, N, C, H, W]); event frames already are [T, N, C, H, W].
+    /// The model's input for a batch, scaled and shifted (InputScale, InputShift) and encoded over time: static
+    /// images [N, C, H, W] become [T, N, C, H, W] by the configuration's Encoding (Direct: the image at every
+    /// step); frames that already are [T, N, ...] are encoded step by step (Direct: as they are).
     let encode (session: Session) (x: Tensor) =
-        if x.Dim = 4 then
-            let s = x.Shape
-            x.Unsqueeze(0).Expand(session.Config.Timesteps, s[0], s[1], s[2], s[3])
-        else x
+        let c = session.Config
+        let x = Encoding.transform c.InputScale c.InputShift x
+        if x.Dim = 4 then Encoding.steps c.Timesteps c.Encoding x else Encoding.frames c.Encoding x
 
     /// Loads the data and builds the configuration's zoo model and optimiser (seeded, so the initial weights
     /// are reproducible).

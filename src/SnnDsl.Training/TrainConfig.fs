@@ -48,6 +48,13 @@ type TrainConfig =
       Neuron: Neuron
       /// T: the time steps each sample is presented for (static images are repeated; events are integrated into T frames).
       Timesteps: int
+      /// How the inputs reach the T steps: Direct (the value at every step) or spikes (rate, latency, delta).
+      Encoding: Encoding
+      /// Every input value is scaled by this before it is encoded (x' = InputScale * x + InputShift), e.g. to
+      /// bring pixels in [0, 1] to the millivolts of a neuron written in them.
+      InputScale: float
+      /// Added to every input value after the scale, before the encoding.
+      InputShift: float
       /// The number of passes over the training set.
       Epochs: int
       /// Samples per batch (per rank in a data-parallel run).
@@ -128,6 +135,12 @@ type TrainConfigFile =
       Surrogate: string
       /// T: the time steps each sample is presented for.
       Timesteps: int
+      /// direct | rate:GAIN | latency:THRESHOLD | delta:THRESHOLD[:off]; empty (older files): direct.
+      Encoding: string
+      /// The inputs' scale; absent (older files): 1.
+      InputScale: Nullable<float>
+      /// The inputs' shift.
+      InputShift: float
       /// The number of passes over the training set.
       Epochs: int
       /// Samples per batch (per rank).
@@ -305,6 +318,9 @@ module TrainConfig =
           Model = Some ZooModel.SmallConv
           Neuron = Builtins.daLif
           Timesteps = 4
+          Encoding = Encoding.Direct
+          InputScale = 1.0
+          InputShift = 0.0
           Epochs = 3
           BatchSize = 32
           LearningRate = 0.1
@@ -358,6 +374,9 @@ module TrainConfig =
           NeuronParams = [||]
           Surrogate = ""
           Timesteps = c.Timesteps
+          Encoding = Encoding.text c.Encoding
+          InputScale = Nullable c.InputScale
+          InputShift = c.InputShift
           Epochs = c.Epochs
           BatchSize = c.BatchSize
           LearningRate = c.LearningRate
@@ -403,6 +422,7 @@ module TrainConfig =
         named "optimizer" (Setting.optimizer f.Optimizer f.Momentum) >>= fun optimizer ->
         named "loss" (Setting.loss f.Loss f.TetLambda f.LabelSmoothing) >>= fun loss ->
         named "schedule" (Setting.schedule f.Schedule f.Epochs) >>= fun schedule ->
+        named "encoding" (Encoding.parse (orDefault "direct" f.Encoding)) >>= fun encoding ->
         named "split-by" (SplitBy.parse (orDefault "number" f.SplitBy)) >>= fun splitBy ->
         named "data split" (Setting.dataSplit f.DataSplit) >>= fun dataSplit ->
         named "device" (Setting.device (orDefault "cpu" f.Device)) >>= fun device ->
@@ -413,6 +433,9 @@ module TrainConfig =
               Model = model
               Neuron = neuron
               Timesteps = f.Timesteps
+              Encoding = encoding
+              InputScale = (if f.InputScale.HasValue then f.InputScale.Value else 1.0)
+              InputShift = f.InputShift
               Epochs = f.Epochs
               BatchSize = f.BatchSize
               LearningRate = f.LearningRate
@@ -461,6 +484,14 @@ module TrainConfig =
         let p setting message = { Setting = setting; Message = message }
         let finiteAtLeast0 (x: float) = x >= 0.0 && not (Double.IsInfinity x)
         [ if c.Timesteps < 1 then p "Timesteps" $"timesteps must be at least 1, got {c.Timesteps}"
+          match Encoding.problem c.Encoding, c.Encoding, c.Dataset with
+          | Some m, _, _ -> p "Encoding" m
+          | None, Encoding.Latency _, DataSource.Registry d when DatasetName.isTemporal d ->
+              p "Encoding" $"latency encoding places one spike per value in time; {DatasetName.name d}'s samples already are in time (use direct, rate or delta)"
+          | _ -> ()
+          if not (Double.IsFinite c.InputScale) || c.InputScale = 0.0 then
+              p "InputScale" $"the input scale must be a finite non-zero number, got {c.InputScale}"
+          if not (Double.IsFinite c.InputShift) then p "InputShift" $"the input shift must be a finite number, got {c.InputShift}"
           if c.Epochs < 1 then p "Epochs" $"epochs must be at least 1, got {c.Epochs}"
           if c.BatchSize < 1 then p "BatchSize" $"the batch size must be at least 1, got {c.BatchSize}"
           if not (c.LearningRate > 0.0) || Double.IsInfinity c.LearningRate then

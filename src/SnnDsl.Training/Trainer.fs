@@ -15,6 +15,9 @@ type TrainEvent =
     /// Training batch `index` (1-based) of `batches` in `epoch` is done: its loss, its accuracy (0..1) and the
     /// epoch's training speed so far.
     | BatchDone of epoch: int * index: int * batches: int * loss: float * accuracy: float * samplesPerSecond: float
+    /// The first training batch of this process's run is done: each spiking layer's firing rate over it (by
+    /// name), so a dead or saturated network shows before the first epoch ends (`Firing.warnings`).
+    | FirstBatchFiring of rates: (string * float) list
     /// The test set of `epoch` is being evaluated, in `batches` batches.
     | Evaluating of epoch: int * batches: int
     /// Test batch `index` (0-based) of `epoch` is done.
@@ -101,6 +104,10 @@ module Trainer =
                 use batch = batch
                 // The loader may already hold prefetched batches: stop here, not when it runs dry.
                 ct.ThrowIfCancellationRequested()
+                // The test set's random encodings (rate) are a function of the seed and the batch alone, so
+                // every evaluation of the same weights gives the same result (snn eval of a checkpoint that of
+                // its epoch); the training batches use epochs >= 0.
+                Torch.manualSeed (batchSeed session.Config.Seed -1 batch.Index)
                 let outputs = model.Forward(Session.encode session batch.X)
                 use loss = Loss.compute session.Loss outputs batch.Y
                 lossSum <- lossSum + loss.ToScalar() * float batch.Count
@@ -186,7 +193,16 @@ module Trainer =
                     Schedule.rate config.Schedule config.LearningRate config.WarmupEpochs config.Epochs
                         (float epoch + float batch.Index / float batches)
                 session.Optimizer.LearningRate <- lr
+                // The first batch this process trains counts its spikes (a dead network shows at once).
+                let countFiring = position.GlobalStep = start.GlobalStep
+                if countFiring then
+                    for _, l in layers do
+                        l.ResetFiring()
+                        l.RecordFiring <- true
                 let outputs = model.Forward(Session.encode session batch.X)
+                if countFiring then
+                    for _, l in layers do l.RecordFiring <- false
+                    observe (FirstBatchFiring(layers |> List.map (fun (name, l) -> name, l.FiringRate)))
                 let loss = Loss.compute session.Loss outputs batch.Y
                 session.Optimizer.ZeroGrad()
                 loss.Backward()

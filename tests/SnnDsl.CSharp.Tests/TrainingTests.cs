@@ -201,4 +201,47 @@ public class TrainingTests
         Assert.Throws<ObjectDisposedException>(() => trainer.Fit(Data));
         Assert.Throws<ObjectDisposedException>(() => trainer.Evaluate(Data.Test));
     }
+
+    [Fact]
+    public void Rate_encoded_training_from_CSharp_evaluates_repeatably_and_dead_layers_are_warned()
+    {
+        using var net = SmallNet(Neurons.Lif).Build(seed: 2);
+        var options = Quick();
+        options.Encoding = SnnDsl.Nn.Encoding.NewRate(1.0);
+        options.LimitTrain = 160;
+        using var trainer = new Trainer(net, options);
+        var epoch = Assert.Single(trainer.Fit(Data).Epochs);
+        var first = trainer.Evaluate(Data.Test);
+        var second = trainer.Evaluate(Data.Test);
+        Assert.Equal(first.Accuracy, second.Accuracy, 12);
+        Assert.Equal(first.Loss, second.Loss, 12);
+        Assert.Equal(epoch.TestAccuracy, first.Accuracy, 12);
+
+        // A threshold of 1000 is never reached: both spiking layers are dead, and the epoch says so by name.
+        using var dead = SmallNet(Neurons.Lif.WithParameter("threshold", 1000)).Build(seed: 2);
+        using var deadTrainer = new Trainer(dead, Quick());
+        var deadEpoch = Assert.Single(deadTrainer.Fit(Data).Epochs);
+        Assert.Equal(2, deadEpoch.Warnings.Count);
+        Assert.All(deadEpoch.Warnings, w => Assert.Contains("the layer is dead", w));
+    }
+
+    [Fact]
+    public void Bad_encodings_are_refused_by_Validate_and_Predict_naming_the_setting()
+    {
+        var options = Quick();
+        options.Encoding = SnnDsl.Nn.Encoding.NewLatency(1.5);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+        Assert.Equal("Encoding", e.ParamName);
+        Assert.Contains("latency encoding's threshold must be in [0, 1), got 1.5", e.Message);
+        options.Encoding = SnnDsl.Nn.Encoding.Direct;
+        options.InputScale = double.NaN;
+        Assert.Equal("InputScale", Assert.Throws<ArgumentOutOfRangeException>(options.Validate).ParamName);
+
+        using var net = SmallNet(Neurons.Lif).Build(seed: 2);
+        using var frames = TimeMajor(Data.Test, count: 2, steps: 3);
+        var p = Assert.Throws<ArgumentException>(() => net.Predict(frames, 3, SnnDsl.Nn.Encoding.NewLatency(0.01)));
+        Assert.Contains("needs static inputs", p.Message);
+        using var images = Images(Data.Test, 2);
+        Assert.Equal(2, net.Predict(images, 4, SnnDsl.Nn.Encoding.NewDelta(0.1, false)).Length);
+    }
 }

@@ -168,6 +168,10 @@ let private cliNumbers =
       t "--resize" "-4" "resize must be >= 0"
       t "--seed" "x" "--seed"
       t "--dist-timeout" "-1" "--dist-timeout"
+      t "--encode" "poisson" "unknown encoding 'poisson'"
+      t "--encode" "latency:2" "threshold must be in [0, 1)"
+      t "--input-scale" "0" "input scale must be a finite non-zero number"
+      t "--input-shift" "NaN" "input shift must be a finite number"
       fault "train --world-size 2 --rank 5" 2 "rank 5 is outside" (fun d ->
           tiny (d.File "run") @ [ "--world-size"; "2"; "--rank"; "5"; "--master"; "127.0.0.1:29999" ])
       fault "train --master host:99999" 2 "port must be a number" (fun d ->

@@ -34,6 +34,16 @@ let private cases =
         FSharp = fun c -> { c with Loss = Loss.MeanOutputCrossEntropy 1.0 }
         CSharp = fun o -> o.Loss <- SnnDsl.CSharp.LossFunction.CrossEntropy; o.LabelSmoothing <- 1.0
         Message = "the label smoothing must be in [0, 1), got 1" }
+      { Setting = "InputScale"
+        Flags = [ "--input-scale"; "0" ]
+        FSharp = fun c -> { c with InputScale = 0.0 }
+        CSharp = fun o -> o.InputScale <- 0.0
+        Message = "the input scale must be a finite non-zero number, got 0" }
+      { Setting = "Encoding"
+        Flags = [ "--encode"; "rate:-2" ]
+        FSharp = fun c -> { c with Encoding = Encoding.Rate -2.0 }
+        CSharp = fun o -> o.Encoding <- Encoding.Rate -2.0
+        Message = "rate encoding's gain must be a positive number, got -2" }
       { Setting = "BatchSize"
         Flags = [ "--batch-size"; "0" ]
         FSharp = fun c -> { c with BatchSize = 0 }

@@ -77,14 +77,38 @@ let tests =
                     Schedule = SnnDsl.Nn.Schedule.Step(2, 0.5)
                     SplitBy = SplitBy.Duration 5000L
                     DataSplit = Cifar10DvsSplit.NineToOne
-                    Backend = SnnDsl.Backends.Backend.Eager }
+                    Backend = SnnDsl.Backends.Backend.Eager
+                    Encoding = Encoding.Delta(0.25, true)
+                    InputScale = 40.0
+                    InputShift = -2.5 }
             let back = TrainConfig.ofJson "test" (TrainConfig.toJson c)
+            Expect.equal back.Encoding c.Encoding "encoding"
+            Expect.equal (back.InputScale, back.InputShift) (40.0, -2.5) "input scale and shift"
             Expect.equal (TrainConfig.toJson back) (TrainConfig.toJson c) "JSON"
             Expect.equal back.Optimizer c.Optimizer "optimizer"
             Expect.equal back.Loss c.Loss "loss"
             Expect.equal back.Schedule c.Schedule "schedule"
             Expect.equal back.SplitBy c.SplitBy "split"
             Expect.equal (SnnDsl.Core.Describe.text back.Neuron) (SnnDsl.Core.Describe.text c.Neuron) "neuron"
+
+        testCase "a checkpoint's configuration written before encodings existed reads as direct, scale 1, shift 0" <| fun () ->
+            let json = TrainConfig.toJson (config (freshDir "old"))
+            let old =
+                let node = System.Text.Json.Nodes.JsonNode.Parse(json).AsObject()
+                for key in [ "Encoding"; "InputScale"; "InputShift" ] do node.Remove key |> ignore
+                node.ToJsonString()
+            Expect.isFalse (old.Contains "InputScale") "the old form has no input settings"
+            let back = TrainConfig.ofJson "old" old
+            Expect.equal (back.Encoding, back.InputScale, back.InputShift) (Encoding.Direct, 1.0, 0.0) "the defaults"
+
+        testCase "bad encodings, input scales and shifts are usage errors naming the setting; latency is refused for data already in time" <| fun () ->
+            Expect.stringContains (configError { config (freshDir "bad-rate") with Encoding = Encoding.Rate 0.0 }) "rate encoding's gain must be a positive number, got 0" "gain"
+            Expect.stringContains (configError { config (freshDir "bad-scale") with InputScale = 0.0 }) "the input scale must be a finite non-zero number, got 0" "scale"
+            Expect.stringContains (configError { config (freshDir "bad-shift") with InputShift = nan }) "the input shift must be a finite number" "shift"
+            let events = { config (freshDir "latency-events") with Dataset = DataSource.Registry DatasetName.NMnist; Encoding = Encoding.Latency 0.01 }
+            Expect.stringContains (configError events) "nmnist's samples already are in time" "latency on events"
+            let problems = TrainConfig.problems { config (freshDir "p") with InputScale = infinity }
+            Expect.equal (problems |> List.map _.Setting) [ "InputScale" ] "the setting named"
 
         testCase "mnist with a missing data directory names that directory" <| fun () ->
             let data = freshDir "no-such-data"
