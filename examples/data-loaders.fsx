@@ -2,13 +2,16 @@
 // the loaders' throughput (batch 32).
 // Run after building: dotnet fsi examples/data-loaders.fsx [dataDir]   (default ../shared/data)
 // A dataset whose files are missing is reported as skipped. SNNDSL_QUICK=1 times 100 batches instead of 1000.
-#r "../src/SnnDsl.Torch/bin/Release/net10.0/SnnDsl.Torch.dll"
-#r "../src/SnnDsl.Data/bin/Release/net10.0/SnnDsl.Data.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Core.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Torch.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Data.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Training.dll"
 
 open System.Diagnostics
 open System.IO
 open SnnDsl.Torch
 open SnnDsl.Data
+open SnnDsl.Training // the loaders' batches as tensors
 
 let dataDir =
     match fsi.CommandLineArgs |> Array.tail with

@@ -7,11 +7,13 @@
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Backends.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Nn.dll"
 #r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Data.dll"
+#r "../src/SnnDsl.Training/bin/Release/net10.0/SnnDsl.Training.dll"
 
 open SnnDsl.Torch
 open SnnDsl.Core
 open SnnDsl.Nn
 open SnnDsl.Data
+open SnnDsl.Training
 
 // 1. A built-in neuron: DA-LIF, H = beta * V + alpha * X with learnable alpha and beta.
 let neuron =

@@ -41,5 +41,5 @@ internal static class Guard
 /// <summary>Shapes as text, e.g. "[2, 3, 28, 28]": the library's one formatter.</summary>
 internal static class ShapeText
 {
-    public static string Of(IEnumerable<int> shape) => SnnDsl.Torch.Shape.text(shape);
+    public static string Of(IEnumerable<int> shape) => SnnDsl.Core.Shape.text(shape);
 }

@@ -1,7 +1,6 @@
 namespace SnnDsl.Data
 
 open System
-open SnnDsl.Torch
 
 /// How a DataLoader walks a dataset.
 type LoaderOptions =
@@ -20,12 +19,10 @@ type LoaderOptions =
       /// Batches assembled ahead of the consumer (the bound of the prefetch queue).
       Prefetch: int
       /// Threads that assemble the samples of one batch (1 = the worker thread alone).
-      Workers: int
-      /// Device of the tensors (CPU when None).
-      Device: Device option }
+      Workers: int }
 
     /// Batch 32, no shuffle, keep the last batch, no limit, no augmentation, 3 batches ahead, one
-    /// assembling thread per 4 cores (at least 1, at most 4), CPU.
+    /// assembling thread per 4 cores (at least 1, at most 4).
     static member Default =
         { BatchSize = 32
           Shuffle = false
@@ -34,8 +31,7 @@ type LoaderOptions =
           Limit = None
           Augmentation = None
           Prefetch = 3
-          Workers = Math.Clamp(Environment.ProcessorCount / 4, 1, 4)
-          Device = None }
+          Workers = Math.Clamp(Environment.ProcessorCount / 4, 1, 4) }
 
     /// Training defaults: shuffled with seed, augmentation as given.
     static member Train(batchSize: int, seed: int64, ?augmentation: Augmentation) =
@@ -61,25 +57,3 @@ type HostBatch =
       Labels: int64[]
       /// The dataset indices of the samples, in batch order.
       Indices: int[] }
-
-/// One batch as tensors, created on the consumer's thread (so its TensorScope owns them): x is [N, C, H, W]
-/// or [T, N, C, H, W] (time first) float32, y is [N] int64. Disposing it frees both now.
-type Batch =
-    { /// The epoch this batch belongs to.
-      Epoch: int
-      /// Its index within the epoch (resume at Index + 1).
-      Index: int
-      /// The inputs.
-      X: Tensor
-      /// The labels.
-      Y: Tensor
-      /// The dataset indices of the samples, in batch order.
-      Indices: int[] }
-
-    /// Number of samples N.
-    member b.Count = b.Indices.Length
-
-    interface IDisposable with
-        member b.Dispose() =
-            b.X.Dispose()
-            b.Y.Dispose()

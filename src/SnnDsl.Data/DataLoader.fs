@@ -3,13 +3,12 @@ namespace SnnDsl.Data
 open System
 open System.Collections.Concurrent
 open System.Threading
-open SnnDsl.Torch
 
 /// Walks a dataset in batches. The order of epoch e is a pure function of (Seed, e), and each sample's
 /// augmentation a pure function of (Seed, e, its position in the epoch), so a run resumed at (epoch,
 /// batch) sees exactly the batches an uninterrupted run would. Batches are assembled (augmentation and
-/// copying into one float32 buffer) on a background thread, Prefetch batches ahead; tensors are created
-/// on the consumer's thread. With a Shard, the loader walks one rank's part of every epoch (see Sharding): the
+/// copying into one float32 buffer) on a background thread, Prefetch batches ahead, in host memory (SnnDsl.Training makes
+/// them tensors on the consumer's thread). With a Shard, the loader walks one rank's part of every epoch (see Sharding): the
 /// order and each sample's augmentation stay those of its position in the whole epoch, so W ranks together see
 /// exactly the batches of one process with W times the batch size.
 [<Sealed>]
@@ -148,31 +147,14 @@ type DataLoader(dataset: Dataset, options: LoaderOptions, shard: Shard) =
     member l.HostBatches(epoch: int, ?startBatch: int, ?cancellationToken: CancellationToken) : seq<HostBatch> =
         l.Stream(epoch, defaultArg startBatch 0, defaultArg cancellationToken CancellationToken.None, false)
 
-    /// x and y of a host batch as tensors created on the calling thread (owned by its open TensorScope).
-    member _.ToTensors(batch: HostBatch) : Batch =
-        let dev = defaultArg options.Device Device.Cpu
-        let x = Tensor.FromSpan(ReadOnlySpan<float32>(batch.Data, 0, batch.Count * sampleSize), batch.Shape, dev)
-        let y = Tensor.FromSpan(ReadOnlySpan<int64>(batch.Labels), [| batch.Count |], dev)
-        { Epoch = batch.Epoch; Index = batch.Index; X = x; Y = y; Indices = batch.Indices }
-
-    /// The batches of epoch from startBatch on as tensors. x and y are created on the consumer's thread
-    /// when the enumerator advances, so the TensorScope open around the loop owns them; dispose each Batch
-    /// (`use b = b`) to free them at once, or use ForEach, which scopes each batch.
-    member l.Batches(epoch: int, ?startBatch: int, ?cancellationToken: CancellationToken) : seq<Batch> =
+    /// The batches of epoch from startBatch on, each converted by `convert` on the consumer's thread when the
+    /// enumerator advances (into tensors, say: SnnDsl.Training's `Batches`); the batch's buffer goes back to
+    /// the loader's pool once convert returns, so convert copies what it keeps.
+    member l.Convert(epoch: int, convert: HostBatch -> 'T, ?startBatch: int, ?cancellationToken: CancellationToken) : seq<'T> =
         let host = l.Stream(epoch, defaultArg startBatch 0, defaultArg cancellationToken CancellationToken.None, true)
         seq {
             for hb in host do
-                let b = l.ToTensors hb
-                pool.Add hb.Data // FromSpan copied it: the worker may reuse the buffer
+                let b = convert hb
+                pool.Add hb.Data // convert copied it: the worker may reuse the buffer
                 yield b
         }
-
-    /// Runs body on each batch of epoch from startBatch on, each inside its own TensorScope (every tensor
-    /// the body creates and does not Keep is freed after it).
-    member l.ForEach(epoch: int, body: Batch -> unit, ?startBatch: int, ?cancellationToken: CancellationToken) =
-        let host = l.Stream(epoch, defaultArg startBatch 0, defaultArg cancellationToken CancellationToken.None, true)
-        for hb in host do
-            use _scope = new TensorScope()
-            let b = l.ToTensors hb
-            pool.Add hb.Data
-            body b

@@ -70,4 +70,4 @@ type Dataset(name: string, sampleShape: int[], classNames: string[]) =
         h
 
     override d.ToString() =
-        $"{name}: {d.Count} samples of {SnnDsl.Torch.Shape.text shape}, {names.Length} classes"
+        $"{name}: {d.Count} samples of {SnnDsl.Core.Shape.text shape}, {names.Length} classes"

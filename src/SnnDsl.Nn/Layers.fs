@@ -32,7 +32,7 @@ type Conv2d(inChannels: int, outChannels: int, kernel: int, ?stride: int, ?paddi
     member _.Groups = groups
     override this.Forward(x) =
         this.CheckInput(x, weight)
-        if x.Dim <> 5 then invalidArg "x" $"Conv2d expects [T, N, C, H, W], got shape {Shape.text x.Shape}"
+        if x.Dim <> 5 then invalidArg "x" $"Conv2d expects [T, N, C, H, W], got shape {SnnDsl.Core.Shape.text x.Shape}"
         let c = x.Shape[2]
         if c <> inChannels then invalidArg "x" $"Conv2d({inChannels}->{outChannels}) got {c} input channels"
         let y = Time.merged (fun m -> Nn.Conv2d(m, weight, ?bias = bias, stride = stride, padding = padding, groups = groups)) x
@@ -65,7 +65,7 @@ type Linear(inFeatures: int, outFeatures: int, ?bias: bool) as this =
     override this.Forward(x) =
         this.CheckInput(x, weight)
         let f = x.Shape[x.Dim - 1]
-        if f <> inFeatures then invalidArg "x" $"Linear({inFeatures}->{outFeatures}) got {f} input features (shape {Shape.text x.Shape})"
+        if f <> inFeatures then invalidArg "x" $"Linear({inFeatures}->{outFeatures}) got {f} input features (shape {SnnDsl.Core.Shape.text x.Shape})"
         let y = Nn.Linear(x, weight, ?bias = bias)
         // Per sample and step, every row between N and the features is a separate product.
         let shape = x.Shape
@@ -124,7 +124,7 @@ type BatchNorm(channels: int, ?momentum: float, ?eps: float) as this =
     override this.Forward(x) =
         this.CheckInput(x, weight)
         if x.Dim < 3 || x.Shape[2] <> channels then
-            invalidArg "x" $"BatchNorm({channels}) expects [T, N, {channels}, ...], got shape {Shape.text x.Shape}"
+            invalidArg "x" $"BatchNorm({channels}) expects [T, N, {channels}, ...], got shape {SnnDsl.Core.Shape.text x.Shape}"
         match this.Statistics with
         | Some s when this.IsTraining -> s.Normalize(x, weight, bias, runningMean, runningVar, momentum, eps)
         | _ ->

@@ -35,7 +35,7 @@ module Loss =
 
     /// The scalar loss of outputs [T, N, classes] against int64 labels [N].
     let compute (loss: Loss) (outputs: Tensor) (labels: Tensor) : Tensor =
-        if outputs.Dim <> 3 then invalidArg "outputs" $"expected outputs [T, N, classes], got shape {Shape.text outputs.Shape}"
+        if outputs.Dim <> 3 then invalidArg "outputs" $"expected outputs [T, N, classes], got shape {SnnDsl.Core.Shape.text outputs.Shape}"
         match loss with
         | Loss.MeanOutputCrossEntropy ls -> Nn.CrossEntropy(outputs.Mean(0), labels, labelSmoothing = ls)
         | Loss.Tet(lambda, phi, ls) ->

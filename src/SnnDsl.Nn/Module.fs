@@ -162,7 +162,7 @@ module Time =
     /// correction uses N*H*W instead of T*N*H*W samples (a relative difference below 1/(N*H*W)).
     let merged (f: Tensor -> Tensor) (x: Tensor) =
         let shape = x.Shape
-        if shape.Length < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {Shape.text shape}"
+        if shape.Length < 2 then invalidArg "x" $"expected an input [T, N, ...], got shape {SnnDsl.Core.Shape.text shape}"
         if constantOver shape x then
             let y = f (x.Select(0, 0))
             y.Unsqueeze(0).Expand(Array.append [| shape[0] |] y.Shape)

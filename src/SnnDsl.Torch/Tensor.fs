@@ -195,7 +195,7 @@ type Tensor private (handle: TensorHandle) as this =
         let d = dims shape
         let count = Array.fold (fun acc x -> acc * x) 1L d
         if count <> int64 data.Length then
-            invalidArg "shape" $"shape {Shape.text shape} holds {count} elements but {data.Length} were given"
+            invalidArg "shape" $"shape {SnnDsl.Core.Shape.text shape} holds {count} elements but {data.Length} were given"
         let dev = defaultArg device Device.Cpu
         let nbytes = int64 data.Length * int64 dt.ElementSize
         use ptr = fixed &MemoryMarshal.GetReference data

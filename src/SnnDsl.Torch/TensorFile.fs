@@ -87,7 +87,7 @@ module TensorFile =
                 let n = r.ReadInt64()
                 let expected = (shape |> Array.fold (fun a d -> a * int64 d) 1L) * int64 dtype.ElementSize
                 if n <> expected then
-                    corrupt $"tensor '{name}' has {n} bytes for shape {Shape.text shape} ({expected} expected)"
+                    corrupt $"tensor '{name}' has {n} bytes for shape {SnnDsl.Core.Shape.text shape} ({expected} expected)"
                 let bytes = r.ReadBytes(int n)
                 if int64 bytes.Length <> n then raise (EndOfStreamException())
                 loaded.Add((name, Tensor.FromBytes(ReadOnlySpan bytes, shape, dtype, device)))

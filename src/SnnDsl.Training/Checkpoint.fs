@@ -179,7 +179,7 @@ module Checkpoint =
                 match saved.TryGetValue(prefix + name) with
                 | true, s ->
                     if s.Shape <> t.Shape then
-                        mismatch $"'{prefix}{name}' has shape {Shape.text s.Shape}, the model expects {Shape.text t.Shape}"
+                        mismatch $"'{prefix}{name}' has shape {SnnDsl.Core.Shape.text s.Shape}, the model expects {SnnDsl.Core.Shape.text t.Shape}"
                     if s.DType <> t.DType then
                         mismatch $"'{prefix}{name}' is {s.DType}, the model expects {t.DType}"
                     t.CopyFrom s

@@ -99,11 +99,8 @@ module Session =
             | true, true -> None // SHD/SSC rows: no geometric augmentation
         let trainShard, testShard = shards config.World
         let trainOptions =
-            { LoaderOptions.Train(config.BatchSize, config.Seed, ?augmentation = augmentation) with
-                Limit = limit config.LimitTrain
-                Device = Some config.Device }
-        let testOptions =
-            { LoaderOptions.Test(config.BatchSize) with Limit = limit config.LimitTest; Device = Some config.Device }
+            { LoaderOptions.Train(config.BatchSize, config.Seed, ?augmentation = augmentation) with Limit = limit config.LimitTrain }
+        let testOptions = { LoaderOptions.Test(config.BatchSize) with Limit = limit config.LimitTest }
         new DataLoader(trainSet, trainOptions, trainShard), new DataLoader(testSet, testOptions, testShard)
 
     /// A session over a network, its optimiser and data that a program already holds (the C# facade, a

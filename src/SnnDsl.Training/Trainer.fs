@@ -99,7 +99,7 @@ module Trainer =
         try
             use _ = Autograd.noGrad ()
             observe (Evaluating(epoch, session.Test.BatchesPerEpoch))
-            for batch in session.Test.Batches(0, cancellationToken = ct) do
+            for batch in session.Test.Batches(0, cancellationToken = ct, device = session.Device) do
                 use scope = new TensorScope()
                 use batch = batch
                 // The loader may already hold prefetched batches: stop here, not when it runs dry.
@@ -182,7 +182,7 @@ module Trainer =
             if epoch <> start.Epoch then
                 position <- { position with Epoch = epoch; NextBatch = 0; LossSum = 0.0; Correct = 0L; Seen = 0L; Seconds = 0.0 }
             let baseSeconds = position.Seconds
-            for batch in session.Train.Batches(epoch, startBatch = firstBatch, cancellationToken = ct) do
+            for batch in session.Train.Batches(epoch, startBatch = firstBatch, cancellationToken = ct, device = session.Device) do
                 use scope = new TensorScope()
                 use batch = batch
                 // The loader hands out up to Prefetch batches it assembled before the token was cancelled;

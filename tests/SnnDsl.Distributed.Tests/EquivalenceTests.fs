@@ -6,6 +6,7 @@ open Expecto
 open SnnDsl.Torch
 open SnnDsl.Nn
 open SnnDsl.Data
+open SnnDsl.Training.TensorBatches
 open SnnDsl.Distributed
 open SnnDsl.Distributed.Tests.Fixtures
 open SnnDsl.Distributed.Tests.Cluster

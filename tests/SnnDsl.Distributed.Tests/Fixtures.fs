@@ -7,6 +7,7 @@ open SnnDsl.Core
 open SnnDsl.Torch
 open SnnDsl.Nn
 open SnnDsl.Data
+open SnnDsl.Training.TensorBatches
 open SnnDsl.Backends
 
 /// n floats uniform in [-1, 1) from a seed.
@@ -83,7 +84,7 @@ let inTime (x: Tensor) = Tensor.Stack([ for t in 0 .. lawT - 1 -> x * (0.6 + 0.3
 let lawOptimizer (model: Module) = new Optimizer(OptimizerKind.Sgd(0.9, false), model.Parameters(), 0.5, weightDecay = 1e-4)
 
 /// Runs the law's forward and loss on a batch; returns (loss, per-batch metric sums).
-let lawForward (model: Module) (b: Batch) =
+let lawForward (model: Module) (b: SnnDsl.Training.Batch) =
     let out = model.Forward(inTime b.X)
     let loss = Loss.compute Loss.ce out b.Y
     let n = b.Y.Shape[0]

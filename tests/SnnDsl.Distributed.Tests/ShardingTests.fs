@@ -4,19 +4,11 @@ open System
 open Expecto
 open FsCheck
 open SnnDsl.Data
-
-/// Sample i is a [3, 8, 8] image of the value i + pixel / 1000.
-type IndexDataset(count: int) =
-    inherit Dataset("index", [| 3; 8; 8 |], [| "a"; "b"; "c" |])
-    override _.Count = count
-    override _.Label i = i % 3
-    override _.CopyPixels(i, dst) =
-        for k in 0 .. dst.Length - 1 do
-            dst[k] <- float32 i + float32 k / 1000.0f
+open SnnDsl.TestKit
 
 let private loader (n: int) (batch: int) (seed: int64) (shard: Shard) =
     let options = { LoaderOptions.Default with BatchSize = batch; Shuffle = true; Seed = seed; Workers = 1; Prefetch = 1 }
-    new DataLoader(IndexDataset n, options, shard)
+    new DataLoader(IndexDataset(n, channels = 3, side = 8), options, shard)
 
 /// Small worlds, batches and epochs from arbitrary integers.
 let private world (w: int) = 1 + abs (w % 5)
@@ -71,8 +63,8 @@ let tests =
 
         test "augmentation follows the sample's position in the whole epoch, not the world size" {
             let options = { LoaderOptions.Train(8, 3L, Augmentation.StandardCutout) with Workers = 1; Prefetch = 1 }
-            let single = new DataLoader(IndexDataset 32, { options with BatchSize = 16 })
-            let ranks = [| for r in 0..1 -> new DataLoader(IndexDataset 32, options, Shard.Of(r, 2)) |]
+            let single = new DataLoader(IndexDataset(32, channels = 3, side = 8), { options with BatchSize = 16 })
+            let ranks = [| for r in 0..1 -> new DataLoader(IndexDataset(32, channels = 3, side = 8), options, Shard.Of(r, 2)) |]
             let size = 3 * 8 * 8
             for index in 0..1 do
                 let whole = single.PrepareBatch(1, index)

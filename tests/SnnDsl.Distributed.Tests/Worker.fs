@@ -10,6 +10,7 @@ open System.Threading
 open SnnDsl.Torch
 open SnnDsl.Nn
 open SnnDsl.Data
+open SnnDsl.Training.TensorBatches
 open SnnDsl.Distributed
 open SnnDsl.Distributed.Tests.Fixtures
 

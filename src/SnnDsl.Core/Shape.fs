@@ -1,4 +1,4 @@
-namespace SnnDsl.Torch
+namespace SnnDsl.Core
 
 open System
 
