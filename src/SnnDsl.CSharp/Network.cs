@@ -123,13 +123,11 @@ public sealed class Network : IDisposable
     /// </summary>
     /// <exception cref="ArgumentException">The input's shape or element type does not fit the network, or the
     /// encoding cannot encode it (latency and frames).</exception>
-    public int[] Predict(Tensor images, int timesteps = 4, SnnDsl.Nn.Encoding? encoding = null)
+    public int[] Predict(Tensor images, int timesteps = 4, InputEncoding? encoding = null)
     {
         Guard.NotNull(images, nameof(images));
         Guard.Positive(timesteps, nameof(timesteps));
-        var coding = encoding ?? SnnDsl.Nn.Encoding.Direct;
-        if (SnnDsl.Nn.EncodingModule.problem(coding) is { } problem)
-            throw new ArgumentOutOfRangeException(nameof(encoding), problem.Value);
+        var coding = (encoding ?? InputEncoding.Direct).Core;
         var core = Core;
         var x = images.Core;
         CheckInput(x, nameof(images), x.Dim == 4 ? 4 : 5);

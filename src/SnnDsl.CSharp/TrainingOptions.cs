@@ -52,11 +52,11 @@ public sealed class TrainingOptions
     public int Timesteps { get; set; } = Cli.Timesteps;
 
     /// <summary>
-    /// How the inputs reach the T steps (<c>--encode</c>): <c>Encoding.Direct</c> (the value at every step,
-    /// the default), <c>Encoding.NewRate(gain)</c>, <c>Encoding.NewLatency(threshold)</c> or
-    /// <c>Encoding.NewDelta(threshold, offSpikes)</c> (spikes, as snnTorch's spikegen makes them).
+    /// How the inputs reach the T steps (<c>--encode</c>): <see cref="InputEncoding.Direct"/> (the value at
+    /// every step, the default), or spikes: <see cref="InputEncoding.Rate"/>, <see cref="InputEncoding.Latency"/>,
+    /// <see cref="InputEncoding.Delta"/>.
     /// </summary>
-    public SnnDsl.Nn.Encoding Encoding { get; set; } = Cli.Encoding;
+    public InputEncoding Encoding { get; set; } = InputEncoding.Of(Cli.Encoding);
 
     /// <summary>Every input value is multiplied by this before it is encoded (<c>--input-scale</c>).</summary>
     public double InputScale { get; set; } = Cli.InputScale;
@@ -180,7 +180,7 @@ public sealed class TrainingOptions
             _ => FSchedule.NewCosine(0.0),
         };
         return new TrainConfig(
-            dataset, "", model, neuron!, Timesteps, Encoding ?? SnnDsl.Nn.Encoding.Direct, InputScale, InputShift, Epochs, BatchSize, LearningRate, optimizer, WeightDecay, loss, schedule,
+            dataset, "", model, neuron!, Timesteps, (Encoding ?? InputEncoding.Direct).Core, InputScale, InputShift, Epochs, BatchSize, LearningRate, optimizer, WeightDecay, loss, schedule,
             WarmupEpochs, ClipGradNorm, Augment, SnnDsl.Data.SplitBy.Number, 0, "", false, SnnDsl.Data.Cifar10DvsSplit.Paper,
             LimitTrain, LimitTest, Seed, device, Backend.ToCore(), Threads, CheckpointEvery, false,
             Distributed is null ? null : FSharpInterop.Some(Distributed.ToCore()),
@@ -195,7 +195,7 @@ public sealed class TrainingOptions
         return new TrainingOptions
         {
             Timesteps = c.Timesteps,
-            Encoding = c.Encoding,
+            Encoding = InputEncoding.Of(c.Encoding),
             InputScale = c.InputScale,
             InputShift = c.InputShift,
             Epochs = c.Epochs,

@@ -207,7 +207,7 @@ public class TrainingTests
     {
         using var net = SmallNet(Neurons.Lif).Build(seed: 2);
         var options = Quick();
-        options.Encoding = SnnDsl.Nn.Encoding.NewRate(1.0);
+        options.Encoding = InputEncoding.Rate(1.0);
         options.LimitTrain = 160;
         using var trainer = new Trainer(net, options);
         var epoch = Assert.Single(trainer.Fit(Data).Epochs);
@@ -226,22 +226,22 @@ public class TrainingTests
     }
 
     [Fact]
-    public void Bad_encodings_are_refused_by_Validate_and_Predict_naming_the_setting()
+    public void Bad_encodings_are_refused_naming_the_parameter_and_Predict_refuses_latency_for_frames()
     {
-        var options = Quick();
-        options.Encoding = SnnDsl.Nn.Encoding.NewLatency(1.5);
-        var e = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
-        Assert.Equal("Encoding", e.ParamName);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => InputEncoding.Latency(1.5));
+        Assert.Equal("threshold", e.ParamName);
         Assert.Contains("latency encoding's threshold must be in [0, 1), got 1.5", e.Message);
-        options.Encoding = SnnDsl.Nn.Encoding.Direct;
+        Assert.Contains("valid encodings", Assert.Throws<ArgumentException>(() => InputEncoding.Parse("poisson")).Message);
+        Assert.Equal(InputEncoding.Delta(0.25, true), InputEncoding.Parse(InputEncoding.Delta(0.25, true).ToString()));
+        var options = Quick();
         options.InputScale = double.NaN;
         Assert.Equal("InputScale", Assert.Throws<ArgumentOutOfRangeException>(options.Validate).ParamName);
 
         using var net = SmallNet(Neurons.Lif).Build(seed: 2);
         using var frames = TimeMajor(Data.Test, count: 2, steps: 3);
-        var p = Assert.Throws<ArgumentException>(() => net.Predict(frames, 3, SnnDsl.Nn.Encoding.NewLatency(0.01)));
+        var p = Assert.Throws<ArgumentException>(() => net.Predict(frames, 3, InputEncoding.Latency()));
         Assert.Contains("needs static inputs", p.Message);
         using var images = Images(Data.Test, 2);
-        Assert.Equal(2, net.Predict(images, 4, SnnDsl.Nn.Encoding.NewDelta(0.1, false)).Length);
+        Assert.Equal(2, net.Predict(images, 4, InputEncoding.Delta()).Length);
     }
 }

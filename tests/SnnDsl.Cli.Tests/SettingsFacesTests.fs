@@ -39,11 +39,11 @@ let private cases =
         FSharp = fun c -> { c with InputScale = 0.0 }
         CSharp = fun o -> o.InputScale <- 0.0
         Message = "the input scale must be a finite non-zero number, got 0" }
-      { Setting = "Encoding"
-        Flags = [ "--encode"; "rate:-2" ]
-        FSharp = fun c -> { c with Encoding = Encoding.Rate -2.0 }
-        CSharp = fun o -> o.Encoding <- Encoding.Rate -2.0
-        Message = "rate encoding's gain must be a positive number, got -2" }
+      { Setting = "InputShift"
+        Flags = [ "--input-shift"; "NaN" ]
+        FSharp = fun c -> { c with InputShift = nan }
+        CSharp = fun o -> o.InputShift <- nan
+        Message = "the input shift must be a finite number, got NaN" }
       { Setting = "BatchSize"
         Flags = [ "--batch-size"; "0" ]
         FSharp = fun c -> { c with BatchSize = 0 }
