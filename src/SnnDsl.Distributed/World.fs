@@ -3,7 +3,6 @@ namespace SnnDsl.Distributed
 open System
 open SnnDsl.Core
 open SnnDsl.Torch
-open SnnDsl.Data
 
 /// Where this process stands in a data-parallel world, as torchrun describes it to its workers.
 [<RequireQualifiedAccess>]
@@ -29,5 +28,3 @@ module World =
             let port = variable "MASTER_PORT" |> Option.defaultWith (fun () -> Fail.usage "RANK and WORLD_SIZE are set but MASTER_PORT is not")
             Some(ProcessGroupOptions.Create(Rendezvous.Tcp(addr, integer "MASTER_PORT" port), integer "RANK" r, integer "WORLD_SIZE" w))
 
-    /// The loader shard of this process's rank (padding the tail, as DistributedSampler does).
-    let shard (pg: ProcessGroup) : Shard = Shard.Of(pg.Rank, pg.WorldSize)
