@@ -62,35 +62,11 @@ template <typename V> SNN_INLINE V snn_abs(V x) {
 }
 
 // ---- float transcendentals (Cephes-style range reduction and polynomials, vectorized)
-#if defined(__AVX512F__)
-// AVX-512: round and scale by 2^n in one instruction each (vscalefps handles overflow, underflow to the
-// denormals and NaN), so exp costs about 16 instructions per 16 lanes.
-SNN_INLINE snn_v32 snn_exp(snn_v32 x) {
+// e^x = 2^n e^r with n = round(x / ln 2) and r = x - n ln 2 (ln 2 in two parts, for the precision of r):
+// the reduction and the polynomial for e^r, written once; the two snn_exp below differ only in how they
+// round and scale by 2^n.
+SNN_INLINE snn_v32 snn_exp_reduced(snn_v32 xc, snn_v32 n) {
   typedef snn_v32 V;
-  V xc = x > snn_k<V>(89.0) ? snn_k<V>(89.0) : x;  // NaN passes (the comparisons are false)
-  xc = xc < snn_k<V>(-104.0) ? snn_k<V>(-104.0) : xc;
-  __m512 n = _mm512_roundscale_ps((__m512)(xc * snn_k<V>(1.44269504088896341)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  V nv = (V)n;
-  V r = xc - nv * snn_k<V>(0.693359375);
-  r = r - nv * snn_k<V>(-2.12194440e-4);
-  V z = r * r;
-  V p = snn_k<V>(1.9875691500E-4);
-  p = p * r + snn_k<V>(1.3981999507E-3);
-  p = p * r + snn_k<V>(8.3334519073E-3);
-  p = p * r + snn_k<V>(4.1665795894E-2);
-  p = p * r + snn_k<V>(1.6666665459E-1);
-  p = p * r + snn_k<V>(5.0000001201E-1);
-  V y = p * z + r + snn_k<V>(1.0);
-  return (V)_mm512_scalef_ps((__m512)y, n);
-}
-#else
-SNN_INLINE snn_v32 snn_exp(snn_v32 x) {
-  typedef snn_v32 V;
-  typedef snn_i32 I;
-  V xc = x > snn_k<V>(88.8) ? snn_k<V>(88.8) : x;
-  xc = xc < snn_k<V>(-104.0) ? snn_k<V>(-104.0) : xc;
-  const V magic = snn_k<V>(12582912.0);  // 1.5 * 2^23: adding it rounds to an integer
-  V n = (xc * snn_k<V>(1.44269504088896341) + magic) - magic;
   V r = xc - n * snn_k<V>(0.693359375);
   r = r - n * snn_k<V>(-2.12194440e-4);
   V z = r * r;
@@ -101,6 +77,30 @@ SNN_INLINE snn_v32 snn_exp(snn_v32 x) {
   p = p * r + snn_k<V>(1.6666665459E-1);
   p = p * r + snn_k<V>(5.0000001201E-1);
   V y = p * z + r + snn_k<V>(1.0);
+  return y;
+}
+
+#if defined(__AVX512F__)
+// AVX-512: round and scale by 2^n in one instruction each (vscalefps handles overflow, underflow to the
+// denormals and NaN), so exp costs about 16 instructions per 16 lanes.
+SNN_INLINE snn_v32 snn_exp(snn_v32 x) {
+  typedef snn_v32 V;
+  V xc = x > snn_k<V>(89.0) ? snn_k<V>(89.0) : x;  // NaN passes (the comparisons are false)
+  xc = xc < snn_k<V>(-104.0) ? snn_k<V>(-104.0) : xc;
+  __m512 n = _mm512_roundscale_ps((__m512)(xc * snn_k<V>(1.44269504088896341)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  V nv = (V)n;
+  V y = snn_exp_reduced(xc, nv);
+  return (V)_mm512_scalef_ps((__m512)y, n);
+}
+#else
+SNN_INLINE snn_v32 snn_exp(snn_v32 x) {
+  typedef snn_v32 V;
+  typedef snn_i32 I;
+  V xc = x > snn_k<V>(88.8) ? snn_k<V>(88.8) : x;
+  xc = xc < snn_k<V>(-104.0) ? snn_k<V>(-104.0) : xc;
+  const V magic = snn_k<V>(12582912.0);  // 1.5 * 2^23: adding it rounds to an integer
+  V n = (xc * snn_k<V>(1.44269504088896341) + magic) - magic;
+  V y = snn_exp_reduced(xc, n);
   // 2^n in two halves, so results down to the denormals are scaled without overflow of the exponent.
   I ni = __builtin_convertvector(n, I);
   I n1 = ni >> 1;
