@@ -103,13 +103,10 @@ module Session =
         let testOptions = { LoaderOptions.Test(config.BatchSize) with Limit = limit config.LimitTest }
         new DataLoader(trainSet, trainOptions, trainShard), new DataLoader(testSet, testOptions, testShard)
 
-    /// A session over a network, its optimiser and data that a program already holds (the C# facade, a
-    /// script): the configuration is checked as `create` checks it, and the loaders are `create`'s. `group`
-    /// is the process group the program joined for a data-parallel run (the session then owns it).
-    let ofNetwork (config: TrainConfig) (spec: NetworkSpec) (model: Module) (optimizer: Optimizer)
-                  (trainSet: Dataset) (testSet: Dataset) (group: ProcessGroup option) : Session =
-        check config
-        let shape, classes = NetworkSpec.io spec
+    /// The one place a Session is put together (from a checked configuration and what was built for it),
+    /// with `loaders`' loaders.
+    let private assemble (config: TrainConfig) (spec: NetworkSpec) (model: Module) (optimizer: Optimizer) (input: InputSpec)
+                         (trainSet: Dataset) (testSet: Dataset) (group: ProcessGroup option) : Session =
         let train, test = loaders config trainSet testSet
         { Config = config
           Neuron = config.Neuron
@@ -119,9 +116,19 @@ module Session =
           Loss = config.Loss
           Train = train
           Test = test
-          Input = { Channels = shape[0]; Height = shape[1]; Width = shape[2]; Classes = classes }
+          Input = input
           Device = config.Device
           Group = group }
+
+    /// A session over a network, its optimiser and data that a program already holds (the C# facade, a
+    /// script): the configuration is checked as `create` checks it, and the loaders are `create`'s. `group`
+    /// is the process group the program joined for a data-parallel run (the session then owns it).
+    let ofNetwork (config: TrainConfig) (spec: NetworkSpec) (model: Module) (optimizer: Optimizer)
+                  (trainSet: Dataset) (testSet: Dataset) (group: ProcessGroup option) : Session =
+        check config
+        let shape, classes = NetworkSpec.io spec
+        let input = { Channels = shape[0]; Height = shape[1]; Width = shape[2]; Classes = classes }
+        assemble config spec model optimizer input trainSet testSet group
 
     /// Like `create`, with the network `spec` describes when given (a checkpoint's architecture, e.g. one
     /// built in code) instead of the configuration's zoo model; its input must fit the data.
@@ -174,18 +181,7 @@ module Session =
         let group = config.World |> Option.map (fun w -> joinWorld w model)
         let optimizer =
             new Optimizer(config.Optimizer, model.Parameters(), config.LearningRate, weightDecay = config.WeightDecay)
-        let train, test = loaders config trainSet testSet
-        { Config = config
-          Neuron = neuron
-          Spec = spec
-          Model = model
-          Optimizer = optimizer
-          Loss = config.Loss
-          Train = train
-          Test = test
-          Input = input
-          Device = device
-          Group = group }
+        assemble config spec model optimizer input trainSet testSet group
 
     /// The model's input for a batch, scaled and shifted (InputScale, InputShift) and encoded over time: static
     /// images [N, C, H, W] become [T, N, C, H, W] by the configuration's Encoding (Direct: the image at every
