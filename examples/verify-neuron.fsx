@@ -26,23 +26,16 @@ printfn "%s" (Describe.text file.Neuron)
 for r in Verify.run settings file do
     printfn "%s" (Law.describe r)
 
-// 2. A law of your own: AR-LIF's Theorem 1. A soft-reset leaky neuron needs no membrane state:
-//    S_t = Θ(sum_{k<=t} λ^(t-k) X_k - θ sum_{k<t} λ^(t-k) S_k - θ). Dyadic values keep the sums exact.
-let closedForm (lambda: float) (theta: float) (xs: float[]) =
-    let spikes = Array.zeroCreate xs.Length
-    for t in 0 .. xs.Length - 1 do
-        let drive = Seq.sum (seq { for k in 0 .. t -> pown lambda (t - k) * xs[k] })
-        let resets = Seq.sum (seq { for k in 0 .. t - 1 -> pown lambda (t - k) * spikes[k] })
-        spikes[t] <- if drive - theta * resets - theta >= 0.0 then 1.0 else 0.0
-    spikes
-
+// 2. A law of your own: AR-LIF's Theorem 1. A soft-reset leaky neuron needs no membrane state: its spikes
+//    follow from the input and output histories alone (Theorems.arLifTheorem1 in SnnDsl.Core is the closed
+//    form, S_t = Θ(sum_{k<=t} λ^(t-k) X_k - θ sum_{k<t} λ^(t-k) S_k - θ)). Dyadic values keep the sums exact.
 let theorem1 (n: Neuron) =
     let draw =
         { Cases.defaults with RandomInitial = false; Input = Values.grid 16 -3.0 4.0 }
         |> Cases.withParam "decay" (Values.oneOf [ 0.25; 0.5; 0.75 ])
         |> Cases.withParam "threshold" (Values.grid 8 0.125 2.0)
     Law.onTrace "theorem-1" (Cases.ofNeuron draw n) (fun c trace ->
-        Seq.forall (fun j -> trace.Spikes[*, j] = closedForm (c.Param "decay") (c.Param "threshold") c.Inputs[*, j]) (seq { 0 .. c.Columns - 1 }))
+        Seq.forall (fun j -> trace.Spikes[*, j] = Theorems.arLifTheorem1 (c.Param "decay") (c.Param "threshold") c.Inputs[*, j]) (seq { 0 .. c.Columns - 1 }))
 
 printfn "leaky-lif-soft: %s" (Law.describe (Law.checkWith settings.Run (theorem1 Builtins.leakyLifSoft)))
 

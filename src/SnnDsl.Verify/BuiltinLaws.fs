@@ -8,16 +8,6 @@ open SnnDsl.Core
 /// built-ins with these definitions, and they show how laws of your own are written.
 [<RequireQualifiedAccess>]
 module BuiltinLaws =
-    /// AR-LIF's Theorem 1 in closed form: S_t = Θ(Σ_{k≤t} λ^(t-k) X_k − θ Σ_{k<t} λ^(t-k) S_k − θ), the
-    /// spikes of a soft-reset leaky neuron from its input and output histories alone.
-    let closedForm (lambda: float) (theta: float) (xs: float[]) : float[] =
-        let spikes = Array.zeroCreate xs.Length
-        for t in 0 .. xs.Length - 1 do
-            let drive = Seq.sum (seq { for k in 0 .. t -> pown lambda (t - k) * xs[k] })
-            let resets = Seq.sum (seq { for k in 0 .. t - 1 -> pown lambda (t - k) * spikes[k] })
-            spikes[t] <- if drive - theta * resets - theta >= 0.0 then 1.0 else 0.0
-        spikes
-
     /// Cases for Theorem 1, dyadic so every sum is exact: decay in {0.25, 0.5, 0.75}, threshold a multiple
     /// of 1/8 in [1/8, 2], inputs multiples of 1/16 in [-3, 4], from rest; `n` has options decay and threshold.
     let theorem1Cases (n: Neuron) : Gen<Case> =
@@ -27,17 +17,17 @@ module BuiltinLaws =
             |> Cases.withParam "threshold" (Values.grid 8 0.125 2.0)
         Cases.ofNeuron settings n
 
-    /// theorem-1: the interpreter's spike train equals the closed form exactly, column by column.
+    /// theorem-1: the interpreter's spike train equals the closed form (`Theorems.arLifTheorem1`) exactly, column by column.
     let theorem1 (interp: Interpreter) (cases: Gen<Case>) : Law =
         Law.create "theorem-1" cases (fun c ->
             let spikes = (interp.Trace c).Spikes
             let wrong =
                 seq { 0 .. c.Columns - 1 }
-                |> Seq.tryFind (fun j -> spikes[*, j] <> closedForm (c.Param("decay", j)) (c.Param("threshold", j)) c.Inputs[*, j])
+                |> Seq.tryFind (fun j -> spikes[*, j] <> Theorems.arLifTheorem1 (c.Param("decay", j)) (c.Param("threshold", j)) c.Inputs[*, j])
             match wrong with
             | None -> Verdict.Holds
             | Some j ->
-                let expected = closedForm (c.Param("decay", j)) (c.Param("threshold", j)) c.Inputs[*, j]
+                let expected = Theorems.arLifTheorem1 (c.Param("decay", j)) (c.Param("threshold", j)) c.Inputs[*, j]
                 let t = Array.findIndex id (Array.map2 (<>) expected spikes[*, j])
                 Verdict.Fails($"{interp.Name} spike at t = {t + 1}, column {j} is {spikes[t, j]}; Theorem 1 gives {expected[t]}", Some(t, j)))
 

@@ -15,15 +15,6 @@ let private hardReset = [ "if"; "lif"; "leaky-lif"; "plif"; "da-lif" ]
 
 let private allCells (p: float -> bool) (a: float[,]) = cells a |> Seq.forall p
 
-// S_t = Θ(sum_{k<=t} λ^(t-k) X_k - θ sum_{k<t} λ^(t-k) S_k - θ), from the input and output histories only.
-let private closedForm (lambda: float) (theta: float) (xs: float[]) : float[] =
-    let spikes = Array.zeroCreate xs.Length
-    for t in 0 .. xs.Length - 1 do
-        let drive = Seq.sum (seq { for k in 0 .. t -> pown lambda (t - k) * xs[k] })
-        let resets = Seq.sum (seq { for k in 0 .. t - 1 -> pown lambda (t - k) * spikes[k] })
-        spikes[t] <- if drive - theta * resets - theta >= 0.0 then 1.0 else 0.0
-    spikes
-
 // Dyadic values keep every sum exact, so the state recurrence and the closed form must agree bit for bit.
 let private dyadic =
     gen {
@@ -106,7 +97,7 @@ let tests =
                     else
                         let n = raw |> Map.fold (fun n k v -> Neuron.withParam k v n |> Result.toOption |> Option.get) Builtins.leakyLifSoft
                         tensorRunWith (interpreter interp) n Map.empty x
-                Seq.forall (fun j -> tr.Spikes[*, j] = closedForm lambda theta x[*, j]) (seq { 0 .. Array2D.length2 x - 1 }))
+                Seq.forall (fun j -> tr.Spikes[*, j] = Theorems.arLifTheorem1 lambda theta x[*, j]) (seq { 0 .. Array2D.length2 x - 1 }))
 
         yield! theory "the Theorem 1 tensor cases exercise both spiking and silent steps" [ "eager"; "fused-interpreted" ] <| fun (interp: string) ->
             let spikes =
