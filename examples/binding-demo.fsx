@@ -38,7 +38,11 @@ let forward (images: Tensor) =
     let outputs =
         [ for _ in 1..T do
               let h = v * beta + current
-              let s = Nn.Spike(h - threshold, Surrogate.Rectangle 1.0)
+              // The spike op takes the surrogate's dΘ/dx at x as a tensor (outside the graph): here the
+              // rectangle of width 1, 1(|x| < 1/2); SnnDsl.Backends' Eager.spike derives any surrogate's.
+              let x = h - threshold
+              let derivative = (use _ = Autograd.noGrad () in x.Abs().Lt(0.5).To(x.DType))
+              let s = Nn.Spike(x, derivative)
               v <- h * (1.0 - s)
               let pooled = Nn.AvgPool2d(s, 2).Flatten(1)
               Nn.Linear(pooled, fcW, fcB) ]

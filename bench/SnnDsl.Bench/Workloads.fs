@@ -4,6 +4,7 @@ module SnnDsl.Bench.Workloads
 
 open System
 open SnnDsl.Torch
+open SnnDsl.Backends
 open SnnDsl.Core
 
 type Workload =
@@ -42,7 +43,7 @@ let prepare (w: Workload) : Prepared =
         let step (report: bool) =
             use scope = new TensorScope()
             let y = Nn.Conv2d(x, wt, padding = 1)
-            let s = Nn.Spike(y - 1.0, rectangle)
+            let s = Eager.spike rectangle (y - 1.0)
             let loss = s.Sum()
             loss.Backward()
             wt.ZeroGrad()
@@ -60,7 +61,7 @@ let prepare (w: Workload) : Prepared =
             if not disposeEarly then
                 for xt in xs do
                     v <- 0.5 * v + xt
-                    let s = Nn.Spike(v - 1.0, rectangle)
+                    let s = Eager.spike rectangle (v - 1.0)
                     v <- v * (1.0 - s)
                     loss <- loss + s.Sum()
             else
@@ -71,7 +72,7 @@ let prepare (w: Workload) : Prepared =
                     let u = a + xt
                     a.Dispose()
                     let d = u - 1.0
-                    let s = Nn.Spike(d, rectangle)
+                    let s = Eager.spike rectangle (d)
                     d.Dispose()
                     let r = 1.0 - s
                     let l = s.Sum()

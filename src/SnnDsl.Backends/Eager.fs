@@ -4,29 +4,6 @@ open System
 open SnnDsl.Core
 open SnnDsl.Torch
 
-/// A value during tensor evaluation: a plain number (constants, untouched initial states) or a tensor.
-/// Keeping numbers as numbers lets `beta * V + X` use libtorch's tensor-scalar kernels and skips work on
-/// the first step, where every state is still its initial constant.
-[<RequireQualifiedAccess>]
-type TValue =
-    /// A plain number, the same for every element.
-    | Number of float
-    /// A tensor of values.
-    | Tensor of Tensor
-
-/// The state of a layer of neurons between calls, one value per state variable. Explicit: a new batch
-/// starts from the initial state, nothing needs resetting by hand.
-type NeuronState = Map<string, TValue>
-
-/// A run recorded step by step, every value [T, N, ...]: the spikes, each binding and each state's new value.
-type TensorTrace =
-    { /// The spikes (the output) of every step.
-      Spikes: Tensor
-      /// Each binding's value at every step, by name.
-      Values: (string * Tensor) list
-      /// Each state's new value at every step, by name.
-      States: (string * Tensor) list }
-
 /// The eager tensor interpreter of step programs, with autograd through libtorch: each operation is one
 /// libtorch call (its tensor meaning; the rest of its meaning is the table in SnnDsl.Core.Ops), spikes are
 /// the shim's surrogate-gradient op, Detach cuts the graph. Time-invariant registers are computed once.
@@ -49,12 +26,11 @@ module Eager =
         // Ties go to the LEFT operand, value and gradient (libtorch's minimum/maximum would split them).
         | Prim.Binary BinaryOp.Min, [ a; b ] -> Tensor.Where(a.Le(b), a, b)
         | Prim.Binary BinaryOp.Max, [ a; b ] -> Tensor.Where(a.Ge(b), a, b)
-        | Prim.Fire s, [ a ] -> Nn.Spike(a, s)
         | Prim.Detach, [ a ] -> a.Detach()
         | Prim.Select, [ c; a; b ] -> Tensor.Where(c.Ne(0.0), a, b)
-        | Prim.Compare Comparison.Le, [ a; b ] -> a.Le(b).To(dtype = a.DType)
-        | Prim.Compare Comparison.Ge, [ a; b ] -> a.Ge(b).To(dtype = a.DType)
-        | Prim.Compare Comparison.Gt, [ a; b ] -> a.Gt(b).To(dtype = a.DType)
+        | Prim.Compare Comparison.Le, [ a; b ] -> a.LeMask b
+        | Prim.Compare Comparison.Ge, [ a; b ] -> a.GeMask b
+        | Prim.Compare Comparison.Gt, [ a; b ] -> a.GtMask b
         | Prim.Sign, [ a ] -> a.Sign()
         | _ -> Fail.internalError $"eager: {prim} applied to {args.Length} argument(s)"
 
@@ -63,10 +39,11 @@ module Eager =
 
     // Identities with exact results for finite values (as the program builder folds them), and the
     // tensor-scalar kernels where one operand is a number.
-    let private apply (prim: Prim) (args: TValue list) : TValue =
+    let rec private apply (prim: Prim) (args: TValue list) : TValue =
         match prim, args with
         | _ when args |> List.forall (function TValue.Number _ -> true | _ -> false) ->
             TValue.Number(Ops.eval prim (args |> List.map (function TValue.Number v -> v | _ -> 0.0) |> Array.ofList))
+        | Prim.Fire s, [ TValue.Tensor x ] -> TValue.Tensor(spike s x)
         | Prim.Binary BinaryOp.Add, [ TValue.Number 0.0; v ]
         | Prim.Binary BinaryOp.Add, [ v; TValue.Number 0.0 ]
         | Prim.Binary BinaryOp.Sub, [ v; TValue.Number 0.0 ]
@@ -75,6 +52,19 @@ module Eager =
         | Prim.Binary BinaryOp.Div, [ v; TValue.Number 1.0 ] -> v
         | Prim.Binary BinaryOp.Mul, [ TValue.Number 0.0; _ ]
         | Prim.Binary BinaryOp.Mul, [ _; TValue.Number 0.0 ] -> TValue.Number 0.0
+        // Comparisons with a number: the mask against the scalar (the number on the left flips the comparison).
+        | Prim.Compare c, [ TValue.Tensor x; TValue.Number y ] ->
+            TValue.Tensor(
+                match c with
+                | Comparison.Le -> x.LeMask y
+                | Comparison.Ge -> x.GeMask y
+                | Comparison.Gt -> x.GtMask y)
+        | Prim.Compare c, [ TValue.Number x; TValue.Tensor y ] ->
+            TValue.Tensor(
+                match c with
+                | Comparison.Le -> y.GeMask x
+                | Comparison.Ge -> y.LeMask x
+                | Comparison.Gt -> y.LtMask x)
         | Prim.Binary op, [ TValue.Tensor x; TValue.Number y ] ->
             TValue.Tensor(
                 match op with
@@ -96,6 +86,63 @@ module Eager =
         | _ ->
             let like = args |> List.pick (function TValue.Tensor t -> Some t | _ -> None)
             TValue.Tensor(tensorOp prim (args |> List.map (function TValue.Tensor t -> t | TValue.Number v -> scalarLike like v)))
+
+    /// The spike of x with the surrogate's gradient: the shim's op takes dΘ/dx at x as a tensor, evaluated
+    /// here from the surrogate's rule in the one table (Ops.surrogateRule) with the ops above, outside the
+    /// graph; without a gradient to compute (inference, or x outside the graph) only Θ(x).
+    and spike (s: Surrogate) (x: Tensor) : Tensor =
+        let name, parameter = Surrogate.describe s
+        if not (parameter > 0.0) || Double.IsInfinity parameter then
+            Fail.usage $"surrogate {name}: its parameter must be positive and finite, got {parameter}"
+        if Autograd.isEnabled () && x.RequiresGrad then
+            let derivative =
+                use _ = Autograd.noGrad ()
+                // Each value with whether this evaluation allocated it (then a scaling by a constant, which
+                // ends most rules, updates it in place instead of allocating another).
+                let rec value (r: Rule) : TValue * bool =
+                    match r with
+                    | Rule.A 0 -> TValue.Tensor(x.Detach()), false
+                    | Rule.K c -> TValue.Number c, false
+                    | Rule.App(Prim.Binary BinaryOp.Mul, [ a; Rule.K c ])
+                    | Rule.App(Prim.Binary BinaryOp.Mul, [ Rule.K c; a ]) ->
+                        match value a with
+                        | TValue.Tensor t, true ->
+                            t.MulInPlace c
+                            TValue.Tensor t, true
+                        | v, _ -> fresh [ v ] (apply (Prim.Binary BinaryOp.Mul) [ v; TValue.Number c ])
+                    | Rule.App(Prim.Compare c, [ a; Rule.K k ]) -> maskOf c a k false
+                    | Rule.App(Prim.Compare c, [ Rule.K k; a ]) -> maskOf c a k true
+                    | Rule.App(prim, args) ->
+                        let vs = args |> List.map (value >> fst)
+                        fresh vs (apply prim vs)
+                    | Rule.A _ | Rule.G | Rule.Y -> Fail.internalError $"a surrogate's rule refers to {r}"
+                // a c k (or k c a when flipped): a new tensor a is overwritten with the mask, else one is made.
+                and maskOf (c: Comparison) (a: Rule) (k: float) (flipped: bool) =
+                    match value a with
+                    | TValue.Tensor t, true ->
+                        match c, flipped with
+                        | Comparison.Le, false | Comparison.Ge, true -> t.LeMaskInPlace k
+                        | Comparison.Ge, false | Comparison.Le, true -> t.GeMaskInPlace k
+                        | Comparison.Gt, false -> t.GtMaskInPlace k
+                        | Comparison.Gt, true -> t.LtMaskInPlace k
+                        TValue.Tensor t, true
+                    | v, _ -> fresh [ v ] (apply (Prim.Compare c) (if flipped then [ TValue.Number k; v ] else [ v; TValue.Number k ]))
+                // A result is new unless the folding returned one of the arguments itself.
+                and fresh (args: TValue list) (result: TValue) =
+                    match result with
+                    | TValue.Tensor t -> result, args |> List.forall (function TValue.Tensor a -> not (obj.ReferenceEquals(a, t)) | _ -> true)
+                    | TValue.Number _ -> result, false
+                match fst (value (Ops.surrogateRule s)) with
+                | TValue.Tensor d when d.Shape = x.Shape -> d
+                | d -> materializeLike x d
+            Nn.Spike(x, derivative)
+        else Nn.Spike x
+
+    // A value as a tensor of x's shape, dtype and device.
+    and private materializeLike (x: Tensor) (v: TValue) =
+        match v with
+        | TValue.Tensor t -> t.Expand(x.Shape).Contiguous()
+        | TValue.Number n -> Tensor.FullLike(x, n)
 
     /// A value as a tensor shaped like `like`: numbers are filled in, and tensors that depend on parameters
     /// only (shaped [], [C, 1, ...] or [...]) are broadcast (an expanded view, so gradients still sum).

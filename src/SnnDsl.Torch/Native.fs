@@ -144,6 +144,12 @@ extern int snn_unbind(H t, int64 dim, nativeint[] outs, int cap, int& count)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_binary(int op, H a, H b, nativeint& out)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int snn_compare_mask(int op, H a, H b, nativeint& out)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int snn_compare_mask_scalar(int op, H a, double s, nativeint& out)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
+extern int snn_compare_mask_scalar_(int op, H a, double s)
+[<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_binary_scalar(int op, H a, double s, nativeint& out)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_binary_scalar_rev(int op, double s, H a, nativeint& out)
@@ -222,7 +228,7 @@ extern int snn_grad(H t, nativeint& out)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
 extern int snn_zero_grad(H t, int setToNone)
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]
-extern int snn_spike(H x, int surrogate, double param, nativeint& out)
+extern int snn_spike(H x, nativeint derivative, nativeint& out)
 
 // ---- fused neuron kernels
 [<DllImport(Lib, CallingConvention = CallingConvention.Cdecl)>]

@@ -2,7 +2,6 @@ namespace SnnDsl.Torch
 
 open System
 open SnnDsl.Torch.Native
-open SnnDsl.Core
 
 /// How a loss reduces over the batch.
 [<RequireQualifiedAccess>]
@@ -98,13 +97,10 @@ type Nn =
     static member OneHot(indices: Tensor, numClasses: int) =
         Tensor.Call("one_hot", OutFn(fun p -> snn_one_hot (indices.H, int64 numClasses, &p)))
 
-    /// Θ(x) forward (1 where x >= 0), surrogate gradient backward; x is the distance to threshold.
-    static member Spike(x: Tensor, surrogate: Surrogate) =
-        let code, param =
-            match surrogate with
-            | Surrogate.Rectangle a -> 0, a
-            | Surrogate.Triangle g -> 1, g
-            | Surrogate.Sigmoid a -> 2, a
-            | Surrogate.Atan a -> 3, a
-            | Surrogate.FastSigmoid b -> 4, b
-        Tensor.Call("spike", OutFn(fun p -> snn_spike (x.H, code, param, &p)))
+    /// Θ(x) forward (1 where x >= 0; x is the distance to threshold); backward, the gradient times
+    /// `derivative`, dΘ/dx at x as the surrogate defines it (same shape, dtype and device as x), computed by
+    /// the caller: the binding knows no surrogate. Without a derivative no gradient flows.
+    static member Spike(x: Tensor, ?derivative: Tensor) =
+        let r = Tensor.Call("spike", OutFn(fun p -> snn_spike (x.H, Nn.Opt derivative, &p)))
+        GC.KeepAlive derivative
+        r

@@ -432,6 +432,30 @@ type Tensor private (handle: TensorHandle) as this =
     member t.Gt(s: float) = Tensor.BinaryScalar("gt", OpCode.gt, t, s)
     /// Elementwise t >= o, broadcasting, as a bool tensor.
     member t.Ge(o: Tensor) = Tensor.Binary("ge", OpCode.ge, t, o)
+    /// Elementwise t < o, broadcasting, as 1/0 in the operands' floating dtype (cheaper than Lt(o).To(dtype)).
+    member t.LtMask(o: Tensor) = Tensor.Call("lt_mask", OutFn(fun p -> snn_compare_mask (OpCode.lt, t.H, o.H, &p)))
+    /// Elementwise t <= o, broadcasting, as 1/0 in the operands' floating dtype.
+    member t.LeMask(o: Tensor) = Tensor.Call("le_mask", OutFn(fun p -> snn_compare_mask (OpCode.le, t.H, o.H, &p)))
+    /// Elementwise t > o, broadcasting, as 1/0 in the operands' floating dtype.
+    member t.GtMask(o: Tensor) = Tensor.Call("gt_mask", OutFn(fun p -> snn_compare_mask (OpCode.gt, t.H, o.H, &p)))
+    /// Elementwise t >= o, broadcasting, as 1/0 in the operands' floating dtype.
+    member t.GeMask(o: Tensor) = Tensor.Call("ge_mask", OutFn(fun p -> snn_compare_mask (OpCode.ge, t.H, o.H, &p)))
+    /// Elementwise t < s as 1/0 in t's floating dtype.
+    member t.LtMask(s: float) = Tensor.Call("lt_mask", OutFn(fun p -> snn_compare_mask_scalar (OpCode.lt, t.H, s, &p)))
+    /// Elementwise t <= s as 1/0 in t's floating dtype.
+    member t.LeMask(s: float) = Tensor.Call("le_mask", OutFn(fun p -> snn_compare_mask_scalar (OpCode.le, t.H, s, &p)))
+    /// Elementwise t > s as 1/0 in t's floating dtype.
+    member t.GtMask(s: float) = Tensor.Call("gt_mask", OutFn(fun p -> snn_compare_mask_scalar (OpCode.gt, t.H, s, &p)))
+    /// Elementwise t >= s as 1/0 in t's floating dtype.
+    member t.GeMask(s: float) = Tensor.Call("ge_mask", OutFn(fun p -> snn_compare_mask_scalar (OpCode.ge, t.H, s, &p)))
+    /// In place: t becomes 1 where t < s, else 0 (t floating-point; no gradient).
+    member t.LtMaskInPlace(s: float) = Errors.check "lt_mask_" (snn_compare_mask_scalar_ (OpCode.lt, t.H, s))
+    /// In place: t becomes 1 where t <= s, else 0.
+    member t.LeMaskInPlace(s: float) = Errors.check "le_mask_" (snn_compare_mask_scalar_ (OpCode.le, t.H, s))
+    /// In place: t becomes 1 where t > s, else 0.
+    member t.GtMaskInPlace(s: float) = Errors.check "gt_mask_" (snn_compare_mask_scalar_ (OpCode.gt, t.H, s))
+    /// In place: t becomes 1 where t >= s, else 0.
+    member t.GeMaskInPlace(s: float) = Errors.check "ge_mask_" (snn_compare_mask_scalar_ (OpCode.ge, t.H, s))
     /// Elementwise t >= s, as a bool tensor.
     member t.Ge(s: float) = Tensor.BinaryScalar("ge", OpCode.ge, t, s)
     /// Elementwise logical and of two bool tensors.

@@ -1,6 +1,7 @@
-/// The spike op: forward exactly Θ(x) (1 for x >= 0), backward the surrogate derivative of docs/science.md ("Surrogate gradients"),
+/// The eager spike (Eager.spike: the shim's surrogate-agnostic op with dΘ/dx from Ops.surrogateRule): forward
+/// exactly Θ(x) (1 for x >= 0), backward the surrogate derivative of docs/science.md ("Surrogate gradients"),
 /// written out here independently, at the edges of each surrogate's support, in float64 and float32.
-module SnnDsl.Torch.Tests.SpikeTests
+module SnnDsl.Backends.Tests.SurrogateSpikeTests
 
 open System
 open Expecto
@@ -8,6 +9,7 @@ open SnnDsl.TestKit
 open FsCheck.FSharp
 open SnnDsl.Torch
 open SnnDsl.Core
+open SnnDsl.Backends
 open SnnDsl.Torch.Tests.Helpers
 
 /// docs/science.md, "Surrogate gradients": dS/dx at x = V - threshold.
@@ -59,13 +61,13 @@ let grid32 s =
 /// dΘ/dx from autograd: the gradient of sum(spike(x)).
 let spikeGrad (s: Surrogate) (x: Tensor) =
     x.RequiresGrad <- true
-    let y = Nn.Spike(x, s)
+    let y = Eager.spike s x
     y.Sum().Backward()
     y, values x.Grad.Value
 
 [<Tests>]
 let tests =
-    testSequenced <| testList "Spike" [
+    testSequenced <| testList "Surrogate spike" [
         testCase "the defaults are those of docs/science.md" <| fun () ->
             Expect.equal Surrogate.rectangle (Surrogate.Rectangle 1.0) "Surrogate.rectangle"
             Expect.equal Surrogate.triangle (Surrogate.Triangle 1.0) "Surrogate.triangle"
@@ -82,7 +84,7 @@ let tests =
                 let step = xs |> Array.map (fun x -> if x >= 0.0 then 1.0 else 0.0)
                 for dt in [ DType.Float64; DType.Float32 ] do
                     let x = Tensor.FromArray(xs, [| xs.Length |]).To(dt)
-                    let y = Nn.Spike(x, s)
+                    let y = Eager.spike s x
                     Expect.equal y.DType dt "y.DType"
                     // float32 rounding never moves a value across zero
                     assertTensor 0.0 [| xs.Length |] step y)
@@ -144,7 +146,7 @@ let tests =
                 let x = Tensor.FromArray xs
                 x.RequiresGrad <- true
                 // loss = Σ w * Θ(2x - 0.25)  =>  dloss/dx = w * S'(2x - 0.25) * 2
-                (Nn.Spike(x * 2.0 - 0.25, s) * Tensor.FromArray ws).Sum().Backward()
+                (Eager.spike s (x * 2.0 - 0.25) * Tensor.FromArray ws).Sum().Backward()
                 let expected = Array.map2 (fun x w -> w * specDerivative s (2.0 * x - 0.25) * 2.0) xs ws
                 expectClose 1e-12 1e-14 expected (values x.Grad.Value))
 
@@ -155,15 +157,15 @@ let tests =
                 let x = Tensor.FromArray xs
                 x.RequiresGrad <- true
                 // loss = Σ Θ(x) e^x  =>  dloss/dx = S'(x) e^x + Θ(x) e^x
-                (Nn.Spike(x, s) * x.Exp()).Sum().Backward()
+                (Eager.spike s x * x.Exp()).Sum().Backward()
                 let expected = xs |> Array.map (fun v -> specDerivative s v * exp v + (if v >= 0.0 then exp v else 0.0))
                 expectClose 1e-12 1e-14 expected (values x.Grad.Value)
 
-        testCase "spike rejects integer inputs and non-positive parameters" <| fun () ->
+        testCase "spike rejects integer inputs and surrogates with a parameter that is not positive and finite" <| fun () ->
             use scope = new TensorScope()
-            let e = Expect.raises<TorchException> (fun () -> Nn.Spike(Tensor.FromArray [| 1L; -1L |], Surrogate.rectangle) |> ignore)
+            let e = Expect.raises<TorchException> (fun () -> Eager.spike Surrogate.rectangle (Tensor.FromArray [| 1L; -1L |]) |> ignore)
             assertMessageContains "floating" e
             for bad in [ Surrogate.Rectangle 0.0; Surrogate.Triangle -1.0; Surrogate.Sigmoid nan; Surrogate.Atan infinity ] do
-                let e = Expect.raises<TorchException> (fun () -> Nn.Spike(Tensor.Zeros [| 2 |], bad) |> ignore)
+                let e = Expect.raises<SnnException> (fun () -> Eager.spike bad (Tensor.Zeros [| 2 |]) |> ignore)
                 assertMessageContains "positive" e
     ]

@@ -107,4 +107,33 @@ let tests =
                 Expect.equal (t.Le(s).ToArray<bool>() : bool[]) (xs |> Array.map (fun x -> v x <= s)) "t.Le(s).ToArray<bool>()"
                 Expect.equal (t.Gt(s).ToArray<bool>() : bool[]) (xs |> Array.map (fun x -> v x > s)) "t.Gt(s).ToArray<bool>()"
                 Expect.equal (t.Ge(s).ToArray<bool>() : bool[]) (xs |> Array.map (fun x -> v x >= s)) "t.Ge(s).ToArray<bool>()"
+        lawOn 100 "comparison masks equal the bool comparison converted to the dtype, against tensors, scalars and in place" <| fun () ->
+            forAll genSeed (fun seed ->
+                use scope = new TensorScope()
+                let r = Random seed
+                let a = Tensor.FromArray(smallValues r 12, [| 3; 4 |])
+                let b = Tensor.FromArray(smallValues r 4, [| 4 |])
+                let s = float (r.Next 4) * 0.5
+                let cases (b: Tensor) =
+                    [ (fun (x: Tensor) -> x.LtMask b), (fun (x: Tensor) -> x.Lt b), (fun (x: Tensor) -> x.LtMask s), (fun (x: Tensor) -> x.Lt s), (fun (x: Tensor) -> x.LtMaskInPlace s)
+                      (fun x -> x.LeMask b), (fun x -> x.Le b), (fun x -> x.LeMask s), (fun x -> x.Le s), (fun x -> x.LeMaskInPlace s)
+                      (fun x -> x.GtMask b), (fun x -> x.Gt b), (fun x -> x.GtMask s), (fun x -> x.Gt s), (fun x -> x.GtMaskInPlace s)
+                      (fun x -> x.GeMask b), (fun x -> x.Ge b), (fun x -> x.GeMask s), (fun x -> x.Ge s), (fun x -> x.GeMaskInPlace s) ]
+                for dt in [ DType.Float64; DType.Float32 ] do
+                    let x = a.To(dt)
+                    for mask, cmp, maskS, cmpS, inPlace in cases (b.To(dt)) do
+                        let m = mask x
+                        Expect.equal m.DType dt "the mask has the operands' dtype"
+                        Expect.equal (values m) (values (cmp x)) "against a tensor"
+                        Expect.equal (values (maskS x)) (values (cmpS x)) "against a scalar"
+                        let c = x.Clone()
+                        inPlace c
+                        Expect.equal (values c) (values (cmpS x)) "in place"
+                true)
+
+        testCase "comparison masks refuse integer tensors, naming the dtype" <| fun () ->
+            use scope = new TensorScope()
+            let i = Tensor.FromArray [| 1L; 2L |]
+            assertMessageContains "floating-point" (Expect.raises<TorchException> (fun () -> i.GtMask i |> ignore))
+            assertMessageContains "floating-point" (Expect.raises<TorchException> (fun () -> i.GtMaskInPlace 1.0))
     ]

@@ -17,11 +17,14 @@ let residentBytes () =
     let kb = line.Substring(6).Trim().Split(' ')[0] |> int64
     kb * 1024L
 
-/// One step: x [4,2,8,8] -> conv2d 2->4 3x3 pad 1 -> spike (rectangle) -> sum -> backward, then zero the grad.
+/// One step: x [4,2,8,8] -> conv2d 2->4 3x3 pad 1 -> spike (the rectangle surrogate's derivative) -> sum ->
+/// backward, then zero the grad.
 let step (weight: Tensor) =
     use scope = new TensorScope()
     let x = Tensor.Randn [| 4; 2; 8; 8 |]
-    let y = Nn.Spike(Nn.Conv2d(x, weight, padding = 1), Surrogate.rectangle)
+    let h = Nn.Conv2d(x, weight, padding = 1)
+    let derivative = (use _ = Autograd.noGrad () in h.Abs().Lt(0.5).To(h.DType))
+    let y = Nn.Spike(h, derivative)
     y.Sum().Backward()
     weight.ZeroGrad()
 

@@ -37,11 +37,6 @@ enum snn_dtype {
 };
 enum snn_device_type { SNN_CPU = 0, SNN_CUDA = 1 };
 enum snn_reduction { SNN_REDUCE_NONE = 0, SNN_REDUCE_MEAN = 1, SNN_REDUCE_SUM = 2 };
-/* Surrogate gradients of the spike op (docs/science.md, "Surrogate gradients"); `param` is a, gamma, alpha, alpha, beta. */
-enum snn_surrogate {
-  SNN_SURROGATE_RECTANGLE = 0, SNN_SURROGATE_TRIANGLE = 1, SNN_SURROGATE_SIGMOID = 2,
-  SNN_SURROGATE_ATAN = 3, SNN_SURROGATE_FAST_SIGMOID = 4
-};
 
 /* ---- runtime ---------------------------------------------------------------------------------- */
 SNN_API const char* snn_last_error(void);
@@ -141,6 +136,11 @@ enum snn_unary_op {
 SNN_API int snn_binary(int op, snn_tensor a, snn_tensor b, snn_tensor* out);
 SNN_API int snn_binary_scalar(int op, snn_tensor a, double s, snn_tensor* out);
 SNN_API int snn_binary_scalar_rev(int op, double s, snn_tensor a, snn_tensor* out);
+/* a op b (or a op s) for op SNN_LT, SNN_LE, SNN_GT or SNN_GE, broadcasting, as 1/0 in the operands' floating dtype. */
+SNN_API int snn_compare_mask(int op, snn_tensor a, snn_tensor b, snn_tensor* out);
+SNN_API int snn_compare_mask_scalar(int op, snn_tensor a, double s, snn_tensor* out);
+/* The same in place: a becomes 1/0 where a op s. */
+SNN_API int snn_compare_mask_scalar_(int op, snn_tensor a, double s);
 SNN_API int snn_unary(int op, snn_tensor a, snn_tensor* out);
 /* has_min / has_max select which bounds apply. */
 SNN_API int snn_clamp(snn_tensor t, double min, int has_min, double max, int has_max, snn_tensor* out);
@@ -198,8 +198,10 @@ SNN_API int snn_grad(snn_tensor t, snn_tensor* out);
 SNN_API int snn_zero_grad(snn_tensor t, int set_to_none);
 
 /* ---- spiking ---------------------------------------------------------------------------------- */
-/* Heaviside forward (1 where x >= 0), surrogate backward. Runs on any device. */
-SNN_API int snn_spike(snn_tensor x, int surrogate, double param, snn_tensor* out);
+/* Heaviside forward (1 where x >= 0); backward, the gradient times `derivative` (the surrogate's dΘ/dx at x,
+   same shape, dtype and device as x, computed by the caller). derivative may be NULL: no gradient (inference).
+   Runs on any device. */
+SNN_API int snn_spike(snn_tensor x, snn_tensor derivative, snn_tensor* out);
 
 /* ---- fused neuron kernels (see snndsl_kernel.h) ---------------------------------------------- */
 typedef struct snn_fused_opaque* snn_fused;

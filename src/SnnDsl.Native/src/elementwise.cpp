@@ -46,6 +46,25 @@ at::Tensor binary_scalar(int op, const at::Tensor& a, double s) {
   }
 }
 
+// A comparison written straight into a tensor of the operands' (promoted) dtype, 1 where it holds, else 0:
+// a bool result converted with .to() costs about 7x more on CPU (see spike.cpp). No gradient flows through a
+// comparison, and out= variants refuse inputs that require one: computed outside the graph.
+at::Tensor compare_mask(int op, const at::Tensor& a, const at::Tensor& b) {
+  at::NoGradGuard no_grad;
+  auto dtype = at::result_type(a, b);
+  if (!at::isFloatingType(dtype))
+    throw std::invalid_argument(std::string("a comparison mask needs floating-point operands, got ") + c10::toString(dtype));
+  auto out = at::empty(at::infer_size(a.sizes(), b.sizes()), a.options().dtype(dtype));
+  switch (op) {
+    case SNN_LT: at::lt_out(out, a, b); break;
+    case SNN_LE: at::le_out(out, a, b); break;
+    case SNN_GT: at::gt_out(out, a, b); break;
+    case SNN_GE: at::ge_out(out, a, b); break;
+    default: throw std::invalid_argument("a comparison mask takes lt, le, gt or ge, got op code " + std::to_string(op));
+  }
+  return out;
+}
+
 at::Tensor unary(int op, const at::Tensor& a) {
   switch (op) {
     case SNN_NEG: return at::neg(a);
@@ -96,6 +115,31 @@ SNN_API int snn_binary_scalar_rev(int op, double s, snn_tensor a, snn_tensor* ou
       case SNN_MUL: *out = snn::wrap(at::mul(x, s)); break;
       case SNN_SUB: *out = snn::wrap(at::rsub(x, s)); break;
       default: *out = snn::wrap(binary(op, scalar_operand(s), x)); break;
+    }
+  })
+}
+
+SNN_API int snn_compare_mask(int op, snn_tensor a, snn_tensor b, snn_tensor* out) {
+  SNN_RETURN_TENSOR(out, compare_mask(op, unwrap(a), unwrap(b)))
+}
+
+SNN_API int snn_compare_mask_scalar(int op, snn_tensor a, double s, snn_tensor* out) {
+  SNN_RETURN_TENSOR(out, compare_mask(op, unwrap(a), scalar_operand(s)))
+}
+
+SNN_API int snn_compare_mask_scalar_(int op, snn_tensor a, double s) {
+  SNN_GUARD({
+    auto& t = unwrap(a);
+    at::NoGradGuard no_grad;
+    if (!at::isFloatingType(t.scalar_type()))
+      throw std::invalid_argument(std::string("a comparison mask needs a floating-point tensor, got ") + c10::toString(t.scalar_type()));
+    auto sc = scalar_operand(s);
+    switch (op) {
+      case SNN_LT: at::lt_out(t, t, sc); break;
+      case SNN_LE: at::le_out(t, t, sc); break;
+      case SNN_GT: at::gt_out(t, t, sc); break;
+      case SNN_GE: at::ge_out(t, t, sc); break;
+      default: throw std::invalid_argument("a comparison mask takes lt, le, gt or ge, got op code " + std::to_string(op));
     }
   })
 }
