@@ -11,8 +11,7 @@ module Describe =
 
     /// Words of the text form that a name must not be written as bare (it is then written `like this`).
     let reserved =
-        set [ "X"; "tanh"; "sigmoid"; "exp"; "log"; "relu"; "abs"; "min"; "max"; "spike"; "detach"
-              "neuron"; "option"; "learn"; "state"; "output"; "law"; "and"; "or"; "not"; "implies"; "when"; "inputs" ]
+        set (Ops.functionNames @ [ "X"; "spike"; "neuron"; "option"; "learn"; "state"; "output"; "law"; "and"; "or"; "not"; "implies"; "when"; "inputs" ])
 
     let private isIdentifier (name: string) =
         name.Length > 0
@@ -52,14 +51,8 @@ module Describe =
         | Const c -> number c
         | Unary(UnaryOp.Neg, (Const c as a)) when not (c < 0.0 || System.Double.IsNegative c) -> paren 3 ("-(" + source 0 a + ")")
         | Unary(UnaryOp.Neg, a) -> paren 3 ("-" + source 3 a)
-        | Unary(op, a) ->
-            let f =
-                match op with
-                | UnaryOp.Tanh -> "tanh" | UnaryOp.Sigmoid -> "sigmoid" | UnaryOp.Exp -> "exp"
-                | UnaryOp.Log -> "log" | UnaryOp.Relu -> "relu" | UnaryOp.Abs -> "abs" | UnaryOp.Neg -> "-"
-            call f [ a ]
-        | Binary(BinaryOp.Min, a, b) -> call "min" [ a; b ]
-        | Binary(BinaryOp.Max, a, b) -> call "max" [ a; b ]
+        | Unary(op, a) -> call (Ops.name (Prim.Unary op)) [ a ]
+        | Binary((BinaryOp.Min | BinaryOp.Max) as op, a, b) -> call (Ops.name (Prim.Binary op)) [ a; b ]
         | Binary(op, a, b) ->
             let p, sym =
                 match op with
@@ -76,7 +69,7 @@ module Describe =
         | Spike(s, a) ->
             let f, k = Surrogate.describe s
             $"spike[{f} {number k}](" + source 0 a + ")"
-        | Detach a -> call "detach" [ a ]
+        | Detach a -> call (Ops.name Prim.Detach) [ a ]
 
     /// An expression as the text form writes it, e.g. `spike[atan 2](H - theta)`.
     let exprText (e: Expr) = source 0 e
@@ -91,14 +84,8 @@ module Describe =
         | Const c when c < 0.0 -> paren 3 (number c)
         | Const c -> number c
         | Unary(UnaryOp.Neg, a) -> paren 3 ("-" + render 3 a)
-        | Unary(op, a) ->
-            let name =
-                match op with
-                | UnaryOp.Tanh -> "tanh" | UnaryOp.Sigmoid -> "sigmoid" | UnaryOp.Exp -> "exp"
-                | UnaryOp.Log -> "log" | UnaryOp.Relu -> "relu" | UnaryOp.Abs -> "abs" | UnaryOp.Neg -> "-"
-            call name [ a ]
-        | Binary(BinaryOp.Min, a, b) -> call "min" [ a; b ]
-        | Binary(BinaryOp.Max, a, b) -> call "max" [ a; b ]
+        | Unary(op, a) -> call (Ops.name (Prim.Unary op)) [ a ]
+        | Binary((BinaryOp.Min | BinaryOp.Max) as op, a, b) -> call (Ops.name (Prim.Binary op)) [ a; b ]
         | Binary(op, a, b) ->
             // The right operand of - and / binds tighter, so a - (b - c) keeps its parentheses.
             let p, sym, rightPrec =
@@ -115,7 +102,7 @@ module Describe =
                 | _ -> render rightPrec b
             paren p (render p a + " " + sym + " " + right)
         | Spike(_, a) -> "Θ(" + render 0 a + ")"
-        | Detach a -> call "detach" [ a ]
+        | Detach a -> call (Ops.name Prim.Detach) [ a ]
 
     /// An expression in infix notation, e.g. `beta * V + alpha * X`.
     let expr (e: Expr) = render 0 e

@@ -203,23 +203,23 @@ module NeuronText =
 
     let private expr, private exprRef = createParserForwardedToRef<Raw, unit> ()
 
-    let private functions =
-        [ "tanh", UnaryOp.Tanh; "sigmoid", UnaryOp.Sigmoid; "exp", UnaryOp.Exp; "log", UnaryOp.Log
-          "relu", UnaryOp.Relu; "abs", UnaryOp.Abs ]
-        |> Map.ofList
+    // The functions by the table's names (Ops.name), so the text form and Describe cannot disagree.
+    let private functions = Ops.namedUnary |> List.map (fun op -> Ops.name (Prim.Unary op), op) |> Map.ofList
+    let private minName, maxName, detachName =
+        Ops.name (Prim.Binary BinaryOp.Min), Ops.name (Prim.Binary BinaryOp.Max), Ops.name Prim.Detach
 
     let private call: Parser<Raw, unit> =
         let args1 = between (sym "(") (sym ")" <?> "')'") expr
         let args2 = between (sym "(") (sym ")" <?> "')'") (expr .>> (sym "," <?> "','") .>>. expr)
         attempt (bareWord .>> ws .>> followedBy (anyOf "([")) >>= fun f ->
             match f with
-            | "min" -> args2 |>> fun (a, b) -> RBin(BinaryOp.Min, a, b)
-            | "max" -> args2 |>> fun (a, b) -> RBin(BinaryOp.Max, a, b)
-            | "detach" -> args1 |>> RDetach
+            | f when f = minName -> args2 |>> fun (a, b) -> RBin(BinaryOp.Min, a, b)
+            | f when f = maxName -> args2 |>> fun (a, b) -> RBin(BinaryOp.Max, a, b)
+            | f when f = detachName -> args1 |>> RDetach
             | "spike" -> between (sym "[") (sym "]" <?> "']'") surrogate .>>. args1 |>> RSpike
             | f when functions.ContainsKey f -> args1 |>> fun a -> RUn(functions[f], a)
             | f ->
-                let known = "tanh, sigmoid, exp, log, relu, abs, min, max, spike[...], detach"
+                let known = String.concat ", " (List.take Ops.namedUnary.Length Ops.functionNames @ [ minName; maxName; "spike[...]"; detachName ])
                 fail $"unknown function '{f}' (functions: {known})"
 
     let private nameRef: Parser<Raw, unit> =

@@ -194,6 +194,18 @@ module Ops =
     /// The scalar value of an operation.
     let eval (prim: Prim) (args: float[]) : float = (lookup prim).Eval args
 
+    /// An operation's name in the text form and in descriptions (the table's Name).
+    let name (prim: Prim) : string = (lookup prim).Name
+
+    /// The unary operations the text form calls by name, e.g. tanh(x).
+    let namedUnary = [ UnaryOp.Tanh; UnaryOp.Sigmoid; UnaryOp.Exp; UnaryOp.Log; UnaryOp.Relu; UnaryOp.Abs ]
+
+    /// The functions of the text form by name, each with its arity: the named unary operations, min, max,
+    /// detach (spike takes its surrogate in brackets, spike[...](x)).
+    let functionNames =
+        (namedUnary |> List.map (fun op -> name (Prim.Unary op)))
+        @ [ name (Prim.Binary BinaryOp.Min); name (Prim.Binary BinaryOp.Max); name Prim.Detach ]
+
     /// The surrogate's derivative dΘ/dx at x, evaluated from its rule.
     let surrogateDerivative (s: Surrogate) (x: float) : float = evalRule (surrogateRule s) 1.0 0.0 [| x |]
 
