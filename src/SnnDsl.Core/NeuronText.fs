@@ -205,8 +205,9 @@ module NeuronText =
 
     // The functions by the table's names (Ops.name), so the text form and Describe cannot disagree.
     let private functions = Ops.namedUnary |> List.map (fun op -> Ops.name (Prim.Unary op), op) |> Map.ofList
-    let private minName, maxName, detachName =
-        Ops.name (Prim.Binary BinaryOp.Min), Ops.name (Prim.Binary BinaryOp.Max), Ops.name Prim.Detach
+    let private minName = Ops.name (Prim.Binary BinaryOp.Min)
+    let private maxName = Ops.name (Prim.Binary BinaryOp.Max)
+    let private detachName = Ops.name Prim.Detach
 
     let private call: Parser<Raw, unit> =
         let args1 = between (sym "(") (sym ")" <?> "')'") expr
