@@ -34,6 +34,23 @@ module Eager =
         | Prim.Sign, [ a ] -> a.Sign()
         | _ -> Fail.internalError $"eager: {prim} applied to {args.Length} argument(s)"
 
+    /// A value as a tensor shaped like `like`: numbers are filled in, and tensors that depend on parameters
+    /// only (shaped [], [C, 1, ...] or [...]) are broadcast (an expanded view, so gradients still sum).
+    let materialize (like: Tensor) (v: TValue) =
+        match v with
+        | TValue.Tensor t ->
+            let shape = like.Shape
+            if t.Shape = shape then t else t.Expand(shape)
+        | TValue.Number n -> Tensor.FullLike(like, n)
+
+    // `t c k` as a mask (new, and in place), or `k c t` when numberFirst (the comparison flipped).
+    let private scalarMask (c: Comparison) (numberFirst: bool) : (Tensor -> float -> Tensor) * (Tensor -> float -> unit) =
+        match c, numberFirst with
+        | Comparison.Le, false | Comparison.Ge, true -> (fun t k -> t.LeMask k), (fun t k -> t.LeMaskInPlace k)
+        | Comparison.Ge, false | Comparison.Le, true -> (fun t k -> t.GeMask k), (fun t k -> t.GeMaskInPlace k)
+        | Comparison.Gt, false -> (fun t k -> t.GtMask k), (fun t k -> t.GtMaskInPlace k)
+        | Comparison.Gt, true -> (fun t k -> t.LtMask k), (fun t k -> t.LtMaskInPlace k)
+
     // A number beside a tensor, as a 0-d tensor of the same dtype and device.
     let private scalarLike (t: Tensor) (v: float) = Tensor.Scalar(v, t.DType, t.Device)
 
@@ -52,19 +69,9 @@ module Eager =
         | Prim.Binary BinaryOp.Div, [ v; TValue.Number 1.0 ] -> v
         | Prim.Binary BinaryOp.Mul, [ TValue.Number 0.0; _ ]
         | Prim.Binary BinaryOp.Mul, [ _; TValue.Number 0.0 ] -> TValue.Number 0.0
-        // Comparisons with a number: the mask against the scalar (the number on the left flips the comparison).
-        | Prim.Compare c, [ TValue.Tensor x; TValue.Number y ] ->
-            TValue.Tensor(
-                match c with
-                | Comparison.Le -> x.LeMask y
-                | Comparison.Ge -> x.GeMask y
-                | Comparison.Gt -> x.GtMask y)
-        | Prim.Compare c, [ TValue.Number x; TValue.Tensor y ] ->
-            TValue.Tensor(
-                match c with
-                | Comparison.Le -> y.GeMask x
-                | Comparison.Ge -> y.LeMask x
-                | Comparison.Gt -> y.LtMask x)
+        // Comparisons with a number: the mask against the scalar.
+        | Prim.Compare c, [ TValue.Tensor x; TValue.Number y ] -> TValue.Tensor((fst (scalarMask c false)) x y)
+        | Prim.Compare c, [ TValue.Number x; TValue.Tensor y ] -> TValue.Tensor((fst (scalarMask c true)) y x)
         | Prim.Binary op, [ TValue.Tensor x; TValue.Number y ] ->
             TValue.Tensor(
                 match op with
@@ -97,9 +104,30 @@ module Eager =
         if Autograd.isEnabled () && x.RequiresGrad then
             let derivative =
                 use _ = Autograd.noGrad ()
-                // Each value with whether this evaluation allocated it (then a scaling by a constant, which
-                // ends most rules, updates it in place instead of allocating another).
+                // A rule is a tree: a sub-rule it uses twice (sigmoid's σ, atan's u in u * u) is evaluated once.
+                let rule = Ops.surrogateRule s
+                let uses = Collections.Generic.Dictionary<Rule, int>(HashIdentity.Structural)
+                let rec count (r: Rule) =
+                    let n = (match uses.TryGetValue r with | true, k -> k | _ -> 0) + 1
+                    uses[r] <- n
+                    match r with
+                    | Rule.App(_, args) when n = 1 -> List.iter count args
+                    | _ -> ()
+                count rule
+                let shared = Collections.Generic.Dictionary<Rule, TValue>(HashIdentity.Structural)
+                // Each value with whether this evaluation allocated it for this use alone (then a scaling by a
+                // constant, which ends most rules, updates it in place instead of allocating another); a shared
+                // value is never updated in place.
                 let rec value (r: Rule) : TValue * bool =
+                    if uses[r] > 1 then
+                        match shared.TryGetValue r with
+                        | true, v -> v, false
+                        | _ ->
+                            let v = fst (evaluate r)
+                            shared[r] <- v
+                            v, false
+                    else evaluate r
+                and evaluate (r: Rule) : TValue * bool =
                     match r with
                     | Rule.A 0 -> TValue.Tensor(x.Detach()), false
                     | Rule.K c -> TValue.Number c, false
@@ -120,11 +148,7 @@ module Eager =
                 and maskOf (c: Comparison) (a: Rule) (k: float) (flipped: bool) =
                     match value a with
                     | TValue.Tensor t, true ->
-                        match c, flipped with
-                        | Comparison.Le, false | Comparison.Ge, true -> t.LeMaskInPlace k
-                        | Comparison.Ge, false | Comparison.Le, true -> t.GeMaskInPlace k
-                        | Comparison.Gt, false -> t.GtMaskInPlace k
-                        | Comparison.Gt, true -> t.LtMaskInPlace k
+                        (snd (scalarMask c flipped)) t k
                         TValue.Tensor t, true
                     | v, _ -> fresh [ v ] (apply (Prim.Compare c) (if flipped then [ TValue.Number k; v ] else [ v; TValue.Number k ]))
                 // A result is new unless the folding returned one of the arguments itself.
@@ -132,26 +156,9 @@ module Eager =
                     match result with
                     | TValue.Tensor t -> result, args |> List.forall (function TValue.Tensor a -> not (obj.ReferenceEquals(a, t)) | _ -> true)
                     | TValue.Number _ -> result, false
-                match fst (value (Ops.surrogateRule s)) with
-                | TValue.Tensor d when d.Shape = x.Shape -> d
-                | d -> materializeLike x d
+                materialize x (fst (value rule))
             Nn.Spike(x, derivative)
         else Nn.Spike x
-
-    // A value as a tensor of x's shape, dtype and device.
-    and private materializeLike (x: Tensor) (v: TValue) =
-        match v with
-        | TValue.Tensor t -> t.Expand(x.Shape).Contiguous()
-        | TValue.Number n -> Tensor.FullLike(x, n)
-
-    /// A value as a tensor shaped like `like`: numbers are filled in, and tensors that depend on parameters
-    /// only (shaped [], [C, 1, ...] or [...]) are broadcast (an expanded view, so gradients still sum).
-    let materialize (like: Tensor) (v: TValue) =
-        match v with
-        | TValue.Tensor t ->
-            let shape = like.Shape
-            if t.Shape = shape then t else t.Expand(shape)
-        | TValue.Number n -> Tensor.FullLike(like, n)
 
     /// The shape a parameter of the given granularity has for per-step inputs of shape [N, ...] (batch dim
     /// excluded): [] per layer, [C] per channel (dim 1 of the input), the full [...] per neuron.

@@ -54,6 +54,10 @@ module Encoding =
         | Encoding.Delta(t, false) -> $"delta:{num t}"
         | Encoding.Delta(t, true) -> $"delta:{num t}:off"
 
+    /// Whether the encoder emits spikes (every encoder but Direct): the first synaptic layer then does
+    /// accumulates, not multiply-accumulates (the energy estimate).
+    let isSpiking (e: Encoding) = e <> Encoding.Direct
+
     /// What is wrong with an encoder's parameters, if anything.
     let problem (e: Encoding) : string option =
         match e with

@@ -33,14 +33,20 @@ module Energy =
             c.Reset()
             c.Enabled <- enabled
 
-    /// The energy per sample from the counts gathered since startCounting.
-    let measure (model: Module) : Energy =
+    /// The energy per sample from the counts gathered since startCounting. With `spikingInput` (inputs encoded
+    /// as spikes: rate, latency, delta) the first synaptic layer is driven by spikes too, so it does ACs
+    /// (FLOPs x its input's non-zero fraction) and no MAC is counted.
+    let measureWith (spikingInput: bool) (model: Module) : Energy =
         match synapticLayers model with
         | [] -> { MacsPerSample = 0.0; AcsPerSample = 0.0; MilliJoules = 0.0 }
         | (_, first) :: rest ->
             let perSample (c: SynapseCounter) (ops: float) = if c.Samples = 0L then 0.0 else ops / float c.Samples
-            let macs = perSample first first.DenseOperations
-            let acs = rest |> List.sumBy (fun (_, c) -> perSample c c.Operations)
+            let spiking = if spikingInput then first :: List.map snd rest else List.map snd rest
+            let macs = if spikingInput then 0.0 else perSample first first.DenseOperations
+            let acs = spiking |> List.sumBy (fun c -> perSample c c.Operations)
             { MacsPerSample = macs
               AcsPerSample = acs
               MilliJoules = (joulesPerMac * macs + joulesPerAc * acs) * 1e3 }
+
+    /// `measureWith false`: the first synaptic layer sees real-valued input (direct encoding).
+    let measure (model: Module) : Energy = measureWith false model

@@ -85,15 +85,19 @@ module Trainer =
         h <- (h ^^^ uint64 index) * 0x94D049BB133111EBUL
         h ^^^ (h >>> 31)
 
+    /// Starts (clearing the counts) or stops counting the spikes of the layers.
+    let private recordFiring (layers: (string * SpikingLayer) list) (on: bool) =
+        for _, l in layers do
+            if on then l.ResetFiring()
+            l.RecordFiring <- on
+
     /// Evaluates on the test loader: loss, accuracy, firing rate of every spiking layer, neuron parameters
     /// and energy per sample.
     let evaluate (session: Session) (epoch: int) (observe: TrainEvent -> unit) (ct: CancellationToken) : Evaluation =
         let model = session.Model
         let layers = spikingLayers model
         model.Eval()
-        for _, l in layers do
-            l.ResetFiring()
-            l.RecordFiring <- true
+        recordFiring layers true
         Energy.startCounting model true
         let mutable lossSum, correct, seen = 0.0, 0L, 0L
         try
@@ -115,7 +119,7 @@ module Trainer =
                 seen <- seen + int64 batch.Count
                 observe (EvalBatchDone(epoch, batch.Index))
             let rates = layers |> List.map (fun (_, l) -> l.FiringRate)
-            let energy = Energy.measure model
+            let energy = Energy.measureWith (Encoding.isSpiking session.Config.Encoding) model
             // A data-parallel run evaluates each sample on one rank: the sums (and the per-sample means,
             // weighted by each rank's samples) are reduced over the ranks, the same on every rank.
             let lossSum, correct, seen, rates, energy =
@@ -195,13 +199,10 @@ module Trainer =
                 session.Optimizer.LearningRate <- lr
                 // The first batch this process trains counts its spikes (a dead network shows at once).
                 let countFiring = position.GlobalStep = start.GlobalStep
-                if countFiring then
-                    for _, l in layers do
-                        l.ResetFiring()
-                        l.RecordFiring <- true
+                if countFiring then recordFiring layers true
                 let outputs = model.Forward(Session.encode session batch.X)
                 if countFiring then
-                    for _, l in layers do l.RecordFiring <- false
+                    recordFiring layers false
                     observe (FirstBatchFiring(layers |> List.map (fun (name, l) -> name, l.FiringRate)))
                 let loss = Loss.compute session.Loss outputs batch.Y
                 session.Optimizer.ZeroGrad()

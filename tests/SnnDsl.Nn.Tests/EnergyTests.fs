@@ -78,6 +78,19 @@ let tests =
             expectNear 1e-9 1e-9 3.0 e.AcsPerSample
             expectNear 1e-12 1e-12 ((4.6e-12 * 24.0 + 0.9e-12 * 3.0) * 1e3) e.MilliJoules
 
+        testCase "with spike-encoded input the first synaptic layer counts ACs of its input's non-zero fraction, and no MAC" <| fun () ->
+            let model, first, _ = network ()
+            use _ = model
+            Energy.startCounting model true
+            do
+                use _ = new TensorScope()
+                model.Forward(tensor [| 2; 2; 4 |] x) |> ignore
+            let direct = Energy.measure model
+            let spiking = Energy.measureWith true model
+            Expect.equal spiking.MacsPerSample 0.0 "no MAC"
+            expectNear 1e-9 1e-9 (direct.AcsPerSample + first.Counter.Operations / float first.Counter.Samples) spiking.AcsPerSample
+            expectNear 1e-12 1e-12 (0.9e-12 * spiking.AcsPerSample * 1e3) spiking.MilliJoules
+
         testCase "counting is off unless started and startCounting clears the counts" <| fun () ->
             let model, first, second = network ()
             use _ = model
