@@ -19,6 +19,9 @@ module Eager =
         | Prim.Unary UnaryOp.Log, [ a ] -> a.Log()
         | Prim.Unary UnaryOp.Relu, [ a ] -> a.Relu()
         | Prim.Unary UnaryOp.Abs, [ a ] -> a.Abs()
+        | Prim.Unary UnaryOp.Sqrt, [ a ] -> a.Sqrt()
+        | Prim.Unary UnaryOp.Floor, [ a ] -> a.Floor() // libtorch's floor passes no gradient, as the table says
+        | Prim.Unary UnaryOp.Not, [ a ] -> a.EqMask(0.0)
         | Prim.Binary BinaryOp.Add, [ a; b ] -> a + b
         | Prim.Binary BinaryOp.Sub, [ a; b ] -> a - b
         | Prim.Binary BinaryOp.Mul, [ a; b ] -> a * b
@@ -26,11 +29,25 @@ module Eager =
         // Ties go to the LEFT operand, value and gradient (libtorch's minimum/maximum would split them).
         | Prim.Binary BinaryOp.Min, [ a; b ] -> Tensor.Where(a.Le(b), a, b)
         | Prim.Binary BinaryOp.Max, [ a; b ] -> Tensor.Where(a.Ge(b), a, b)
+        // libtorch's pow has the table's derivatives (a^b log a is 0 where a = 0).
+        | Prim.Binary BinaryOp.Pow, [ a; b ] -> Tensor.Pow(a, b)
+        | Prim.Binary BinaryOp.And, [ a; b ] ->
+            use x = a.NeMask(0.0)
+            use y = b.NeMask(0.0)
+            x * y
+        | Prim.Binary BinaryOp.Or, [ a; b ] ->
+            use x = a.EqMask(0.0)
+            use y = b.EqMask(0.0)
+            use both = x * y
+            both.EqMask(0.0)
         | Prim.Detach, [ a ] -> a.Detach()
         | Prim.Select, [ c; a; b ] -> Tensor.Where(c.Ne(0.0), a, b)
         | Prim.Compare Comparison.Le, [ a; b ] -> a.LeMask b
         | Prim.Compare Comparison.Ge, [ a; b ] -> a.GeMask b
         | Prim.Compare Comparison.Gt, [ a; b ] -> a.GtMask b
+        | Prim.Compare Comparison.Lt, [ a; b ] -> a.LtMask b
+        | Prim.Compare Comparison.Eq, [ a; b ] -> a.EqMask b
+        | Prim.Compare Comparison.Ne, [ a; b ] -> a.NeMask b
         | Prim.Sign, [ a ] -> a.Sign()
         | _ -> Fail.internalError $"eager: {prim} applied to {args.Length} argument(s)"
 
@@ -49,7 +66,10 @@ module Eager =
         | Comparison.Le, false | Comparison.Ge, true -> (fun t k -> t.LeMask k), (fun t k -> t.LeMaskInPlace k)
         | Comparison.Ge, false | Comparison.Le, true -> (fun t k -> t.GeMask k), (fun t k -> t.GeMaskInPlace k)
         | Comparison.Gt, false -> (fun t k -> t.GtMask k), (fun t k -> t.GtMaskInPlace k)
-        | Comparison.Gt, true -> (fun t k -> t.LtMask k), (fun t k -> t.LtMaskInPlace k)
+        | Comparison.Gt, true | Comparison.Lt, false -> (fun t k -> t.LtMask k), (fun t k -> t.LtMaskInPlace k)
+        | Comparison.Lt, true -> (fun t k -> t.GtMask k), (fun t k -> t.GtMaskInPlace k)
+        | Comparison.Eq, _ -> (fun t k -> t.EqMask k), (fun t k -> t.EqMaskInPlace k)
+        | Comparison.Ne, _ -> (fun t k -> t.NeMask k), (fun t k -> t.NeMaskInPlace k)
 
     // A number beside a tensor, as a 0-d tensor of the same dtype and device.
     let private scalarLike (t: Tensor) (v: float) = Tensor.Scalar(v, t.DType, t.Device)
@@ -81,7 +101,9 @@ module Eager =
                 | BinaryOp.Div -> x / y
                 // One kernel; clamp's gradient at a tie goes to x, the left operand, as required.
                 | BinaryOp.Min -> x.Clamp(max = y)
-                | BinaryOp.Max -> x.Clamp(min = y))
+                | BinaryOp.Max -> x.Clamp(min = y)
+                | BinaryOp.Pow -> Tensor.Pow(x, y)
+                | BinaryOp.And | BinaryOp.Or -> tensorOp prim [ x; scalarLike x y ])
         | Prim.Binary op, [ TValue.Number x; TValue.Tensor y ] ->
             TValue.Tensor(
                 match op with
@@ -89,7 +111,7 @@ module Eager =
                 | BinaryOp.Sub -> x - y
                 | BinaryOp.Mul -> x * y
                 | BinaryOp.Div -> x / y
-                | BinaryOp.Min | BinaryOp.Max -> tensorOp prim [ scalarLike y x; y ])
+                | BinaryOp.Min | BinaryOp.Max | BinaryOp.Pow | BinaryOp.And | BinaryOp.Or -> tensorOp prim [ scalarLike y x; y ])
         | _ ->
             let like = args |> List.pick (function TValue.Tensor t -> Some t | _ -> None)
             TValue.Tensor(tensorOp prim (args |> List.map (function TValue.Tensor t -> t | TValue.Number v -> scalarLike like v)))

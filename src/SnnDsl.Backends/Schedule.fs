@@ -61,8 +61,8 @@ module Schedule =
         let isForwardOp i = i < fwdNodes.Length && (match fwdNodes[i] with Node.Op _ -> true | Node.Src _ -> false)
         let costly i =
             match fwdNodes[i] with
-            | Node.Op(Prim.Unary(UnaryOp.Tanh | UnaryOp.Sigmoid | UnaryOp.Exp | UnaryOp.Log), _)
-            | Node.Op(Prim.Binary BinaryOp.Div, _) -> true
+            | Node.Op(Prim.Unary(UnaryOp.Tanh | UnaryOp.Sigmoid | UnaryOp.Exp | UnaryOp.Log | UnaryOp.Sqrt), _)
+            | Node.Op(Prim.Binary(BinaryOp.Div | BinaryOp.Pow), _) -> true
             | _ -> false
         let gradRoots = back.GradInput :: back.GradState @ back.GradParam
         let tape =

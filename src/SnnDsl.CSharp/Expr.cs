@@ -2,6 +2,7 @@ using System;
 using FExpr = SnnDsl.Core.Expr;
 using UnaryOp = SnnDsl.Core.UnaryOp;
 using BinaryOp = SnnDsl.Core.BinaryOp;
+using Comparison = SnnDsl.Core.Comparison;
 
 namespace SnnDsl.CSharp;
 
@@ -65,6 +66,53 @@ public sealed class Expr : IEquatable<Expr>
     public static Expr Spike(Surrogate surrogate, Expr e) =>
         new(FExpr.NewSpike(Guard.NotNull(surrogate, nameof(surrogate)).Core, Guard.NotNull(e, nameof(e)).Core));
 
+    /// <summary>Θ(e) with the library's default surrogate (atan 2), as <c>spike(e)</c> in a neuron file.</summary>
+    public static Expr Spike(Expr e) => new(SnnDsl.Core.ExprModule.fire(Guard.NotNull(e, nameof(e)).Core));
+
+    /// <summary>The square root of e.</summary>
+    public static Expr Sqrt(Expr e) => Unary(UnaryOp.Sqrt, e, nameof(e));
+
+    /// <summary>The largest integer not above e; no gradient flows through it.</summary>
+    public static Expr Floor(Expr e) => Unary(UnaryOp.Floor, e, nameof(e));
+
+    /// <summary><paramref name="a"/> raised to the power <paramref name="b"/> (<c>a ^ b</c> in a neuron file).</summary>
+    public static Expr Pow(Expr a, Expr b) => Binary(BinaryOp.Pow, a, b);
+
+    /// <summary>min(max(e, lo), hi).</summary>
+    public static Expr Clamp(Expr e, Expr lo, Expr hi) => Min(Max(e, lo), hi);
+
+    /// <summary>1 where a &lt; b, else 0; no gradient (also the operator <c>&lt;</c>).</summary>
+    public static Expr Lt(Expr a, Expr b) => Compare(Comparison.Lt, a, b);
+
+    /// <summary>1 where a &lt;= b, else 0; no gradient.</summary>
+    public static Expr Le(Expr a, Expr b) => Compare(Comparison.Le, a, b);
+
+    /// <summary>1 where a &gt; b, else 0; no gradient.</summary>
+    public static Expr Gt(Expr a, Expr b) => Compare(Comparison.Gt, a, b);
+
+    /// <summary>1 where a &gt;= b, else 0; no gradient.</summary>
+    public static Expr Ge(Expr a, Expr b) => Compare(Comparison.Ge, a, b);
+
+    /// <summary>1 where a = b, else 0; no gradient (a method: <c>==</c> keeps comparing trees).</summary>
+    public static Expr Eq(Expr a, Expr b) => Compare(Comparison.Eq, a, b);
+
+    /// <summary>1 where a &lt;&gt; b, else 0; no gradient.</summary>
+    public static Expr Ne(Expr a, Expr b) => Compare(Comparison.Ne, a, b);
+
+    /// <summary><paramref name="whenTrue"/> where <paramref name="condition"/> is not 0, else <paramref name="whenFalse"/> (torch.where).</summary>
+    public static Expr Where(Expr condition, Expr whenTrue, Expr whenFalse) =>
+        new(FExpr.NewWhere(Guard.NotNull(condition, nameof(condition)).Core, Guard.NotNull(whenTrue, nameof(whenTrue)).Core,
+            Guard.NotNull(whenFalse, nameof(whenFalse)).Core));
+
+    /// <summary>1 where both are non-zero, else 0 (also the operator <c>&amp;</c>).</summary>
+    public static Expr And(Expr a, Expr b) => Binary(BinaryOp.And, a, b);
+
+    /// <summary>1 where either is non-zero, else 0 (also the operator <c>|</c>).</summary>
+    public static Expr Or(Expr a, Expr b) => Binary(BinaryOp.Or, a, b);
+
+    /// <summary>1 where e is 0, else 0 (also the operator <c>!</c>).</summary>
+    public static Expr Not(Expr e) => Unary(UnaryOp.Not, e, nameof(e));
+
     /// <summary>The value of e with its gradient stopped.</summary>
     public static Expr Detach(Expr e) => new(FExpr.NewDetach(Guard.NotNull(e, nameof(e)).Core));
 
@@ -82,6 +130,30 @@ public sealed class Expr : IEquatable<Expr>
 
     /// <summary>-a.</summary>
     public static Expr operator -(Expr a) => Unary(UnaryOp.Neg, a, nameof(a));
+
+    /// <summary>1 where a &lt; b, else 0 (no gradient).</summary>
+    public static Expr operator <(Expr a, Expr b) => Lt(a, b);
+
+    /// <summary>1 where a &gt; b, else 0 (no gradient).</summary>
+    public static Expr operator >(Expr a, Expr b) => Gt(a, b);
+
+    /// <summary>1 where a &lt;= b, else 0 (no gradient).</summary>
+    public static Expr operator <=(Expr a, Expr b) => Le(a, b);
+
+    /// <summary>1 where a &gt;= b, else 0 (no gradient).</summary>
+    public static Expr operator >=(Expr a, Expr b) => Ge(a, b);
+
+    /// <summary>Logical and of two conditions.</summary>
+    public static Expr operator &(Expr a, Expr b) => And(a, b);
+
+    /// <summary>Logical or of two conditions.</summary>
+    public static Expr operator |(Expr a, Expr b) => Or(a, b);
+
+    /// <summary>Logical not of a condition.</summary>
+    public static Expr operator !(Expr a) => Not(a);
+
+    private static Expr Compare(Comparison c, Expr a, Expr b) =>
+        new(FExpr.NewCompare(c, Guard.NotNull(a, nameof(a)).Core, Guard.NotNull(b, nameof(b)).Core));
 
     private static Expr Unary(UnaryOp op, Expr e, string name) => new(FExpr.NewUnary(op, Guard.NotNull(e, name).Core));
 

@@ -58,6 +58,17 @@ public sealed class StepLaw
 {
     internal FLaw Build(Neuron neuron)
     {
+        if (_text is { } text)
+        {
+            try
+            {
+                return TextLaws.ofText(Cases.defaults, neuron.Core, SnnDsl.Core.NeuronText.parseLaw(neuron.Core, text));
+            }
+            catch (SnnException e) when (e.Kind.IsUsage)
+            {
+                throw new ArgumentException(e.Message, "laws");
+            }
+        }
         var settings = Cases.defaults;
         if (_inputs is { } r) settings = Cases.withInputs(r.Min == r.Max ? Values.constant(r.Min) : Values.grid(16, r.Min, r.Max), settings);
         var cases = Cases.ofNeuron(settings, neuron.Core);
@@ -71,9 +82,31 @@ public sealed class StepLaw
             }));
     }
 
-    private readonly Func<LawStep, bool> _holds;
+    private readonly Func<LawStep, bool> _holds = _ => true;
     private readonly Func<LawStep, bool>? _when;
     private readonly (double Min, double Max)? _inputs;
+    private readonly string? _text;
+
+    private StepLaw(string name, string text)
+    {
+        Name = name;
+        _text = text;
+    }
+
+    /// <summary>
+    /// A law written as a neuron file writes it, e.g.
+    /// <c>"law refractory: S = 1 implies S[t-1] = 0 and S[t-2] = 0"</c> (docs/verify.md): a condition over one
+    /// step, the new values (<c>V'</c>) and earlier steps (<c>S[t-k]</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The text is no law line, or (when verified) names what the neuron lacks.</exception>
+    public static StepLaw Written(string law)
+    {
+        Guard.NotNull(law, nameof(law));
+        var m = System.Text.RegularExpressions.Regex.Match(law, @"^\s*law\s+([A-Za-z0-9_-]+)");
+        if (!m.Success)
+            throw new ArgumentException($"a law starts with 'law NAME' (e.g. law refractory: S = 1 implies S[t-1] = 0), got '{law}'", nameof(law));
+        return new StepLaw(m.Groups[1].Value, law);
+    }
 
     private StepLaw(string name, Func<LawStep, bool> holds, Func<LawStep, bool>? when, (double, double)? inputs)
     {

@@ -11,7 +11,9 @@ module Describe =
 
     /// Words of the text form that a name must not be written as bare (it is then written `like this`).
     let reserved =
-        set (Ops.functionNames @ [ "X"; "spike"; "neuron"; "option"; "learn"; "state"; "output"; "law"; "and"; "or"; "not"; "implies"; "when"; "inputs" ])
+        set (Ops.functionNames
+             @ [ "X"; "spike"; "neuron"; "option"; "learn"; "state"; "output"; "law"; "surrogate"; "and"; "or"; "not"; "implies"
+                 "when"; "inputs"; "in"; "integer" ])
 
     let private isIdentifier (name: string) =
         name.Length > 0
@@ -19,10 +21,13 @@ module Describe =
         && name |> Seq.forall (fun c -> System.Char.IsAsciiLetterOrDigit c || c = '_')
 
     /// A parameter, state or binding name as the text form writes it: bare when it is an identifier that
-    /// is not reserved, else between backquotes. A name ending in ' (a law's next value) keeps its quote.
+    /// is not reserved, else between backquotes. A name ending in ' (a law's next value) keeps its quote, one
+    /// ending in [t-k] (a law's value k steps earlier) its lag.
     let name (n: string) =
+        let lag = System.Text.RegularExpressions.Regex.Match(n, @"^(.+)(\[t-[0-9]+\])$")
+        let n, suffix = if lag.Success then lag.Groups[1].Value, lag.Groups[2].Value else n, ""
         let stem, tick = if n.EndsWith "'" && n.Length > 1 then n[.. n.Length - 2], "'" else n, ""
-        if isIdentifier stem && not (reserved.Contains stem) then stem + tick else "`" + stem + "`" + tick
+        (if isIdentifier stem && not (reserved.Contains stem) then stem + tick else "`" + stem + "`" + tick) + suffix
 
     /// A string literal of the text form: between double quotes, with \, \" and control characters escaped.
     let quoted (s: string) =
@@ -37,35 +42,43 @@ module Describe =
             | c -> sb.Append(c) |> ignore
         sb.Append('"').ToString()
 
-    // The text form of an expression. Levels: sums 1, products 2, negation 3, atoms 4. Both operands of a
-    // binary op are written at a level that parses back to the same tree (a left-leaning chain needs no
-    // parentheses, a right operand of the same level gets them), and a negated number keeps parentheses so
-    // that it does not read back as a negative constant.
+    // The text form of an expression. Levels: or 1, and 2, not 3, comparisons 4 (they do not chain), sums
+    // 5, products 6, negation 7, powers 8 (right-leaning), atoms 9. Both operands of a binary op are written
+    // at a level that parses back to the same tree (a left-leaning chain needs no parentheses, a right
+    // operand of the same level gets them), and a negated number keeps parentheses so that it does not read
+    // back as a negative constant.
     let rec private source (prec: int) (e: Expr) : string =
         let paren p s = if p < prec then $"({s})" else s
         let call f args = f + "(" + String.concat ", " (List.map (source 0) args) + ")"
+        let negative c = c < 0.0 || (c = 0.0 && System.Double.IsNegative c)
         match e with
         | Input -> "X"
         | State s | Param s | Ref s -> name s
-        | Const c when c < 0.0 || (c = 0.0 && System.Double.IsNegative c) -> paren 3 (number c)
+        | Const c when negative c -> paren 7 (number c)
         | Const c -> number c
-        | Unary(UnaryOp.Neg, (Const c as a)) when not (c < 0.0 || System.Double.IsNegative c) -> paren 3 ("-(" + source 0 a + ")")
-        | Unary(UnaryOp.Neg, a) -> paren 3 ("-" + source 3 a)
+        | Unary(UnaryOp.Neg, (Const c as a)) when not (negative c) -> paren 7 ("-(" + source 0 a + ")")
+        | Unary(UnaryOp.Neg, a) -> paren 7 ("-" + source 7 a)
+        | Unary(UnaryOp.Not, a) -> paren 3 ("not " + source 3 a)
         | Unary(op, a) -> call (Ops.name (Prim.Unary op)) [ a ]
         | Binary((BinaryOp.Min | BinaryOp.Max) as op, a, b) -> call (Ops.name (Prim.Binary op)) [ a; b ]
+        | Binary(BinaryOp.Pow, a, b) -> paren 8 (source 9 a + " ^ " + source 7 b)
+        | Binary(BinaryOp.And, a, b) -> paren 2 (source 2 a + " and " + source 3 b)
+        | Binary(BinaryOp.Or, a, b) -> paren 1 (source 1 a + " or " + source 2 b)
         | Binary(op, a, b) ->
             let p, sym =
                 match op with
-                | BinaryOp.Add -> 1, "+"
-                | BinaryOp.Sub -> 1, "-"
-                | BinaryOp.Mul -> 2, "*"
-                | _ -> 2, "/"
+                | BinaryOp.Add -> 5, "+"
+                | BinaryOp.Sub -> 5, "-"
+                | BinaryOp.Mul -> 6, "*"
+                | _ -> 6, "/"
             let right =
                 match b with
                 | Unary(UnaryOp.Neg, _) -> "(" + source 0 b + ")"
-                | Const c when c < 0.0 || (c = 0.0 && System.Double.IsNegative c) -> "(" + source 0 b + ")"
+                | Const c when negative c -> "(" + source 0 b + ")"
                 | _ -> source (p + 1) b
             paren p (source p a + " " + sym + " " + right)
+        | Compare(c, a, b) -> paren 4 (source 5 a + " " + Ops.name (Prim.Compare c) + " " + source 5 b)
+        | Where(c, a, b) -> call (Ops.name Prim.Select) [ c; a; b ]
         | Spike(s, a) ->
             let f, k = Surrogate.describe s
             $"spike[{f} {number k}](" + source 0 a + ")"
@@ -74,26 +87,35 @@ module Describe =
     /// An expression as the text form writes it, e.g. `spike[atan 2](H - theta)`.
     let exprText (e: Expr) = source 0 e
 
-    // Binding strength: sums 1, products 2, negation 3, atoms and calls 4.
+    /// An expression as an operand of a comparison: comparisons, and, or and not in parentheses (a law
+    /// compares two of these, `V' < H`).
+    let operandText (e: Expr) = source 5 e
+
+    // Binding strength as in the text form: or 1, and 2, not 3, comparisons 4, sums 5, products 6,
+    // negation 7, powers 8, atoms and calls 9.
     let rec private render (prec: int) (e: Expr) : string =
         let paren p s = if p < prec then $"({s})" else s
         let call name args = name + "(" + String.concat ", " (List.map (render 0) args) + ")"
         match e with
         | Input -> "X"
         | State s | Param s | Ref s -> s
-        | Const c when c < 0.0 -> paren 3 (number c)
+        | Const c when c < 0.0 -> paren 7 (number c)
         | Const c -> number c
-        | Unary(UnaryOp.Neg, a) -> paren 3 ("-" + render 3 a)
+        | Unary(UnaryOp.Neg, a) -> paren 7 ("-" + render 7 a)
+        | Unary(UnaryOp.Not, a) -> paren 3 ("not " + render 3 a)
         | Unary(op, a) -> call (Ops.name (Prim.Unary op)) [ a ]
         | Binary((BinaryOp.Min | BinaryOp.Max) as op, a, b) -> call (Ops.name (Prim.Binary op)) [ a; b ]
+        | Binary(BinaryOp.Pow, a, b) -> paren 8 (render 9 a + "^" + render 7 b)
+        | Binary(BinaryOp.And, a, b) -> paren 2 (render 2 a + " and " + render 3 b)
+        | Binary(BinaryOp.Or, a, b) -> paren 1 (render 1 a + " or " + render 2 b)
         | Binary(op, a, b) ->
             // The right operand of - and / binds tighter, so a - (b - c) keeps its parentheses.
             let p, sym, rightPrec =
                 match op with
-                | BinaryOp.Add -> 1, "+", 1
-                | BinaryOp.Sub -> 1, "-", 2
-                | BinaryOp.Mul -> 2, "*", 2
-                | _ -> 2, "/", 3
+                | BinaryOp.Add -> 5, "+", 5
+                | BinaryOp.Sub -> 5, "-", 6
+                | BinaryOp.Mul -> 6, "*", 6
+                | _ -> 6, "/", 7
             // A negative right operand reads badly bare ("a - -2"), so it gets parentheses.
             let right =
                 match b with
@@ -101,6 +123,8 @@ module Describe =
                 | Const c when c < 0.0 -> "(" + render 0 b + ")"
                 | _ -> render rightPrec b
             paren p (render p a + " " + sym + " " + right)
+        | Compare(c, a, b) -> paren 4 (render 5 a + " " + Ops.name (Prim.Compare c) + " " + render 5 b)
+        | Where(c, a, b) -> call (Ops.name Prim.Select) [ c; a; b ]
         | Spike(_, a) -> "Θ(" + render 0 a + ")"
         | Detach a -> call (Ops.name Prim.Detach) [ a ]
 
@@ -146,7 +170,10 @@ module Describe =
     /// One line per state: name, initial value, doc.
     let states (n: Neuron) : string list =
         let width = n.States |> List.map (fun s -> s.Name.Length) |> List.fold max 1
-        [ for s in n.States -> $"{s.Name.PadRight width}  initially {number s.Init}: {s.Doc}" ]
+        [ for s in n.States ->
+              let from = s.InitFrom |> Option.map (fun f -> $" (= {expr f})") |> Option.defaultValue ""
+              let domain = s.Domain |> Option.map (fun d -> $", in {StateDomain.text d}") |> Option.defaultValue ""
+              $"{s.Name.PadRight width}  initially {number s.Init}{from}{domain}: {s.Doc}" ]
 
     let private modifiers (p: ParamSpec) =
         [ match p.Squash with
@@ -157,6 +184,12 @@ module Describe =
           | Granularity.PerLayer -> ()
           | Granularity.PerChannel -> "per-channel"
           | Granularity.PerNeuron -> "per-neuron" ]
+
+    // An initial value: its formula when it has one, else the number.
+    let private initial (v: float) (formula: Expr option) =
+        match formula with
+        | Some f -> exprText f
+        | None -> number v
 
     /// A neuron's name as the header of its text form writes it (quoted unless it is a plain word).
     let neuronName (n: string) =
@@ -173,8 +206,10 @@ module Describe =
             [ for p in n.Params ->
                   let kind = if p.Learnable then "learn " else "option"
                   let mods = modifiers p |> List.map (fun m -> " " + m) |> String.concat ""
-                  $"{kind} {name p.Name} = {number p.Init}{mods}", p.Doc
-              for s in n.States -> $"state  {name s.Name} = {number s.Init}", s.Doc ]
+                  $"{kind} {name p.Name} = {initial p.Init p.InitFrom}{mods}", p.Doc
+              for s in n.States ->
+                  let domain = s.Domain |> Option.map (fun d -> " in " + StateDomain.text d) |> Option.defaultValue ""
+                  $"state  {name s.Name} = {initial s.Init s.InitFrom}{domain}", s.Doc ]
         let declWidth = decls |> List.map (fst >> String.length) |> List.fold max 0
         let width = (n.Bindings @ n.Updates) |> List.map (fun b -> (name b.Name).Length) |> List.fold max 1
         [ yield "neuron " + neuronName n.Name + (if n.Description = "" then "" else " " + quoted n.Description)

@@ -33,7 +33,20 @@ type ParamSpec =
       /// The initial RAW value.
       Init: float
       /// What the parameter means, shown by `snn neurons` and Describe.
-      Doc: string }
+      Doc: string
+      /// The formula of the initial value over fixed options (`option k = 2 * a`), when it has one: Init
+      /// is its value, recomputed when an option it reads changes (Neuron.settle).
+      InitFrom: Expr option }
+
+/// The values a state may take: a closed range, of integers only when Integer. `snn verify` draws the
+/// state's initial values from it and checks that the dynamics never leave it.
+type StateDomain =
+    { /// The least value.
+      Low: float
+      /// The greatest value.
+      High: float
+      /// Whether only integers are in the domain.
+      Integer: bool }
 
 /// A state variable carried from one step to the next.
 type StateSpec =
@@ -42,7 +55,12 @@ type StateSpec =
       /// The value before the first step.
       Init: float
       /// What the state means.
-      Doc: string }
+      Doc: string
+      /// The formula of the initial value over fixed options (`state u = b * c`), when it has one: Init is
+      /// its value, recomputed when an option it reads changes (Neuron.settle).
+      InitFrom: Expr option
+      /// The values the state may take, when declared (`state r = 0 in 0..2 integer`).
+      Domain: StateDomain option }
 
 /// A named value: an intermediate of the step, or the new value of a state.
 type Binding =
@@ -101,7 +119,8 @@ module Squash =
 module ParamSpec =
     /// A fixed option, one per layer, unsquashed.
     let option name value doc : ParamSpec =
-        { Name = name; Learnable = false; Granularity = Granularity.PerLayer; Squash = Squash.None; Init = value; Doc = doc }
+        { Name = name; Learnable = false; Granularity = Granularity.PerLayer; Squash = Squash.None; Init = value; Doc = doc
+          InitFrom = None }
 
     /// A learnable parameter, one per layer, unsquashed; pipe into squashed/per to change that.
     let learnable name init doc : ParamSpec = { option name init doc with Learnable = true }
@@ -112,11 +131,39 @@ module ParamSpec =
     /// Sets the granularity.
     let per granularity (p: ParamSpec) = { p with Granularity = granularity }
 
+    /// Derives the initial raw value from fixed options (e.g. `Param "a" * 2.0`); Neuron.settle computes it.
+    let initFrom (formula: Expr) (p: ParamSpec) = { p with InitFrom = Some formula }
+
 /// Building state specs.
 [<RequireQualifiedAccess>]
 module StateSpec =
     /// A state variable with the given initial value.
-    let create name init doc : StateSpec = { Name = name; Init = init; Doc = doc }
+    let create name init doc : StateSpec = { Name = name; Init = init; Doc = doc; InitFrom = None; Domain = None }
+
+    /// Derives the initial value from fixed options (e.g. `Param "b" * Param "c"`); Neuron.settle computes it.
+    let initFrom (formula: Expr) (s: StateSpec) = { s with InitFrom = Some formula }
+
+    /// Declares the values the state takes: [low, high], integers only when `integer`.
+    let within (low: float) (high: float) (integer: bool) (s: StateSpec) =
+        { s with Domain = Some { Low = low; High = high; Integer = integer } }
+
+/// Queries over state domains.
+[<RequireQualifiedAccess>]
+module StateDomain =
+    /// Whether a value lies in the domain.
+    let contains (d: StateDomain) (v: float) = v >= d.Low && v <= d.High && (not d.Integer || v = System.Math.Round v)
+
+    /// The domain as the text form writes it, e.g. `0..2 integer`.
+    let text (d: StateDomain) =
+        let n (v: float) = v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)
+        $"{n d.Low}..{n d.High}" + (if d.Integer then " integer" else "")
+
+    /// Why a domain is empty or malformed, if it is.
+    let problem (d: StateDomain) =
+        if not (System.Double.IsFinite d.Low && System.Double.IsFinite d.High) then Some "its bounds must be finite"
+        elif d.Low > d.High then Some $"{text d} is an empty range"
+        elif d.Integer && floor d.High < ceil d.Low then Some $"{text d} holds no integer"
+        else None
 
 /// Validation and queries over neurons.
 [<RequireQualifiedAccess>]
@@ -142,6 +189,84 @@ module Neuron =
           let nonFinite = Expr.fold (fun acc n -> acc || (match n with Const c -> not (System.Double.IsFinite c) | _ -> false)) false e
           if nonFinite then yield $"{where} has a constant that is not finite" ]
 
+    /// Computes every initial value that has a formula (options in dependency order, then states) from the
+    /// options' current values; a neuron whose formulas are invalid or cyclic is returned as it is (validate
+    /// reports it).
+    let settle (n: Neuron) : Neuron =
+        let byName = n.Params |> List.map (fun p -> p.Name, p) |> Map.ofList
+        let values = System.Collections.Generic.Dictionary<string, float>()
+        let rec value (visiting: Set<string>) (name: string) : float option =
+            match values.TryGetValue name with
+            | true, v -> Some v
+            | _ ->
+                match byName.TryFind name with
+                | None -> None
+                | Some _ when visiting.Contains name -> None
+                | Some p ->
+                    let raw =
+                        match p.InitFrom with
+                        | None -> Some p.Init
+                        | Some f -> evalFormula (value (visiting.Add name)) f
+                    raw |> Option.map (fun r ->
+                        let v = Squash.apply p.Squash r
+                        values[name] <- v
+                        v)
+        and evalFormula (lookup: string -> float option) (f: Expr) : float option =
+            let rec go e =
+                match e with
+                | Const c -> Some c
+                | Param q -> lookup q
+                | Unary(op, a) -> go a |> Option.map (fun a -> Ops.eval (Prim.Unary op) [| a |])
+                | Binary(op, a, b) -> Option.map2 (fun a b -> Ops.eval (Prim.Binary op) [| a; b |]) (go a) (go b)
+                | Compare(c, a, b) -> Option.map2 (fun a b -> Ops.eval (Prim.Compare c) [| a; b |]) (go a) (go b)
+                | Where(c, a, b) ->
+                    match go c, go a, go b with
+                    | Some c, Some a, Some b -> Some(if c <> 0.0 then a else b)
+                    | _ -> None
+                | Detach a -> go a
+                | Input | State _ | Ref _ | Spike _ -> None
+            go f
+        let raw (p: ParamSpec) =
+            match p.InitFrom with
+            | Some f -> evalFormula (value (Set.singleton p.Name)) f |> Option.defaultValue p.Init
+            | None -> p.Init
+        let pars = n.Params |> List.map (fun p -> { p with Init = raw p })
+        let states =
+            n.States |> List.map (fun s ->
+                match s.InitFrom with
+                | Some f -> { s with Init = evalFormula (value Set.empty) f |> Option.defaultValue s.Init }
+                | None -> s)
+        { n with Params = pars; States = states }
+
+    // The formulas of initial values: over fixed options and constants only, without cycles.
+    let private initProblems (n: Neuron) =
+        let options = n.Params |> List.filter (fun p -> not p.Learnable) |> List.map (fun p -> p.Name)
+        let learnables = n.Params |> List.filter (fun p -> p.Learnable) |> List.map (fun p -> p.Name)
+        let formulas =
+            [ for p in n.Params do match p.InitFrom with Some f -> yield $"parameter '{p.Name}'", f | None -> ()
+              for s in n.States do match s.InitFrom with Some f -> yield $"state '{s.Name}'", f | None -> () ]
+        let optionsOnly (f: Expr) =
+            Expr.fold (fun ok e -> ok && (match e with Input | State _ | Ref _ | Spike _ -> false | _ -> true)) true f
+        [ for what, f in formulas do
+              if not (optionsOnly f) then
+                  yield $"the initial value of {what} may use only numbers, options and operations (not X, states, bindings or spike)"
+              for p in Expr.paramNames f do
+                  if List.contains p learnables then
+                      yield $"the initial value of {what} uses the learnable parameter '{p}'; an initial value may use only fixed options (a learnable value changes in training, its initial state would not follow)"
+                  elif not (List.contains p options) then
+                      yield $"the initial value of {what} refers to unknown option '{p}' (options: {listOrNone options})"
+          // Cycles among the options' formulas (states' formulas read options only).
+          let deps = n.Params |> List.choose (fun p -> p.InitFrom |> Option.map (fun f -> p.Name, Expr.paramNames f)) |> Map.ofList
+          let rec cycle (path: string list) (name: string) =
+              if List.contains name path then Some(List.rev (name :: path))
+              else
+                  match deps.TryFind name with
+                  | Some ds -> ds |> Seq.tryPick (cycle (name :: path))
+                  | None -> None
+          let cycles = deps |> Map.toList |> List.choose (fun (name, _) -> cycle [] name) |> List.distinctBy Set.ofList
+          for c in cycles do
+              yield "the initial values of options form a cycle: " + String.concat " -> " c ]
+
     /// All problems of a definition, or the neuron itself when there are none.
     let validate (n: Neuron) : Result<Neuron, string list> =
         let pars = n.Params |> List.map (fun p -> p.Name)
@@ -159,6 +284,15 @@ module Neuron =
                   if not (System.Double.IsFinite p.Init) then yield $"parameter '{p.Name}' has a non-finite initial value"
               for s in n.States do
                   if not (System.Double.IsFinite s.Init) then yield $"state '{s.Name}' has a non-finite initial value"
+                  match s.Domain with
+                  | Some d ->
+                      match StateDomain.problem d with
+                      | Some why -> yield $"state '{s.Name}' has the domain {StateDomain.text d}: {why}"
+                      | None ->
+                          if not (StateDomain.contains d s.Init) then
+                              yield $"state '{s.Name}' starts at {s.Init}, outside its domain {StateDomain.text d}"
+                  | None -> ()
+              yield! initProblems n
               for i, b in List.indexed n.Bindings do
                   yield! checkExpr $"binding '{b.Name}'" (List.take i bindings) states pars b.Expr
               for u in n.Updates do
@@ -173,7 +307,7 @@ module Neuron =
                   | k -> yield $"state '{s}' is updated {k} times"
               if not (List.contains n.Output bindings) then
                   yield $"output '{n.Output}' is not a binding (bindings: {listOrNone bindings})" ]
-        if problems.IsEmpty then Ok n else Error problems
+        if problems.IsEmpty then Ok(settle n) else Error problems
 
     /// The neuron if valid; otherwise raises InvalidNeuron listing every problem.
     let check (n: Neuron) : Neuron =
@@ -195,10 +329,11 @@ module Neuron =
         | Some(k, _) -> Error $"neuron '{n.Name}' has no parameter '{k}'; parameters: {listOrNone valid}"
         | Option.None -> Ok(Map.fold (fun acc k v -> Map.add k v acc) (defaults n) raw)
 
-    /// Sets a parameter's initial raw value (e.g. from `--param NAME=VALUE`).
+    /// Sets a parameter's initial raw value (e.g. from `--param NAME=VALUE`); a formula it had is replaced,
+    /// and the initial values derived from it follow.
     let withParam (name: string) (raw: float) (n: Neuron) : Result<Neuron, string> =
         if List.contains name (paramNames n) then
-            Ok { n with Params = n.Params |> List.map (fun p -> if p.Name = name then { p with Init = raw } else p) }
+            Ok(settle { n with Params = n.Params |> List.map (fun p -> if p.Name = name then { p with Init = raw; InitFrom = None } else p) })
         else
             Error $"neuron '{n.Name}' has no parameter '{name}'; parameters: {listOrNone (paramNames n)}"
 

@@ -84,7 +84,7 @@ module Condition =
     let rec private render (prec: int) (c: Condition) =
         let paren p s = if p < prec then $"({s})" else s
         match c with
-        | Condition.Compare(a, r, b) -> Describe.exprText a + " " + relation r + " " + Describe.exprText b
+        | Condition.Compare(a, r, b) -> Describe.operandText a + " " + relation r + " " + Describe.operandText b
         | Condition.Not a -> paren 3 ("not " + render 3 a)
         | Condition.And(a, b) -> paren 2 (render 2 a + " and " + render 3 b)
         | Condition.Or(a, b) -> paren 1 (render 1 a + " or " + render 2 b)
@@ -120,11 +120,15 @@ module NeuronText =
 
     type internal Raw =
         | RNum of float
-        | RName of string * next: bool * Pos
+        | RName of string * next: bool * lag: int * Pos
         | RUn of UnaryOp * Raw
         | RBin of BinaryOp * Raw * Raw
         | RSpike of Surrogate * Raw
+        /// spike(x): the file's surrogate, or the library's default.
+        | RFire of Raw
         | RDetach of Raw
+        | RCompare of Comparison * Raw * Raw
+        | RWhere of Raw * Raw * Raw
 
     type internal RCond =
         | RCmp of Raw * Relation * Raw
@@ -135,8 +139,9 @@ module NeuronText =
 
     type internal Stmt =
         | Header of name: string * description: string
-        | ParamDecl of learnable: bool * name: string * init: float * modifiers: (string * Pos) list * doc: string
-        | StateDecl of name: string * init: float * doc: string
+        | ParamDecl of learnable: bool * name: string * init: Raw * modifiers: (string * Pos) list * doc: string
+        | StateDecl of name: string * init: Raw * domain: (float * float * bool) option * doc: string
+        | SurrogateDecl of Surrogate
         | BindDecl of name: string * Raw
         | UpdateDecl of name: string * Raw
         | OutputOf of name: string
@@ -205,26 +210,42 @@ module NeuronText =
 
     // The functions by the table's names (Ops.name), so the text form and Describe cannot disagree.
     let private functions = Ops.namedUnary |> List.map (fun op -> Ops.name (Prim.Unary op), op) |> Map.ofList
-    let private minName = Ops.name (Prim.Binary BinaryOp.Min)
-    let private maxName = Ops.name (Prim.Binary BinaryOp.Max)
+    let private binaryFunctions = Ops.namedBinary |> List.map (fun op -> Ops.name (Prim.Binary op), op) |> Map.ofList
+    let private whereName = Ops.name Prim.Select
     let private detachName = Ops.name Prim.Detach
 
     let private call: Parser<Raw, unit> =
-        let args1 = between (sym "(") (sym ")" <?> "')'") expr
-        let args2 = between (sym "(") (sym ")" <?> "')'") (expr .>> (sym "," <?> "','") .>>. expr)
-        attempt (bareWord .>> ws .>> followedBy (anyOf "([")) >>= fun f ->
+        let args (n: int) =
+            let comma = sym "," <?> "','"
+            let rest = List.replicate (n - 1) (comma >>. expr)
+            between (sym "(") (sym ")" <?> (if n = 1 then "')'" else "')' after the last of its arguments"))
+                (expr .>>. (List.fold (fun acc p -> acc .>>. p |>> fun (xs, x) -> xs @ [ x ]) (preturn []) rest))
+            |>> fun (first, rest) -> first :: rest
+        let arity f n (k: Raw list -> Raw) = args n <?> $"'(' and the {n} argument(s) of {f}" |>> k
+        // A call is a name followed by '(' (or spike by '['; any other name before '[' is a lag, S[t-1]).
+        attempt (bareWord .>> ws >>= fun w -> (if w = "spike" then followedBy (anyOf "([") else followedBy (pchar '(')) >>% w) >>= fun f ->
             match f with
-            | f when f = minName -> args2 |>> fun (a, b) -> RBin(BinaryOp.Min, a, b)
-            | f when f = maxName -> args2 |>> fun (a, b) -> RBin(BinaryOp.Max, a, b)
-            | f when f = detachName -> args1 |>> RDetach
-            | "spike" -> between (sym "[") (sym "]" <?> "']'") surrogate .>>. args1 |>> RSpike
-            | f when functions.ContainsKey f -> args1 |>> fun a -> RUn(functions[f], a)
+            | f when binaryFunctions.ContainsKey f -> arity f 2 (fun a -> RBin(binaryFunctions[f], a[0], a[1]))
+            | f when f = whereName -> arity f 3 (fun a -> RWhere(a[0], a[1], a[2]))
+            | f when f = Ops.ClampName -> arity f 3 (fun a -> RBin(BinaryOp.Min, RBin(BinaryOp.Max, a[0], a[1]), a[2]))
+            | f when f = detachName -> arity f 1 (fun a -> RDetach a[0])
+            | "spike" ->
+                (between (sym "[") (sym "]" <?> "']'") surrogate .>>. arity f 1 List.head |>> RSpike)
+                <|> (arity f 1 (fun a -> RFire a[0]))
+            | f when functions.ContainsKey f -> arity f 1 (fun a -> RUn(functions[f], a[0]))
             | f ->
-                let known = String.concat ", " (List.take Ops.namedUnary.Length Ops.functionNames @ [ minName; maxName; "spike[...]"; detachName ])
+                let known = String.concat ", " (Ops.functionNames @ [ "spike" ])
                 fail $"unknown function '{f}' (functions: {known})"
 
+    // A name, its new value (V') or, in laws, its value k steps earlier (S[t-k]).
     let private nameRef: Parser<Raw, unit> =
-        pos .>>. name .>>. opt (skipChar '\'') .>> ws |>> fun ((p, n), tick) -> RName(n, tick.IsSome, p)
+        let lag =
+            skipChar '[' >>. ws >>. (skipChar 't' <?> "t-k (a value k steps earlier, e.g. S[t-1])") >>. ws
+            >>. (skipChar '-' <?> "'-' (a law reads earlier steps only: S[t-1])") >>. ws
+            >>. (pint32 <?> "the number of steps back") .>> ws .>> (skipChar ']' <?> "']'")
+            >>= fun k -> if k >= 1 then preturn k else fail "a lag counts at least one step back: S[t-1]"
+        pos .>>. name .>>. opt (skipChar '\'') .>>. opt lag .>> ws
+        |>> fun (((p, n), tick), k) -> RName(n, tick.IsSome, defaultArg k 0, p)
 
     let private atom: Parser<Raw, unit> =
         choice
@@ -236,21 +257,54 @@ module NeuronText =
 
     let private unary, private unaryRef = createParserForwardedToRef<Raw, unit> ()
 
+    // Powers bind tighter than negation and lean right: -x^2 is -(x^2), 2^-1 is 2^(-1), a^b^c is a^(b^c).
+    let private exponent = sym "^" >>. unary
+
     do
-        let negative = attempt (skipChar '-' >>. followedBy (digit <|> pchar '.') >>. number .>> ws) |>> fun v -> RNum(-v)
-        unaryRef.Value <- negative <|> (sym "-" >>. unary |>> fun a -> RUn(UnaryOp.Neg, a)) <|> atom <?> "an expression"
+        let negative =
+            attempt (skipChar '-' >>. followedBy (digit <|> pchar '.') >>. number .>> ws) .>>. opt exponent
+            |>> fun (v, e) -> match e with Some e -> RUn(UnaryOp.Neg, RBin(BinaryOp.Pow, RNum v, e)) | None -> RNum(-v)
+        let power = atom .>>. opt exponent |>> fun (a, e) -> match e with Some e -> RBin(BinaryOp.Pow, a, e) | None -> a
+        unaryRef.Value <- negative <|> (sym "-" >>. unary |>> fun a -> RUn(UnaryOp.Neg, a)) <|> power <?> "an expression"
 
     let private chain (operand: Parser<Raw, unit>) (ops: (char * BinaryOp) list) =
         let op = choice [ for c, o in ops -> skipChar c >>. ws >>% o ]
         operand .>>. many (op .>>. operand) |>> fun (first, rest) -> rest |> List.fold (fun acc (o, b) -> RBin(o, acc, b)) first
 
-    do exprRef.Value <- chain (chain unary [ '*', BinaryOp.Mul; '/', BinaryOp.Div ]) [ '+', BinaryOp.Add; '-', BinaryOp.Sub ]
+    // Arithmetic: sums of products of powers. Laws compare arithmetic (`V' < H`); bindings may also compare,
+    // and combine comparisons with not, and, or.
+    let private arith = chain (chain unary [ '*', BinaryOp.Mul; '/', BinaryOp.Div ]) [ '+', BinaryOp.Add; '-', BinaryOp.Sub ]
+
+    let private keyword (k: string) = attempt (skipString k >>. notFollowedBy (satisfy (fun c -> Char.IsAsciiLetterOrDigit c || c = '_'))) .>> ws
+
+    let private comparisonOp: Parser<Comparison, unit> =
+        choice
+            [ attempt (skipString "<=") >>% Comparison.Le
+              attempt (skipString ">=") >>% Comparison.Ge
+              attempt (skipString "==") >>% Comparison.Eq
+              attempt (skipString "!=") >>% Comparison.Ne
+              skipChar '<' >>% Comparison.Lt
+              skipChar '>' >>% Comparison.Gt ]
+        .>> ws
+        <?> "a comparison (<, <=, >, >=, ==, !=)"
+
+    do
+        let chained = followedBy comparisonOp >>. fail "comparisons do not chain: write a < b and b < c"
+        let comparison =
+            arith .>>. opt (comparisonOp .>>. arith) .>> optional chained
+            |>> fun (a, c) -> match c with Some(op, b) -> RCompare(op, a, b) | None -> a
+        let notE, notRef = createParserForwardedToRef<Raw, unit> ()
+        notRef.Value <- (keyword "not" >>. notE |>> fun a -> RUn(UnaryOp.Not, a)) <|> comparison
+        let conj = sepBy1 notE (keyword "and") |>> List.reduce (fun a b -> RBin(BinaryOp.And, a, b))
+        let disj = sepBy1 conj (keyword "or") |>> List.reduce (fun a b -> RBin(BinaryOp.Or, a, b))
+        exprRef.Value <- disj
 
     let private relationP: Parser<Relation, unit> =
         choice
             [ attempt (skipString "<=") >>% Relation.Le
               attempt (skipString ">=") >>% Relation.Ge
               attempt (skipString "!=") >>% Relation.Ne
+              attempt (skipString "==") >>% Relation.Eq
               skipString "<>" |> attempt >>% Relation.Ne
               attempt (skipChar '<' >>. notFollowedBy (pchar '-')) >>% Relation.Lt
               skipChar '>' >>% Relation.Gt
@@ -258,16 +312,17 @@ module NeuronText =
         .>> ws
         <?> "a comparison (<, <=, >, >=, =, !=)"
 
-    let private keyword (k: string) = attempt (skipString k >>. notFollowedBy (satisfy (fun c -> Char.IsAsciiLetterOrDigit c || c = '_'))) .>> ws
-
     let private cond, private condRef = createParserForwardedToRef<RCond, unit> ()
 
     let private condAtom, private condAtomRef = createParserForwardedToRef<RCond, unit> ()
 
     do
-        let comparison = expr .>>. relationP .>>. expr |>> fun ((a, r), b) -> RCmp(a, r, b)
+        let comparison = arith .>>. relationP .>>. arith |>> fun ((a, r), b) -> RCmp(a, r, b)
         condAtomRef.Value <-
-            (keyword "not" >>. condAtom |>> RNot) <|> attempt (between (sym "(") (sym ")") cond) <|> comparison
+            (keyword "not" >>. condAtom |>> RNot)
+            // A condition in parentheses, unless an operator follows: then the parentheses held an operand.
+            <|> attempt (between (sym "(") (sym ")") cond .>> notFollowedBy (anyOf "+-*/^<>=!"))
+            <|> comparison
             <?> "a condition (a comparison such as S = 1, not, and, or, implies)"
         let conj = sepBy1 condAtom (keyword "and") |>> List.reduce (fun a b -> RAnd(a, b))
         let disj = sepBy1 conj (keyword "or") |>> List.reduce (fun a b -> ROr(a, b))
@@ -284,14 +339,19 @@ module NeuronText =
     let private lawName = many1Satisfy (fun c -> Char.IsAsciiLetterOrDigit c || c = '-' || c = '_') <?> "the law's name (letters, digits, - and _)"
 
     let private statement: Parser<Pos * Stmt, unit> =
-        let decl learnable = pos .>>. name .>> ws .>> (sym "=" <?> "'='") .>>. signedNumber .>> ws .>>. many (modifier .>> ws) .>>. doc
+        let decl learnable = pos .>>. name .>> ws .>> (sym "=" <?> "'='") .>>. arith .>> ws .>>. many (modifier .>> ws) .>>. doc
                              |>> fun ((((p, n), v), mods), d) -> p, ParamDecl(learnable, n, v, mods, d)
+        let domain =
+            keyword "in" >>. signedNumber .>> ws .>> (sym ".." <?> "'..' (a domain is LOW..HIGH, e.g. in 0..2)") .>>. signedNumber .>> ws
+            .>>. opt (keyword "integer")
+            |>> fun ((lo, hi), integer) -> lo, hi, integer.IsSome
         choice
             [ keyword "neuron" >>. pos .>>. neuronName .>> ws .>>. doc |>> fun ((p, n), d) -> p, Header(n, d)
               keyword "option" >>. decl false
               keyword "learn" >>. decl true
-              keyword "state" >>. pos .>>. name .>> ws .>> (sym "=" <?> "'='") .>>. signedNumber .>> ws .>>. doc
-              |>> fun (((p, n), v), d) -> p, StateDecl(n, v, d)
+              keyword "state" >>. pos .>>. name .>> ws .>> (sym "=" <?> "'='") .>>. arith .>> ws .>>. opt domain .>>. doc
+              |>> fun ((((p, n), v), dom), d) -> p, StateDecl(n, v, dom, d)
+              keyword "surrogate" >>. pos .>>. surrogate |>> fun (p, s) -> p, SurrogateDecl s
               keyword "output" >>. pos .>>. name .>> ws |>> fun (p, n) -> p, OutputOf n
               keyword "law" >>. pos .>>. lawName .>> ws
               .>>. opt (keyword "inputs" >>. signedNumber .>> ws .>> (sym ".." <?> "'..'") .>>. signedNumber .>> ws)
@@ -302,7 +362,7 @@ module NeuronText =
               pos .>>. name .>> ws .>>. ((sym "<-" <|> sym "←") >>% true <|> (sym "=" >>% false) <?> "'=' (a binding) or '<-' (a state's update)")
               .>>. expr
               |>> fun (((p, n), isUpdate), e) -> p, (if isUpdate then UpdateDecl(n, e) else BindDecl(n, e)) ]
-        <?> "a line: neuron, option, learn, state, NAME = expression, NAME <- expression, output or law"
+        <?> "a line: neuron, option, learn, state, surrogate, NAME = expression, NAME <- expression, output or law"
 
     let private line: Parser<Line option, unit> =
         ws >>. (((followedBy (skipNewline <|> eof <|> skipChar '#')) >>. endOfLine >>% None)
@@ -329,6 +389,15 @@ module NeuronText =
                 | :? ErrorMessage.ExpectedString as e when e.String <> "'" -> Some $"'{e.String}'"
                 | _ -> None)
             |> Array.distinct
+        // The operators that could continue an expression, as one item: "')' or an operator (...)" instead of
+        // ten; '[' (a law's S[t-k]) is left out, as it continues only names in laws.
+        let operators = set [ "'*'"; "'+'"; "'-'"; "'/'"; "'^'"; "'and'"; "'or'"; "a comparison (<, <=, >, >=, ==, !=)" ]
+        let expected =
+            let ops = expected |> Array.filter operators.Contains
+            let rest = expected |> Array.filter (fun e -> not (operators.Contains e) && e <> "'['")
+            if ops.Length >= 2 then Array.append rest [| "an operator (+, -, *, /, ^, <, <=, >, >=, ==, !=, and, or)" |]
+            elif expected.Length > 1 then Array.filter (fun e -> e <> "'['") expected
+            else expected
         let others =
             msgs
             |> Array.collect (fun m ->
@@ -370,8 +439,10 @@ module NeuronText =
           Visible: Set<string>
           /// Every binding with its line (to say "defined later").
           AllBindings: Map<string, int>
-          /// Laws read the new value of a state as V'.
-          AllowNext: bool }
+          /// Laws read the new value of a state as V', and earlier values as S[t-k].
+          AllowNext: bool
+          /// The surrogate of spike(x).
+          Surrogate: Surrogate }
 
     let private listOrNone (s: string seq) = if Seq.isEmpty s then "none" else String.Join(", ", s)
 
@@ -379,12 +450,17 @@ module NeuronText =
         let go = resolve scope problems
         match r with
         | RNum v -> Const v
-        | RName("X", false, _) -> Input
-        | RName(n, true, p) ->
+        | RName(n, next, lag, p) when lag > 0 ->
+            if not scope.AllowNext then problems.Add(p, $"{n}[t-{lag}] (a value {lag} step(s) earlier) can be read only in a law")
+            elif scope.Params.Contains n then problems.Add(p, $"'{n}' is a parameter, the same at every step; write {n}, not {n}[t-{lag}]")
+            else resolve scope problems (RName(n, next, 0, p)) |> ignore
+            Ref((if next then n + "'" else n) + $"[t-{lag}]")
+        | RName("X", false, _, _) -> Input
+        | RName(n, true, _, p) ->
             if not scope.AllowNext then problems.Add(p, $"{n}' (a state's new value) can be read only in a law")
             elif not (scope.States.Contains n) then problems.Add(p, $"{n}' names no state (states: {listOrNone scope.States})")
             Ref(n + "'")
-        | RName(n, false, p) ->
+        | RName(n, false, _, p) ->
             if scope.Params.Contains n then Param n
             elif scope.States.Contains n then State n
             elif scope.Visible.Contains n then Ref n
@@ -398,7 +474,44 @@ module NeuronText =
         | RUn(op, a) -> Unary(op, go a)
         | RBin(op, a, b) -> Binary(op, go a, go b)
         | RSpike(s, a) -> Spike(s, go a)
+        | RFire a -> Spike(scope.Surrogate, go a)
         | RDetach a -> Detach(go a)
+        | RCompare(c, a, b) -> Compare(c, go a, go b)
+        | RWhere(c, a, b) -> Where(go c, go a, go b)
+
+    let rec private rawPos (r: Raw) : Pos option =
+        match r with
+        | RName(_, _, _, p) -> Some p
+        | RNum _ -> None
+        | RUn(_, a) | RSpike(_, a) | RFire a | RDetach a -> rawPos a
+        | RBin(_, a, b) | RCompare(_, a, b) -> Option.orElse (rawPos b) (rawPos a)
+        | RWhere(c, a, b) -> rawPos c |> Option.orElse (rawPos a) |> Option.orElse (rawPos b)
+
+    // An initial value: a number, or a formula over fixed options (checked again by Neuron.validate, which
+    // also finds cycles); X, states, bindings and spikes are refused where they are written.
+    let private resolveInit (what: string) (options: Set<string>) (learnables: Set<string>) (at: Pos) (problems: ResizeArray<Pos * string>) (r: Raw) : float * Expr option =
+        let rec go (r: Raw) : Expr =
+            match r with
+            | RNum v -> Const v
+            | RName(n, false, 0, p) when options.Contains n -> Param n
+            | RName(n, _, _, p) when learnables.Contains n ->
+                problems.Add(p, $"the initial value of {what} uses the learnable parameter '{n}'; an initial value may use only fixed options (declared with 'option')")
+                Const 0.0
+            | RName(n, _, _, p) ->
+                problems.Add(p, $"the initial value of {what} may use numbers and options only; '{n}' is not an option (options: {listOrNone options})")
+                Const 0.0
+            | RUn(op, a) -> Unary(op, go a)
+            | RBin(op, a, b) -> Binary(op, go a, go b)
+            | RCompare(c, a, b) -> Compare(c, go a, go b)
+            | RWhere(c, a, b) -> Where(go c, go a, go b)
+            | RDetach a -> go a
+            | RSpike _ | RFire _ ->
+                problems.Add(defaultArg (rawPos r) at, $"the initial value of {what} cannot spike")
+                Const 0.0
+        match go r with
+        | Const v -> v, None
+        | Unary(UnaryOp.Neg, Const v) -> -v, None
+        | f -> 0.0, Some f
 
     let rec private resolveCond (scope: Scope) problems (c: RCond) : Condition =
         let go = resolveCond scope problems
@@ -426,17 +539,24 @@ module NeuronText =
             body
             |> List.choose (fun l ->
                 match l.Stmt with
-                | ParamDecl(_, n, _, _, _) | StateDecl(n, _, _) | BindDecl(n, _) -> Some(n, l)
+                | ParamDecl(_, n, _, _, _) | StateDecl(n, _, _, _) | BindDecl(n, _) -> Some(n, l)
                 | _ -> None)
         let seen = Collections.Generic.Dictionary<string, int>()
         for n, l in declared do
             match seen.TryGetValue n with
             | true, first -> problems.Add(l.NameAt, $"'{n}' is already defined on line {first} (parameters, states and bindings share one namespace)")
             | _ -> seen[n] <- l.At.Line
+        let options = body |> List.choose (fun l -> match l.Stmt with ParamDecl(false, n, _, _, _) -> Some n | _ -> None) |> Set.ofList
+        let learnables = body |> List.choose (fun l -> match l.Stmt with ParamDecl(true, n, _, _, _) -> Some n | _ -> None) |> Set.ofList
+        let surrogates = body |> List.choose (fun l -> match l.Stmt with SurrogateDecl s -> Some(s, l) | _ -> None)
+        for _, l in List.skip (min 1 surrogates.Length) surrogates do
+            problems.Add(l.At, "a second 'surrogate' line; a file has one default surrogate")
+        let fileSurrogate = surrogates |> List.tryHead |> Option.map fst |> Option.defaultValue Surrogate.defaultSurrogate
         let pars =
             [ for l in body do
                   match l.Stmt with
-                  | ParamDecl(learnable, n, v, mods, d) ->
+                  | ParamDecl(learnable, n, raw, mods, d) ->
+                      let v, formula = resolveInit $"parameter '{n}'" options learnables l.NameAt problems raw
                       let mutable squash, per = None, None
                       for m, p in mods do
                           match m with
@@ -449,14 +569,19 @@ module NeuronText =
                       if not (Double.IsFinite v) then problems.Add(l.NameAt, $"parameter '{n}' needs a finite value")
                       yield
                           { Name = n; Learnable = learnable; Granularity = defaultArg per Granularity.PerLayer
-                            Squash = defaultArg squash Squash.None; Init = v; Doc = d }
+                            Squash = defaultArg squash Squash.None; Init = v; Doc = d; InitFrom = formula }
                   | _ -> () ]
         let states =
             [ for l in body do
                   match l.Stmt with
-                  | StateDecl(n, v, d) ->
+                  | StateDecl(n, raw, domain, d) ->
+                      let v, formula = resolveInit $"state '{n}'" options learnables l.NameAt problems raw
                       if not (Double.IsFinite v) then problems.Add(l.NameAt, $"state '{n}' needs a finite initial value")
-                      yield { Name = n; Init = v; Doc = d }
+                      let domain = domain |> Option.map (fun (lo, hi, integer) -> { Low = lo; High = hi; Integer = integer })
+                      match domain |> Option.bind StateDomain.problem with
+                      | Some why -> problems.Add(l.NameAt, $"state '{n}': {why}")
+                      | None -> ()
+                      yield { Name = n; Init = v; Doc = d; InitFrom = formula; Domain = domain }
                   | _ -> () ]
         let bindingLines = body |> List.choose (fun l -> match l.Stmt with BindDecl(n, e) -> Some(n, e, l) | _ -> None)
         let allBindings = bindingLines |> List.map (fun (n, _, l) -> n, l.At.Line) |> Map.ofList
@@ -465,7 +590,8 @@ module NeuronText =
               States = states |> List.map (fun s -> s.Name) |> Set.ofList
               Visible = visible
               AllBindings = allBindings
-              AllowNext = allowNext }
+              AllowNext = allowNext
+              Surrogate = fileSurrogate }
         let bindings =
             bindingLines
             |> List.mapi (fun i (n, e, _) ->
@@ -485,7 +611,7 @@ module NeuronText =
         for s in states do
             match updatedAt |> List.filter (fst >> (=) s.Name) with
             | [] ->
-                let at = body |> List.pick (fun l -> match l.Stmt with StateDecl(n, _, _) when n = s.Name -> Some l.NameAt | _ -> None)
+                let at = body |> List.pick (fun l -> match l.Stmt with StateDecl(n, _, _, _) when n = s.Name -> Some l.NameAt | _ -> None)
                 problems.Add(at, $"state '{s.Name}' has no update; add a line: {s.Name} <- expression")
             | [ _ ] -> ()
             | _ :: (_, second) :: _ -> problems.Add(second.NameAt, $"state '{s.Name}' is updated twice")
@@ -544,6 +670,22 @@ module NeuronText =
 
     /// The neuron of a text (laws are read and dropped).
     let parseNeuron (source: string) (text: string) : Neuron = (parse source text).Neuron
+
+    /// A law written as a neuron file writes it (`law NAME [inputs A..B] [when C]: C`), over the names of
+    /// `neuron`: for laws from F# or C# in the file's own language. A problem raises NeuronSyntaxException
+    /// whose line and column are those of the law's text.
+    let parseLaw (neuron: Neuron) (text: string) : NeuronLaw =
+        if isNull text then nullArg "text"
+        let head = Describe.text neuron
+        let offset = head.Split('\n').Length - 1
+        try
+            match (parse "law" (head + text.Trim() + "\n")).Laws with
+            | [ law ] -> law
+            | laws -> Fail.usage $"expected one law (a line 'law NAME: CONDITION'), found {laws.Length}"
+        with :? NeuronSyntaxException as e when e.Line > offset ->
+            let line = e.Line - offset
+            let problem = e.Problem
+            raise (NeuronSyntaxException("law", line, e.Column, problem, $"law:{line}:{e.Column}: {problem}"))
 
     /// Reads and parses a neuron file; a missing or unreadable file is a usage error naming it.
     let load (path: string) : NeuronFile =

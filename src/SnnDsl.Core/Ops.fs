@@ -17,6 +17,12 @@ type UnaryOp =
     | Relu
     /// |x|.
     | Abs
+    /// The square root (NaN below 0).
+    | Sqrt
+    /// The largest integer not above x; no gradient flows through it.
+    | Floor
+    /// Logical not: 1 where x = 0, else 0; no gradient.
+    | Not
 
 /// Elementwise two-argument operations of the expression language.
 [<RequireQualifiedAccess>]
@@ -33,8 +39,15 @@ type BinaryOp =
     | Min
     /// The larger of a and b.
     | Max
+    /// a raised to the power b (NaN for a negative a and a non-integer b).
+    | Pow
+    /// Logical and: 1 where both are non-zero, else 0; no gradient.
+    | And
+    /// Logical or: 1 where either is non-zero, else 0; no gradient.
+    | Or
 
-/// Comparisons that yield 1 where they hold and 0 elsewhere (derivatives use them as masks).
+/// Comparisons that yield 1 where they hold and 0 elsewhere, with no gradient (derivatives use them as
+/// masks; the text form writes them `<`, `<=`, `>`, `>=`, `==`, `!=`).
 [<RequireQualifiedAccess>]
 type Comparison =
     /// a <= b.
@@ -43,6 +56,12 @@ type Comparison =
     | Ge
     /// a > b.
     | Gt
+    /// a < b.
+    | Lt
+    /// a = b.
+    | Eq
+    /// a <> b.
+    | Ne
 
 /// The operations of a step program: the language's own, and the few that derivatives add.
 [<RequireQualifiedAccess>]
@@ -137,6 +156,16 @@ module Ops =
 
     let private sign (a: float) = if a > 0.0 then 1.0 elif a < 0.0 then -1.0 else 0.0
 
+    let private truth (b: bool) = if b then 1.0 else 0.0
+
+    // An operation through which no gradient flows (its value is piecewise constant).
+    let private noGradient name arity (f: float[] -> float) code =
+        { Name = name; Arity = arity; Eval = f; Adjoint = List.replicate arity None; Code = code }
+
+    // IEEE pow (System.Math.Pow): exact for small integer powers of exact values, NaN for a negative base
+    // and a non-integer exponent.
+    let private power (a: float) (b: float) = System.Math.Pow(a, b)
+
     /// The table itself.
     let info (prim: Prim) : OpInfo =
         let G, Y, A0, A1 = Rule.G, Rule.Y, Rule.A 0, Rule.A 1
@@ -149,6 +178,9 @@ module Ops =
         | Prim.Unary UnaryOp.Relu ->
             unary "relu" (fun a -> if a > 0.0 then a else 0.0) (select (cmp Comparison.Gt A0 zero) G zero) "snn_relu({0})"
         | Prim.Unary UnaryOp.Abs -> unary "abs" abs (G * app Prim.Sign [ A0 ]) "snn_abs({0})"
+        | Prim.Unary UnaryOp.Sqrt -> unary "sqrt" sqrt (G * Rule.K 0.5 / Y) "snn_sqrt({0})"
+        | Prim.Unary UnaryOp.Floor -> noGradient "floor" 1 (fun a -> floor a[0]) "snn_floor({0})"
+        | Prim.Unary UnaryOp.Not -> noGradient "not" 1 (fun a -> truth (a[0] = 0.0)) "snn_not({0})"
         | Prim.Binary BinaryOp.Add -> binary "+" (+) G G "({0} + {1})"
         | Prim.Binary BinaryOp.Sub -> binary "-" (-) G (-G) "({0} - {1})"
         | Prim.Binary BinaryOp.Mul -> binary "*" (*) (G * A1) (G * A0) "({0} * {1})"
@@ -160,22 +192,31 @@ module Ops =
         | Prim.Binary BinaryOp.Max ->
             let left = cmp Comparison.Ge A0 A1
             binary "max" (fun a b -> if a >= b then a else b) (select left G zero) (select left zero G) "snn_max({0}, {1})"
+        // d/da = b a^(b-1); d/db = a^b log a, 0 where a = 0 (as libtorch: the limit for b > 0).
+        | Prim.Binary BinaryOp.Pow ->
+            binary "pow" power (G * A1 * app (Prim.Binary BinaryOp.Pow) [ A0; A1 - one ])
+                (select (cmp Comparison.Eq A0 zero) zero (G * Y * un UnaryOp.Log A0)) "snn_pow({0}, {1})"
+        | Prim.Binary BinaryOp.And -> noGradient "and" 2 (fun a -> truth (a[0] <> 0.0 && a[1] <> 0.0)) "snn_and({0}, {1})"
+        | Prim.Binary BinaryOp.Or -> noGradient "or" 2 (fun a -> truth (a[0] <> 0.0 || a[1] <> 0.0)) "snn_or({0}, {1})"
         | Prim.Fire s ->
             { Name = "spike[" + fst (Surrogate.describe s) + "]"; Arity = 1; Eval = (fun a -> Surrogate.heaviside a[0])
               Adjoint = [ Some(G * surrogateRule s) ]; Code = "snn_heaviside({0})" }
         | Prim.Detach -> { Name = "detach"; Arity = 1; Eval = (fun a -> a[0]); Adjoint = [ None ]; Code = "{0}" }
         | Prim.Select ->
-            { Name = "select"; Arity = 3
+            { Name = "where"; Arity = 3
               Eval = (fun a -> if a[0] <> 0.0 then a[1] else a[2])
               Adjoint = [ None; Some(select A0 G zero); Some(select A0 zero G) ]
               Code = "snn_select({0}, {1}, {2})" }
         | Prim.Compare c ->
             let name, f, code =
                 match c with
-                | Comparison.Le -> "le", (fun (a: float) b -> a <= b), "snn_le({0}, {1})"
-                | Comparison.Ge -> "ge", (fun a b -> a >= b), "snn_ge({0}, {1})"
-                | Comparison.Gt -> "gt", (fun a b -> a > b), "snn_gt({0}, {1})"
-            { Name = name; Arity = 2; Eval = (fun a -> if f a[0] a[1] then 1.0 else 0.0); Adjoint = [ None; None ]; Code = code }
+                | Comparison.Le -> "<=", (fun (a: float) b -> a <= b), "snn_le({0}, {1})"
+                | Comparison.Ge -> ">=", (fun a b -> a >= b), "snn_ge({0}, {1})"
+                | Comparison.Gt -> ">", (fun a b -> a > b), "snn_gt({0}, {1})"
+                | Comparison.Lt -> "<", (fun a b -> a < b), "snn_lt({0}, {1})"
+                | Comparison.Eq -> "==", (fun a b -> a = b), "snn_eq({0}, {1})"
+                | Comparison.Ne -> "!=", (fun a b -> a <> b), "snn_ne({0}, {1})"
+            noGradient name 2 (fun a -> truth (f a[0] a[1])) code
         | Prim.Sign -> { Name = "sign"; Arity = 1; Eval = (fun a -> sign a[0]); Adjoint = [ None ]; Code = "snn_sign({0})" }
 
     let private table = System.Collections.Concurrent.ConcurrentDictionary<Prim, OpInfo>(HashIdentity.Structural)
@@ -198,13 +239,22 @@ module Ops =
     let name (prim: Prim) : string = (lookup prim).Name
 
     /// The unary operations the text form calls by name, e.g. tanh(x).
-    let namedUnary = [ UnaryOp.Tanh; UnaryOp.Sigmoid; UnaryOp.Exp; UnaryOp.Log; UnaryOp.Relu; UnaryOp.Abs ]
+    let namedUnary =
+        [ UnaryOp.Tanh; UnaryOp.Sigmoid; UnaryOp.Exp; UnaryOp.Log; UnaryOp.Relu; UnaryOp.Abs; UnaryOp.Sqrt; UnaryOp.Floor ]
 
-    /// The functions of the text form by name, each with its arity: the named unary operations, min, max,
-    /// detach (spike takes its surrogate in brackets, spike[...](x)).
+    /// The binary operations the text form calls by name, e.g. min(a, b).
+    let namedBinary = [ BinaryOp.Min; BinaryOp.Max; BinaryOp.Pow ]
+
+    /// The name of clamp(x, lo, hi), which the text form reads as min(max(x, lo), hi).
+    [<Literal>]
+    let ClampName = "clamp"
+
+    /// The functions of the text form by name: the named unary and binary operations, where, clamp and
+    /// detach (spike is spike(x) with the default surrogate, or spike[...](x)).
     let functionNames =
         (namedUnary |> List.map (fun op -> name (Prim.Unary op)))
-        @ [ name (Prim.Binary BinaryOp.Min); name (Prim.Binary BinaryOp.Max); name Prim.Detach ]
+        @ (namedBinary |> List.map (fun op -> name (Prim.Binary op)))
+        @ [ name Prim.Select; ClampName; name Prim.Detach ]
 
     /// The surrogate's derivative dΘ/dx at x, evaluated from its rule.
     let surrogateDerivative (s: Surrogate) (x: float) : float = evalRule (surrogateRule s) 1.0 0.0 [| x |]
@@ -212,13 +262,26 @@ module Ops =
     /// A rule's value for the given adjoint G, result Y and arguments.
     let evalAdjoint (rule: Rule) (g: float) (y: float) (args: float[]) : float = evalRule rule g y args
 
+    /// Every unary operation.
+    let allUnary =
+        [ UnaryOp.Neg; UnaryOp.Tanh; UnaryOp.Sigmoid; UnaryOp.Exp; UnaryOp.Log; UnaryOp.Relu; UnaryOp.Abs
+          UnaryOp.Sqrt; UnaryOp.Floor; UnaryOp.Not ]
+
+    /// Every binary operation.
+    let allBinary =
+        [ BinaryOp.Add; BinaryOp.Sub; BinaryOp.Mul; BinaryOp.Div; BinaryOp.Min; BinaryOp.Max; BinaryOp.Pow
+          BinaryOp.And; BinaryOp.Or ]
+
+    /// Every comparison.
+    let allComparisons = [ Comparison.Le; Comparison.Ge; Comparison.Gt; Comparison.Lt; Comparison.Eq; Comparison.Ne ]
+
     /// Every operation of the language and of derivatives, for tests and code generators (surrogates at
     /// their defaults).
     let all: Prim list =
-        [ for op in [ UnaryOp.Neg; UnaryOp.Tanh; UnaryOp.Sigmoid; UnaryOp.Exp; UnaryOp.Log; UnaryOp.Relu; UnaryOp.Abs ] -> Prim.Unary op
-          for op in [ BinaryOp.Add; BinaryOp.Sub; BinaryOp.Mul; BinaryOp.Div; BinaryOp.Min; BinaryOp.Max ] -> Prim.Binary op
+        [ for op in allUnary -> Prim.Unary op
+          for op in allBinary -> Prim.Binary op
           for s in [ Surrogate.Rectangle 1.0; Surrogate.Triangle 1.0; Surrogate.Sigmoid 4.0; Surrogate.Atan 2.0; Surrogate.FastSigmoid 10.0 ] -> Prim.Fire s
           yield Prim.Detach
           yield Prim.Select
-          for c in [ Comparison.Le; Comparison.Ge; Comparison.Gt ] -> Prim.Compare c
+          for c in allComparisons -> Prim.Compare c
           yield Prim.Sign ]

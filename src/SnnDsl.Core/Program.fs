@@ -136,7 +136,17 @@ type internal ProgramBuilder(variationOf: Source -> Variation) =
             | Prim.Select, [ c; a; z ] ->
                 match constOf c with
                 | Some cv -> if cv <> 0.0 then a else z
-                | None -> b.Shared(prim, args)
+                | None -> if a = z then a else b.Shared(prim, args)
+            // A small integer power as products (exact for x^0, x^1, x^2 and 1/x; x^3 and x^4 round once
+            // more than a correctly rounded pow): no pow call in the kernels, and no log in the derivative.
+            | Prim.Binary BinaryOp.Pow, [ x; e ] when (match constOf e with Some k -> k = round k && abs k <= 4.0 | None -> false) ->
+                let k = int (Option.get (constOf e))
+                let mul a c = b.Op(Prim.Binary BinaryOp.Mul, [ a; c ])
+                let positive = List.replicate (abs k) x |> List.fold (fun acc r -> match acc with None -> Some r | Some a -> Some(mul a r)) None
+                match positive with
+                | None -> b.Const 1.0
+                | Some p when k > 0 -> p
+                | Some p -> b.Op(Prim.Binary BinaryOp.Div, [ b.Const 1.0; p ])
             | _ -> b.Shared(prim, args)
 
     // Commutative operands in a canonical order, so a + b and b + a share one register.
@@ -196,6 +206,8 @@ module Program =
             | Binary(op, l, r) -> b.Op(Prim.Binary op, [ go env l; go env r ])
             | Spike(s, a) -> b.Op(Prim.Fire s, [ go env a ])
             | Detach a -> b.Op(Prim.Detach, [ go env a ])
+            | Compare(c, l, r) -> b.Op(Prim.Compare c, [ go env l; go env r ])
+            | Where(c, x, y) -> b.Op(Prim.Select, [ go env c; go env x; go env y ])
         let env = n.Bindings |> List.fold (fun env bd -> Map.add bd.Name (go env bd.Expr) env) Map.empty
         let next = n.States |> List.map (fun s -> go env (n.Updates |> List.find (fun u -> u.Name = s.Name)).Expr)
         { Neuron = n.Name
@@ -250,8 +262,13 @@ module Adjoint =
         for r in p.Nodes.Length - 1 .. -1 .. 0 do
             match adjoint.TryGetValue r, p.Nodes[r] with
             | (true, g), Node.Op(prim, args) ->
+                // A constant argument needs no adjoint (pow's exponent would otherwise cost a log).
                 List.zip args (Ops.info prim).Adjoint
-                |> List.iter (fun (a, rule) -> rule |> Option.iter (fun rule -> accumulate a (emit rule g r args)))
+                |> List.iter (fun (a, rule) ->
+                    match p.Nodes[a], rule with
+                    | Node.Src(Source.Const _), _ -> ()
+                    | _, Some rule -> accumulate a (emit rule g r args)
+                    | _, None -> ())
             | _ -> ()
         let gradOf (s: Source) =
             match Program.tryFindSource p.Nodes s with

@@ -46,6 +46,9 @@ module Surrogate =
     /// fast-sigmoid(10).
     let fastSigmoid = Surrogate.FastSigmoid DefaultFastSigmoidBeta
 
+    /// The surrogate of `spike(x)` written without one: atan(2), snnTorch's default.
+    let defaultSurrogate = atan
+
     /// Names as written on the command line, with their default parameter.
     let all = [ "rectangle", rectangle; "triangle", triangle; "sigmoid", sigmoid; "atan", atan; "fast-sigmoid", fastSigmoid ]
 

@@ -446,6 +446,18 @@ type Tensor private (handle: TensorHandle) as this =
     member t.LeMask(s: float) = Tensor.Call("le_mask", OutFn(fun p -> snn_compare_mask_scalar (OpCode.le, t.H, s, &p)))
     /// Elementwise t > s as 1/0 in t's floating dtype.
     member t.GtMask(s: float) = Tensor.Call("gt_mask", OutFn(fun p -> snn_compare_mask_scalar (OpCode.gt, t.H, s, &p)))
+    /// 1 where t = o, else 0, in t's floating dtype (no gradient; a comparison written into a float tensor).
+    member t.EqMask(o: Tensor) = Tensor.Call("eq_mask", OutFn(fun p -> snn_compare_mask (OpCode.eq, t.H, o.H, &p)))
+    /// 1 where t <> o, else 0, in t's floating dtype (no gradient).
+    member t.NeMask(o: Tensor) = Tensor.Call("ne_mask", OutFn(fun p -> snn_compare_mask (OpCode.ne, t.H, o.H, &p)))
+    /// 1 where t = s, else 0 (no gradient).
+    member t.EqMask(s: float) = Tensor.Call("eq_mask", OutFn(fun p -> snn_compare_mask_scalar (OpCode.eq, t.H, s, &p)))
+    /// 1 where t <> s, else 0 (no gradient).
+    member t.NeMask(s: float) = Tensor.Call("ne_mask", OutFn(fun p -> snn_compare_mask_scalar (OpCode.ne, t.H, s, &p)))
+    /// t := 1 where t = s, else 0 (in place, no gradient).
+    member t.EqMaskInPlace(s: float) = Errors.check "eq_mask_" (snn_compare_mask_scalar_ (OpCode.eq, t.H, s))
+    /// t := 1 where t <> s, else 0 (in place, no gradient).
+    member t.NeMaskInPlace(s: float) = Errors.check "ne_mask_" (snn_compare_mask_scalar_ (OpCode.ne, t.H, s))
     /// Elementwise t >= s as 1/0 in t's floating dtype.
     member t.GeMask(s: float) = Tensor.Call("ge_mask", OutFn(fun p -> snn_compare_mask_scalar (OpCode.ge, t.H, s, &p)))
     /// In place: t becomes 1 where t < s, else 0 (t floating-point; no gradient).

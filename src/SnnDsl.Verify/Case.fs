@@ -80,7 +80,8 @@ type CaseSettings =
 [<RequireQualifiedAccess>]
 module Cases =
     /// T up to 16, N up to 4, inputs on a grid of 1/16 in [-3, 3], learnables within ±1 of their
-    /// initial values, options as defined, random initial states half of the time.
+    /// initial values, options as defined, random initial states half of the time (from the state's
+    /// domain when it declares one, else in [-1, 1]).
     let defaults =
         { MaxSteps = 16; MaxColumns = 4; Input = Values.dyadic -3.0 3.0; Params = Map.empty; RandomInitial = true }
 
@@ -91,6 +92,14 @@ module Cases =
     let withParam (name: string) (values: Gen<float>) (s: CaseSettings) = { s with Params = Map.add name values s.Params }
 
     let private perColumn (p: ParamSpec) = p.Granularity <> Granularity.PerLayer
+
+    /// The random initial values of a state: its domain when it declares one (integers, or a grid of 1/16),
+    /// else a grid of 1/16 in [-1, 1].
+    let initialValues (s: StateSpec) : Gen<float> =
+        match s.Domain with
+        | Some d when d.Integer -> Gen.choose (int (ceil d.Low), int (floor d.High)) |> Gen.map float
+        | Some d -> Values.dyadic d.Low d.High
+        | None -> Values.dyadic -1.0 1.0
 
     /// Cases of the neurons drawn from `neurons` (any neuron, e.g. a random one from a generator).
     let ofNeurons (settings: CaseSettings) (neurons: Gen<Neuron>) : Gen<Case> =
@@ -118,7 +127,7 @@ module Cases =
             let! initial =
                 if random then
                     n.States
-                    |> List.map (fun s -> Gen.arrayOfLength cols (Values.dyadic -1.0 1.0) |> Gen.map (fun v -> s.Name, v))
+                    |> List.map (fun s -> Gen.arrayOfLength cols (initialValues s) |> Gen.map (fun v -> s.Name, v))
                     |> Gen.sequenceToList
                     |> Gen.map Map.ofList
                 else Gen.constant Map.empty
@@ -178,8 +187,12 @@ module Cases =
                         x[t, j] <- s
                         yield { c with Inputs = x }
             for KeyValue(name, v) in c.Initial do
+                let inDomain =
+                    match c.Neuron.States |> List.tryFind (fun s -> s.Name = name) |> Option.bind (fun s -> s.Domain) with
+                    | Some d -> StateDomain.contains d
+                    | None -> fun _ -> true
                 for k in 0 .. v.Length - 1 do
-                    for s in simpler v[k] do
+                    for s in simpler v[k] |> List.filter inDomain do
                         yield { c with Initial = Map.add name (Array.updateAt k s v) c.Initial }
             for KeyValue(name, v) in c.Params |> Map.filter (fun k _ -> learnable k) do
                 for k in 0 .. v.Length - 1 do

@@ -52,9 +52,11 @@ module Verify =
         [ "interpreters-agree"; "compiled-kernel-agrees"; "gradients-agree"; "multi-step-is-fold"; "spikes-binary"
           "finite"; "reverse-equals-forward"; "same-seed-same-result" ]
 
-    /// The laws of a file: the standard ones and those it writes.
+    /// The laws of a file: the standard ones, one per state domain it declares, and those it writes.
     let laws (settings: VerifySettings) (file: NeuronFile) : Law list =
-        standardLaws settings file.Neuron @ (file.Laws |> List.map (TextLaws.ofText settings.Cases file.Neuron))
+        standardLaws settings file.Neuron
+        @ TextLaws.domains settings.Cases file.Neuron
+        @ (file.Laws |> List.map (TextLaws.ofText settings.Cases file.Neuron))
 
     /// Checks the chosen laws of a file and the `extra` laws (e.g. laws written in F# or C#); `onResult`
     /// sees each result as soon as it is known. An unknown law name is a usage error listing the valid ones.

@@ -9,7 +9,8 @@ open SnnDsl.Core
 type Options =
     { /// Spike nodes inside rules, and a spike output S.
       Spikes: bool
-      /// relu, abs, min and max (not differentiable at their kinks).
+      /// relu, abs, min, max, comparisons, where, floor, and, or, not (not differentiable at their kinks
+      /// and steps).
       Kinks: bool
       /// Detach nodes (their gradient differs from a finite difference on purpose).
       Detach: bool }
@@ -35,9 +36,13 @@ let surrogate: Gen<Surrogate> =
 /// Names an expression may use at its position in the step program.
 type Scope = { Refs: string list; States: string list; Params: string list }
 
+/// Any comparison.
+let comparison: Gen<Comparison> = Gen.elements Ops.allComparisons
+
 // Leaves are bounded (inputs, constants, squashed or small params, bounded states, bounded refs), and
 // every op maps bounded values to bounded values, so each tree is finite: exp only of tanh, log only
-// of 1 + e^2, division only by 1 + e^2, multiplication only by a bounded factor.
+// of 1 + e^2, division only by 1 + e^2, multiplication only by a bounded factor, sqrt only of 1 + e^2,
+// pow only of a base in (1, 2) to an exponent in (-1, 1) or of tanh to a small integer.
 let rec private exprIn (o: Options) (scope: Scope) (depth: int) : Gen<Expr> =
     let leaf =
         Gen.oneof
@@ -61,11 +66,20 @@ let rec private exprIn (o: Options) (scope: Scope) (depth: int) : Gen<Expr> =
               yield 1, Gen.map2 (-) sub sub
               yield 2, Gen.map2 (*) sub bounded
               yield 1, Gen.map2 (fun a b -> a / (1.0 + b * b)) sub sub
+              yield 1, sub |> Gen.map (fun e -> Expr.sqrt (1.0 + e * e))
+              yield 1, Gen.map2 (fun a b -> Expr.pow (1.0 + Expr.sigmoid a) (Expr.tanh b)) sub sub
+              yield 1, Gen.map2 (fun a k -> Expr.pow (Expr.tanh a) (Const(float k))) sub (Gen.choose (-1, 3) |> Gen.map (fun k -> if k = -1 then 2 else k))
               if o.Kinks then
                   yield 1, sub |> Gen.map Expr.relu
                   yield 1, sub |> Gen.map Expr.abs
                   yield 1, Gen.map2 Expr.min sub sub
                   yield 1, Gen.map2 Expr.max sub sub
+                  yield 1, Gen.map3 (fun c a b -> Compare(c, a, b)) comparison sub sub
+                  yield 1, Gen.map3 (fun c a b -> Expr.where c a b) (Gen.map3 (fun c a b -> Compare(c, a, b)) comparison sub sub) sub sub
+                  yield 1, sub |> Gen.map (fun e -> Expr.floor (Expr.tanh e * 3.0))
+                  yield 1, Gen.map2 Expr.both sub sub
+                  yield 1, Gen.map2 Expr.either sub sub
+                  yield 1, sub |> Gen.map Expr.not'
               if o.Spikes then yield 1, Gen.map2 Expr.spike surrogate sub
               if o.Detach then yield 1, sub |> Gen.map Expr.detach ]
 
@@ -79,7 +93,7 @@ let paramSpec (name: string) : Gen<ParamSpec> =
         let! learnable = Gen.elements [ true; false ]
         let! squash = Gen.elements [ Squash.None; Squash.Tanh; Squash.Sigmoid ]
         let! per = Gen.elements [ Granularity.PerLayer; Granularity.PerChannel; Granularity.PerNeuron ]
-        return { Name = name; Learnable = learnable; Granularity = per; Squash = squash; Init = init; Doc = "generated" }
+        return { Name = name; Learnable = learnable; Granularity = per; Squash = squash; Init = init; Doc = "generated"; InitFrom = None }
     }
 
 // A bounded state update: |new| <= k |old| + 1 with |k| <= 0.9, so states stay within 10.
@@ -140,3 +154,36 @@ let rawParams (n: Neuron) : Gen<Map<string, float>> =
 
 /// Any built-in neuron.
 let builtin: Gen<Neuron> = Gen.elements Builtins.all
+
+/// A random neuron that uses every operation the language has (each at least once, on random operands),
+/// besides the random bindings of `neuron`: what the kernels must agree with the oracle on.
+let everyOperation: Gen<Neuron> =
+    gen {
+        let! n = neuron everything
+        let rest = n.Bindings |> List.take (n.Bindings.Length - 1)
+        let scope = { Refs = rest |> List.map (fun b -> b.Name); States = n.States |> List.map (fun s -> s.Name); Params = n.Params |> List.map (fun p -> p.Name) }
+        let operand = expr everything scope 1
+        let! a = Gen.listOfLength 12 operand
+        let! b = Gen.listOfLength 12 operand
+        let! cs = Gen.listOfLength 6 comparison
+        let uses =
+            [ yield! List.mapi (fun i c -> Compare(c, a[i], b[i])) cs
+              yield Expr.where (Compare(cs[0], a[6], b[6])) a[7] b[7]
+              yield Expr.floor (Expr.tanh a[8] * 3.0)
+              yield Expr.sqrt (1.0 + a[9] * a[9])
+              yield Expr.pow (1.0 + Expr.sigmoid a[10]) (Expr.tanh b[10])
+              yield Expr.pow (Expr.tanh a[11]) (Const 2.0)
+              yield Expr.pow (Expr.tanh a[11]) (Const 3.0)
+              yield Expr.both (Compare(cs[1], a[0], b[1])) (Compare(cs[2], a[2], b[3]))
+              yield Expr.either (Compare(cs[3], a[4], b[5])) (Compare(cs[4], a[1], b[2]))
+              yield Expr.not' (Compare(cs[5], a[3], b[4]))
+              yield Expr.clamp (Const -0.5) (Const 0.5) a[5] ]
+        let extra = uses |> List.mapi (fun i e -> { Name = $"u{i}"; Expr = e })
+        // Each use flows into the output and the state V, so the kernels compute and differentiate it.
+        let total = extra |> List.map (fun u -> Ref u.Name) |> List.reduce (+)
+        let v = n.Updates |> List.find (fun u -> u.Name = "V")
+        let updates = n.Updates |> List.map (fun u -> if u.Name = "V" then { u with Expr = v.Expr + 0.01 * tanh total } else u)
+        let output = n.Bindings |> List.last
+        let spikeLast = { output with Expr = Spike(Surrogate.atan, Expr.tanh total * 0.1 + (match output.Expr with Spike(_, e) -> e | e -> e)) }
+        return { n with Bindings = rest @ extra @ [ spikeLast ]; Updates = updates; Name = "every-operation" }
+    }

@@ -65,6 +65,23 @@ let tests =
             test "reverse-equals-forward" { Law.test (run 200) (Laws.reverseEqualsForward Laws.tolerance.Gradients randoms) }
         ]
 
+        testList "the standard laws hold for random neurons that use every operation (comparisons, where, and, or, not, floor, sqrt, pow, clamp)" [
+            let everyOp =
+                let settings = [ "p0"; "p1"; "p2" ] |> List.fold (fun s name -> Cases.withParam name (Values.range -1.5 1.5) s) (Cases.withInputs (Values.range -3.0 3.0) Cases.defaults)
+                Cases.ofNeurons { settings with MaxSteps = 10 } Generators.everyOperation
+            test "interpreters-agree: eager and fused-interpreted equal the oracle" { Law.test (run 100) (Laws.interpretersAgree tensors Laws.tolerance.Values everyOp) }
+            test "gradients-agree: autograd and the fused backward equal forward mode" { Law.test (run 60) (Laws.gradientsAgree tensors Laws.tolerance.Gradients everyOp) }
+            test "reverse-equals-forward and finite" {
+                Law.test (run 100) (Laws.reverseEqualsForward Laws.tolerance.Gradients everyOp)
+                Law.test (run 100) (Laws.finite everyOp)
+            }
+            test "compiled kernels equal the oracle, values and gradients (a bounded sample)" {
+                let cases = Cases.allAsTensors everyOp
+                Law.test (run 6) (Laws.interpretersAgree [ Interpreter.fused ] Laws.tolerance.Values cases)
+                Law.test (run 6) (Laws.gradientsAgree [ Interpreter.fused ] Laws.tolerance.Gradients cases)
+            }
+        ]
+
         test "Theorem 1 holds for the soft-reset leaky LIF on the oracle, eager and fused-interpreted, and fails for the hard-reset one" {
             for interp in Interpreter.oracle :: tensors do
                 Law.test (run 150) (BuiltinLaws.theorem1 interp (BuiltinLaws.theorem1Cases Builtins.leakyLifSoft))

@@ -114,9 +114,9 @@ let tests =
             let cases =
                 [ "neuron x\nstate V = 0\nH = V + * X\n", 3, 9, "expected an expression, found '*'"
                   "neuron x\noption a 0.5\n", 2, 10, "expected '=', found '0.5'"
-                  "neuron x\nstate V = 0\nH = (V + X\n", 3, 11, "expected ')', '*', '+', '-' or '/', found the end of the line"
+                  "neuron x\nstate V = 0\nH = (V + X\n", 3, 11, "expected ')' or an operator (+, -, *, /, ^, <, <=, >, >=, ==, !=, and, or), found the end of the line"
                   "neuron x\nstate V = 0\nS = spike[foo](V)\nV <- S\n", 3, 14, "unknown surrogate 'foo' (surrogates: rectangle, triangle, sigmoid, atan, fast-sigmoid)"
-                  "neuron x\nstate V = 0\nH = foo(V)\n", 3, 8, "unknown function 'foo' (functions: tanh, sigmoid, exp, log, relu, abs, min, max, spike[...], detach)"
+                  "neuron x\nstate V = 0\nH = foo(V)\n", 3, 8, "unknown function 'foo' (functions: tanh, sigmoid, exp, log, relu, abs, sqrt, floor, min, max, pow, where, clamp, detach, spike)"
                   "neuron x\nlearn w = 1 per-row\n", 2, 13, "expected"
                   "neuron x\nstate V = 0\nH = V + X\n%\n", 4, 1, "expected a line" ]
             for text, line, column, expected in cases do

@@ -47,6 +47,12 @@ template <typename V> SNN_INLINE V snn_select(V c, V a, V b) { return c != snn_k
 template <typename V> SNN_INLINE V snn_le(V a, V b) { return snn_mask<V>(a <= b); }
 template <typename V> SNN_INLINE V snn_ge(V a, V b) { return snn_mask<V>(a >= b); }
 template <typename V> SNN_INLINE V snn_gt(V a, V b) { return snn_mask<V>(a > b); }
+template <typename V> SNN_INLINE V snn_lt(V a, V b) { return snn_mask<V>(a < b); }
+template <typename V> SNN_INLINE V snn_eq(V a, V b) { return snn_mask<V>(a == b); }
+template <typename V> SNN_INLINE V snn_ne(V a, V b) { return snn_mask<V>(a != b); }
+template <typename V> SNN_INLINE V snn_not(V a) { return snn_mask<V>(a == snn_k<V>(0)); }
+template <typename V> SNN_INLINE V snn_and(V a, V b) { return snn_mask<V>((a != snn_k<V>(0)) & (b != snn_k<V>(0))); }
+template <typename V> SNN_INLINE V snn_or(V a, V b) { return snn_mask<V>((a != snn_k<V>(0)) | (b != snn_k<V>(0))); }
 template <typename V> SNN_INLINE V snn_min(V a, V b) { return a <= b ? a : b; }
 template <typename V> SNN_INLINE V snn_max(V a, V b) { return a >= b ? a : b; }
 template <typename V> SNN_INLINE V snn_heaviside(V x) { return snn_mask<V>(x >= snn_k<V>(0)); }
@@ -166,6 +172,30 @@ SNN_INLINE snn_v32 snn_tanh(snn_v32 x) {
 }
 
 SNN_INLINE snn_v32 snn_sigmoid(snn_v32 x) { return snn_k<snn_v32>(1.0) / (snn_k<snn_v32>(1.0) + snn_exp(-x)); }
+
+// ---- sqrt and floor (correctly rounded; with -fno-math-errno these loops compile to vector instructions),
+// and pow, libm per lane (small integer powers never get here: the program builder writes them as products)
+#define SNN_PER_LANE(name, V, f)                                                \
+  SNN_INLINE V name(V x) {                                                      \
+    V r;                                                                        \
+    for (int i = 0; i < (int)snn_elem<V>::W; ++i) r[i] = f(x[i]);               \
+    return r;                                                                   \
+  }
+SNN_PER_LANE(snn_sqrt, snn_v32, __builtin_sqrtf)
+SNN_PER_LANE(snn_sqrt, snn_v64, __builtin_sqrt)
+SNN_PER_LANE(snn_floor, snn_v32, __builtin_floorf)
+SNN_PER_LANE(snn_floor, snn_v64, __builtin_floor)
+#undef SNN_PER_LANE
+SNN_INLINE snn_v32 snn_pow(snn_v32 a, snn_v32 b) {
+  snn_v32 r;
+  for (int i = 0; i < (int)snn_elem<snn_v32>::W; ++i) r[i] = powf(a[i], b[i]);
+  return r;
+}
+SNN_INLINE snn_v64 snn_pow(snn_v64 a, snn_v64 b) {
+  snn_v64 r;
+  for (int i = 0; i < (int)snn_elem<snn_v64>::W; ++i) r[i] = pow(a[i], b[i]);
+  return r;
+}
 
 // ---- double transcendentals: libm per lane (the float64 laws compare to 1e-12)
 #define SNN_PER_LANE(name, f)                                                   \

@@ -6,6 +6,12 @@ template <typename S> __device__ inline S snn_select(S c, S a, S b) { return c !
 template <typename S> __device__ inline S snn_le(S a, S b) { return a <= b ? (S)1 : (S)0; }
 template <typename S> __device__ inline S snn_ge(S a, S b) { return a >= b ? (S)1 : (S)0; }
 template <typename S> __device__ inline S snn_gt(S a, S b) { return a > b ? (S)1 : (S)0; }
+template <typename S> __device__ inline S snn_lt(S a, S b) { return a < b ? (S)1 : (S)0; }
+template <typename S> __device__ inline S snn_eq(S a, S b) { return a == b ? (S)1 : (S)0; }
+template <typename S> __device__ inline S snn_ne(S a, S b) { return a != b ? (S)1 : (S)0; }
+template <typename S> __device__ inline S snn_not(S a) { return a == (S)0 ? (S)1 : (S)0; }
+template <typename S> __device__ inline S snn_and(S a, S b) { return (a != (S)0 && b != (S)0) ? (S)1 : (S)0; }
+template <typename S> __device__ inline S snn_or(S a, S b) { return (a != (S)0 || b != (S)0) ? (S)1 : (S)0; }
 template <typename S> __device__ inline S snn_min(S a, S b) { return a <= b ? a : b; }
 template <typename S> __device__ inline S snn_max(S a, S b) { return a >= b ? a : b; }
 template <typename S> __device__ inline S snn_heaviside(S x) { return x >= (S)0 ? (S)1 : (S)0; }
@@ -13,6 +19,12 @@ template <typename S> __device__ inline S snn_relu(S x) { return x > (S)0 ? x : 
 template <typename S> __device__ inline S snn_sign(S x) { return x > (S)0 ? (S)1 : (x < (S)0 ? (S)-1 : (S)0); }
 __device__ inline float snn_abs(float x) { return fabsf(x); }
 __device__ inline double snn_abs(double x) { return fabs(x); }
+__device__ inline float snn_sqrt(float x) { return sqrtf(x); }
+__device__ inline double snn_sqrt(double x) { return sqrt(x); }
+__device__ inline float snn_floor(float x) { return floorf(x); }
+__device__ inline double snn_floor(double x) { return floor(x); }
+__device__ inline float snn_pow(float a, float b) { return powf(a, b); }
+__device__ inline double snn_pow(double a, double b) { return pow(a, b); }
 __device__ inline float snn_exp(float x) { return expf(x); }
 __device__ inline double snn_exp(double x) { return exp(x); }
 __device__ inline float snn_log(float x) { return logf(x); }

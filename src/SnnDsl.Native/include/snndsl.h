@@ -136,7 +136,7 @@ enum snn_unary_op {
 SNN_API int snn_binary(int op, snn_tensor a, snn_tensor b, snn_tensor* out);
 SNN_API int snn_binary_scalar(int op, snn_tensor a, double s, snn_tensor* out);
 SNN_API int snn_binary_scalar_rev(int op, double s, snn_tensor a, snn_tensor* out);
-/* a op b (or a op s) for op SNN_LT, SNN_LE, SNN_GT or SNN_GE, broadcasting, as 1/0 in the operands' floating dtype. */
+/* a op b (or a op s) for op SNN_LT, SNN_LE, SNN_GT, SNN_GE, SNN_EQ or SNN_NE, broadcasting, as 1/0 in the operands' floating dtype. */
 SNN_API int snn_compare_mask(int op, snn_tensor a, snn_tensor b, snn_tensor* out);
 SNN_API int snn_compare_mask_scalar(int op, snn_tensor a, double s, snn_tensor* out);
 /* The same in place: a becomes 1/0 where a op s. */

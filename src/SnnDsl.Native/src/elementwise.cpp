@@ -60,7 +60,9 @@ at::Tensor compare_mask(int op, const at::Tensor& a, const at::Tensor& b) {
     case SNN_LE: at::le_out(out, a, b); break;
     case SNN_GT: at::gt_out(out, a, b); break;
     case SNN_GE: at::ge_out(out, a, b); break;
-    default: throw std::invalid_argument("a comparison mask takes lt, le, gt or ge, got op code " + std::to_string(op));
+    case SNN_EQ: at::eq_out(out, a, b); break;
+    case SNN_NE: at::ne_out(out, a, b); break;
+    default: throw std::invalid_argument("a comparison mask takes lt, le, gt, ge, eq or ne, got op code " + std::to_string(op));
   }
   return out;
 }
@@ -139,7 +141,9 @@ SNN_API int snn_compare_mask_scalar_(int op, snn_tensor a, double s) {
       case SNN_LE: at::le_out(t, t, sc); break;
       case SNN_GT: at::gt_out(t, t, sc); break;
       case SNN_GE: at::ge_out(t, t, sc); break;
-      default: throw std::invalid_argument("a comparison mask takes lt, le, gt or ge, got op code " + std::to_string(op));
+      case SNN_EQ: at::eq_out(t, t, sc); break;
+      case SNN_NE: at::ne_out(t, t, sc); break;
+      default: throw std::invalid_argument("a comparison mask takes lt, le, gt, ge, eq or ne, got op code " + std::to_string(op));
     }
   })
 }
