@@ -36,6 +36,18 @@ internal sealed class Declarations
 
     public void State(string name, double initial, string? doc) =>
         States.Add(StateSpecModule.create(Guard.Name(name, nameof(name)), Guard.Finite(initial, nameof(initial)), doc ?? ""));
+
+    public void State(string name, Expr initial, string? doc) =>
+        States.Add(StateSpecModule.initFrom(Guard.NotNull(initial, nameof(initial)).Core,
+            StateSpecModule.create(Guard.Name(name, nameof(name)), 0.0, doc ?? "")));
+
+    public void Domain(string state, double low, double high, bool integer)
+    {
+        var i = States.FindIndex(s => s.Name == state);
+        if (i < 0)
+            throw new ArgumentException($"no state '{state}' is declared (states: {string.Join(", ", States.Select(s => s.Name))}); declare it with State first", nameof(state));
+        States[i] = StateSpecModule.within(Guard.Finite(low, nameof(low)), Guard.Finite(high, nameof(high)), integer, States[i]);
+    }
 }
 
 /// <summary>
@@ -306,6 +318,23 @@ public sealed class NeuronProgramBuilder
     public NeuronProgramBuilder State(string name, double initial = 0.0, string? doc = null)
     {
         _decl.State(name, initial, doc);
+        return this;
+    }
+
+    /// <summary>Declares a state whose initial value is a formula over fixed options, e.g.
+    /// <c>State("u", Expr.Param("b") * Expr.Param("c"))</c> (<c>state u = b * c</c> in a neuron file).</summary>
+    public NeuronProgramBuilder State(string name, Expr initial, string? doc = null)
+    {
+        _decl.State(name, initial, doc);
+        return this;
+    }
+
+    /// <summary>Declares the values a state takes, [<paramref name="low"/>, <paramref name="high"/>], integers only
+    /// when <paramref name="integer"/> (<c>state r = 0 in 0..3 integer</c>): verification draws its initial values
+    /// from it and checks that the dynamics stay in it.</summary>
+    public NeuronProgramBuilder Domain(string state, double low, double high, bool integer = false)
+    {
+        _decl.Domain(state, low, high, integer);
         return this;
     }
 

@@ -242,8 +242,8 @@ module NeuronText =
         let lag =
             skipChar '[' >>. ws >>. (skipChar 't' <?> "t-k (a value k steps earlier, e.g. S[t-1])") >>. ws
             >>. (skipChar '-' <?> "'-' (a law reads earlier steps only: S[t-1])") >>. ws
-            >>. (pint32 <?> "the number of steps back") .>> ws .>> (skipChar ']' <?> "']'")
-            >>= fun k -> if k >= 1 then preturn k else fail "a lag counts at least one step back: S[t-1]"
+            >>. ((pint32 <?> "the number of steps back") >>= fun k -> if k >= 1 then preturn k else fail "a lag counts at least one step back: S[t-1]")
+            .>> ws .>> (skipChar ']' <?> "']'")
         pos .>>. name .>>. opt (skipChar '\'') .>>. opt lag .>> ws
         |>> fun (((p, n), tick), k) -> RName(n, tick.IsSome, defaultArg k 0, p)
 
@@ -289,7 +289,7 @@ module NeuronText =
         <?> "a comparison (<, <=, >, >=, ==, !=)"
 
     do
-        let chained = followedBy comparisonOp >>. fail "comparisons do not chain: write a < b and b < c"
+        let chained = followedBy comparisonOp >>. failFatally "comparisons do not chain: write a < b and b < c"
         let comparison =
             arith .>>. opt (comparisonOp .>>. arith) .>> optional chained
             |>> fun (a, c) -> match c with Some(op, b) -> RCompare(op, a, b) | None -> a
@@ -578,8 +578,13 @@ module NeuronText =
                       let v, formula = resolveInit $"state '{n}'" options learnables l.NameAt problems raw
                       if not (Double.IsFinite v) then problems.Add(l.NameAt, $"state '{n}' needs a finite initial value")
                       let domain = domain |> Option.map (fun (lo, hi, integer) -> { Low = lo; High = hi; Integer = integer })
-                      match domain |> Option.bind StateDomain.problem with
-                      | Some why -> problems.Add(l.NameAt, $"state '{n}': {why}")
+                      match domain with
+                      | Some d ->
+                          match StateDomain.problem d with
+                          | Some why -> problems.Add(l.NameAt, $"state '{n}': {why}")
+                          | None when formula.IsNone && not (StateDomain.contains d v) ->
+                              problems.Add(l.NameAt, $"state '{n}' starts at {Describe.number v}, outside its domain {StateDomain.text d}")
+                          | None -> ()
                       | None -> ()
                       yield { Name = n; Init = v; Doc = d; InitFrom = formula; Domain = domain }
                   | _ -> () ]

@@ -41,8 +41,9 @@ public class GeneratedLayerTests
     {
         var names = typeof(GeneratedNeurons).GetProperties(BindingFlags.Public | BindingFlags.Static).Select(p => p.Name).ToArray();
         Assert.DoesNotContain("Hidden", names);
-        // 9 built-ins, lifVth, quadratic and Variants.lif, plus All, plus LifSyn from examples/lif-syn.neuron.
-        Assert.Equal(14, names.Length);
+        // 9 built-ins, lifVth, quadratic and Variants.lif, plus All, plus LifSyn and LifRefractory from
+        // examples/lif-syn.neuron and examples/lif-refractory.neuron.
+        Assert.Equal(15, names.Length);
         Assert.Equal(12, GeneratedNeurons.All.Count);
     }
 

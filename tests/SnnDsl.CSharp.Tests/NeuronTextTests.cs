@@ -83,6 +83,66 @@ public class NeuronTextTests
     }
 }
 
+/// <summary>The neuron language from C#: comparisons, where, logic and powers as Expr methods and
+/// operators; a .neuron file with where and a state domain as a generated layer; a law over earlier steps
+/// written in the file's language.</summary>
+public class LanguageTests
+{
+    private static string Example(string file) =>
+        Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples", file);
+
+    [Fact]
+    public void Comparisons_where_logic_and_powers_build_the_trees_the_text_form_reads()
+    {
+        var r = Expr.State("r");
+        Assert.Equal("where(r == 0, X, 0)", Expr.Where(Expr.Eq(r, 0.0), Expr.X, 0.0).ToString());
+        Assert.Equal("X < V and not V >= 1 or X != 0", ((Expr.X < Expr.V & !(Expr.V >= 1.0)) | Expr.Ne(Expr.X, 0.0)).ToString());
+        Assert.Equal("V^2 + sqrt(X) - floor(X)", (Expr.Pow(Expr.V, 2.0) + Expr.Sqrt(Expr.X) - Expr.Floor(Expr.X)).ToString());
+        Assert.Equal("min(max(X, -1), 1)", Expr.Clamp(Expr.X, -1.0, 1.0).ToString());
+        Assert.Equal(Expr.Spike(Surrogate.Atan(2.0), Expr.V), Expr.Spike(Expr.V));
+    }
+
+    [Fact]
+    public void The_refractory_LIF_file_is_a_typed_layer_and_its_trace_law_holds_written_in_the_file_language()
+    {
+        var n = Neuron.Load(Example("lif-refractory.neuron"));
+        Assert.Equal(n, GeneratedNeurons.LifRefractory);
+        var gap = StepLaw.Written("law gap: S = 1 implies S[t-1] + S[t-2] + S[t-3] = 0");
+        var report = n.Verify(cases: 30, laws: new[] { gap }, only: new[] { "gap", "r-in-domain", "no-two-spikes-within-3-steps" });
+        Assert.True(report.AllHold, report.ToString());
+        Assert.Equal(new[] { "r-in-domain", "no-two-spikes-within-3-steps", "gap" }, report.Laws.Select(l => l.Law));
+        var tooLong = StepLaw.Written("law gap4: S = 1 implies S[t-4] = 0");
+        var failed = n.Verify(cases: 30, laws: new[] { tooLong }, only: new[] { "gap4" });
+        Assert.False(failed.AllHold);
+        Assert.Contains("S[t-4] = 1", failed.ToString());
+        Assert.Contains("unknown name 'Q'", Assert.Throws<ArgumentException>(() => n.Verify(cases: 1, laws: new[] { StepLaw.Written("law q: Q[t-1] = 0") })).Message);
+        Assert.Throws<ArgumentException>(() => StepLaw.Written("S = 1"));
+    }
+
+    [Fact]
+    public void The_program_builder_writes_the_refractory_LIF_with_where_a_domain_and_a_formula()
+    {
+        var r = Expr.State("r");
+        var built = NeuronProgramBuilder.Create("lif-refractory")
+            .WithDescription("LIF with an absolute refractory period: after a spike the membrane is held at 0 for 3 steps")
+            .Option("beta", 0.9, "membrane decay").Option("vth", 1.0, "firing threshold").Option("tref", 3.0, "refractory steps after a spike")
+            .State("V", 0.0, "membrane potential")
+            .State("r", 0.0, "refractory steps left (0: the neuron integrates)").Domain("r", 0, 3, integer: true)
+            .Bind("ready", Expr.Eq(r, 0.0))
+            .Bind("H", Expr.Where(Expr.Ref("ready"), Expr.Param("beta") * Expr.V + Expr.X, 0.0))
+            .Bind("S", Expr.Spike(Surrogate.Atan(2.0), Expr.Ref("H") - Expr.Param("vth")) * Expr.Ref("ready"))
+            .Update("V", Expr.Ref("H") - Expr.Param("vth") * Expr.Ref("S"))
+            .Update("r", Expr.Where(Expr.Ref("S"), Expr.Param("tref"), Expr.Max(r - 1.0, 0.0)))
+            .Build();
+        Assert.Equal(Neuron.Load(Example("lif-refractory.neuron")), built);
+        var izh = NeuronProgramBuilder.Create("u0").Option("b", 0.2).Option("c", -65.0)
+            .State("V", Expr.Param("c")).State("u", Expr.Param("b") * Expr.Param("c"))
+            .Bind("S", Expr.Spike(Expr.V)).Update("V", Expr.V).Update("u", Expr.State("u")).Build();
+        Assert.Equal(new[] { -65.0, -13.0 }, izh.States.Select(s => s.Initial));
+        Assert.Throws<ArgumentException>(() => NeuronProgramBuilder.Create("x").State("V").Domain("r", 0, 1));
+    }
+}
+
 /// <summary>The builder's Bind before the charge: a value the charge reads is computed before H.</summary>
 public class EarlyBindTests
 {

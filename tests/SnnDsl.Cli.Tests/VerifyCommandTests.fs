@@ -107,4 +107,31 @@ let tests =
             let parts = o.Out.Split("\n\n")
             Expect.equal (parts |> Array.map (NeuronText.parseNeuron "out")) [| Builtins.alif; Builtins.arLif |] o.Out
         }
+    
+        test "the neuron-language examples (Izhikevich, refractory LIF) simulate, verify and train from the command line" {
+            let dir = tempDir ()
+            let x = Path.Combine(dir, "x.csv")
+            File.WriteAllText(x, String.concat "\n" (List.replicate 12 "2,10") + "\n")
+            for file, header, train in
+                [ "lif-refractory.neuron", "t,neuron,x,s,v,r", []
+                  "izhikevich.neuron", "t,neuron,x,s,v,u", [ "--model"; "fc"; "--input-scale"; "100" ] ] do
+                let out = Path.Combine(dir, file + ".csv")
+                let o = snn [ "simulate"; "--neuron-file"; example file; "--input"; x; "--out"; out ]
+                expectCode 0 o
+                let lines = File.ReadAllLines out
+                Expect.equal lines[0] header "the trace has the file's states"
+                let spikes = lines[1..] |> Array.sumBy (fun l -> float (l.Split(',')[3]))
+                let shown = String.concat "\n" lines
+                Expect.isTrue (spikes > 0.0) $"{file} fires under these inputs:\n{shown}"
+                let v = snn [ "verify"; "--neuron-file"; example file; "--cases"; "20" ]
+                expectCode 0 v
+                Expect.stringContains v.Out "laws hold" v.Out
+                let run = Path.Combine(dir, "run-" + file)
+                let t = snn ([ "train"; "--neuron-file"; example file; "--epochs"; "1"; "--out"; run; "--limit-train"; "64"; "--limit-test"; "32"; "--timesteps"; "4"; "--batch-size"; "32"; "--threads"; "1"; "--no-report"; "--check-finite" ] @ train)
+                expectCode 0 t
+                Expect.isTrue (File.Exists(Path.Combine(run, "checkpoint.snnt"))) "a checkpoint"
+            // The refractory LIF's trace: a spike, then three silent steps with the counter running down.
+            let trace = File.ReadAllLines(Path.Combine(dir, "lif-refractory.neuron.csv"))[1..] |> Array.filter (fun l -> l.Split(',')[1] = "0")
+            Expect.equal (trace |> Array.map (fun l -> l.Split(',')[3]) |> Array.truncate 8) [| "1"; "0"; "0"; "0"; "1"; "0"; "0"; "0" |] "period 4 under a constant input of 2"
+        }
     ]
