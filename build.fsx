@@ -1,6 +1,6 @@
 // SnnDsl build script: `dotnet fsi build.fsx <target>`.
 // Targets (each builds what it needs first):
-//   deps    check libtorch, OpenBLAS, cmake, g++, python3-h5py; installs them with apt-get when root on Debian
+//   deps    check libtorch, OpenBLAS, cmake, g++, python3-h5py, libnvrtc; installs them with apt-get when root on Debian
 //   native  build the C++ shim (src/SnnDsl.Native) with CMake into build/native
 //   build   build the whole solution (Release)
 //   test    run every test project and print "N passed, N failed": the C# tests with `dotnet test` (xunit), the
@@ -77,8 +77,31 @@ let glooFound () =
         |> List.exists (fun v -> not (String.IsNullOrEmpty(Environment.GetEnvironmentVariable v)))
     customTorch || File.Exists "/usr/include/gloo/config.h"
 
+/// NVRTC, which the tests use to compile every generated CUDA kernel to PTX without a GPU (x86-64 Debian:
+/// libnvrtc11.2 from the non-free component, NVRTC 11.8).
+let nvrtcFound () =
+    Runtime.InteropServices.RuntimeInformation.OSArchitecture <> Runtime.InteropServices.Architecture.X64
+    || File.Exists "/usr/lib/x86_64-linux-gnu/libnvrtc.so.11.2"
+
+/// Adds Debian's non-free component (for libnvrtc) when no apt source has it.
+let ensureNonFree () =
+    let sources =
+        [ yield! (if Directory.Exists "/etc/apt/sources.list.d" then Directory.GetFiles "/etc/apt/sources.list.d" else [||])
+          if File.Exists "/etc/apt/sources.list" then yield "/etc/apt/sources.list" ]
+        |> List.filter (fun f -> f.EndsWith ".list" || f.EndsWith ".sources")
+    let hasNonFree = sources |> List.exists (fun f -> Text.RegularExpressions.Regex.IsMatch(File.ReadAllText f, @"\bnon-free\b"))
+    if not hasNonFree then
+        let codename =
+            File.ReadAllLines "/etc/os-release"
+            |> Array.tryPick (fun l -> if l.StartsWith "VERSION_CODENAME=" then Some(l.Substring(17).Trim('"')) else None)
+            |> Option.defaultValue "bookworm"
+        printfn "deps: adding Debian's non-free component (%s) for libnvrtc" codename
+        File.WriteAllText("/etc/apt/sources.list.d/snndsl-nonfree.sources",
+            $"Types: deb\nURIs: http://deb.debian.org/debian\nSuites: {codename}\nComponents: non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
+
 let missingDeps () =
     [ if not (torchFound ()) then "libtorch-dev"
+      if not (nvrtcFound ()) then "libnvrtc11.2"
       if not (glooFound ()) then "libgloo-dev"
       if not (openBlasFound ()) then "libopenblas0-pthread"
       if not (commandExists "cmake") then "cmake"
@@ -87,21 +110,24 @@ let missingDeps () =
 
 let deps () =
     match missingDeps () with
-    | [] -> printfn "deps: libtorch, OpenBLAS, cmake and g++ found"
+    | [] -> printfn "deps: libtorch, OpenBLAS, cmake, g++ and NVRTC found"
     | missing ->
         let isRoot = Environment.UserName = "root"
         let isDebian = File.Exists "/etc/debian_version"
-        let install = "apt-get install -y " + String.Join(" ", aptPackages)
+        let packages = aptPackages @ (if List.contains "libnvrtc11.2" missing then [ "libnvrtc11.2" ] else [])
+        let install = "apt-get install -y " + String.Join(" ", packages)
         if isRoot && isDebian then
             printfn "deps: installing %s" (String.Join(", ", missing))
+            if List.contains "libnvrtc11.2" missing then ensureNonFree ()
             run "apt-get" "update -q"
-            runCode "apt-get" ("install -y -q " + String.Join(" ", aptPackages)) ignore
+            runCode "apt-get" ("install -y -q " + String.Join(" ", packages)) ignore
             |> fun c -> if c <> 0 then fail $"apt-get install failed with code {c}"
             match missingDeps () with
             | [] -> ()
             | still -> fail $"still missing after apt-get: {still}"
         else
-            fail $"missing {missing}; install them with:\n  sudo apt-get update && sudo {install}"
+            let nonFree = if List.contains "libnvrtc11.2" missing then " (libnvrtc11.2 is in Debian's non-free component)" else ""
+            fail $"missing {missing}{nonFree}; install them with:\n  sudo apt-get update && sudo {install}"
 
 // ---------------------------------------------------------------- native, build
 
