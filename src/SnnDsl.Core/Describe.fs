@@ -20,12 +20,21 @@ module Describe =
         && (System.Char.IsAsciiLetter name[0] || name[0] = '_')
         && name |> Seq.forall (fun c -> System.Char.IsAsciiLetterOrDigit c || c = '_')
 
+    let private lagPattern = System.Text.RegularExpressions.Regex(@"^(.+)\[t-([0-9]+)\]$", System.Text.RegularExpressions.RegexOptions.Compiled)
+
+    /// The name a law reads k steps earlier, `S[t-k]` (a Ref of that name in a law's expressions).
+    let lagged (n: string) (k: int) = $"{n}[t-{k}]"
+
+    /// The name and k of a law's `S[t-k]`, or None for a plain name.
+    let lag (n: string) : (string * int) option =
+        let m = lagPattern.Match n
+        if m.Success then Some(m.Groups[1].Value, int m.Groups[2].Value) else None
+
     /// A parameter, state or binding name as the text form writes it: bare when it is an identifier that
     /// is not reserved, else between backquotes. A name ending in ' (a law's next value) keeps its quote, one
     /// ending in [t-k] (a law's value k steps earlier) its lag.
     let name (n: string) =
-        let lag = System.Text.RegularExpressions.Regex.Match(n, @"^(.+)(\[t-[0-9]+\])$")
-        let n, suffix = if lag.Success then lag.Groups[1].Value, lag.Groups[2].Value else n, ""
+        let n, suffix = match lag n with Some(stem, k) -> stem, $"[t-{k}]" | None -> n, ""
         let stem, tick = if n.EndsWith "'" && n.Length > 1 then n[.. n.Length - 2], "'" else n, ""
         (if isIdentifier stem && not (reserved.Contains stem) then stem + tick else "`" + stem + "`" + tick) + suffix
 

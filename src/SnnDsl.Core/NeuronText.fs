@@ -71,6 +71,16 @@ type NeuronSyntaxException(source: string, line: int, column: int, problem: stri
 /// Printing conditions and laws in the text form.
 [<RequireQualifiedAccess>]
 module Condition =
+    /// The comparison of expressions a relation is (the op table's meaning of it).
+    let comparison (r: Relation) : Comparison =
+        match r with
+        | Relation.Lt -> Comparison.Lt
+        | Relation.Le -> Comparison.Le
+        | Relation.Gt -> Comparison.Gt
+        | Relation.Ge -> Comparison.Ge
+        | Relation.Eq -> Comparison.Eq
+        | Relation.Ne -> Comparison.Ne
+
     let private relation (r: Relation) =
         match r with
         | Relation.Lt -> "<"
@@ -299,17 +309,20 @@ module NeuronText =
         let disj = sepBy1 conj (keyword "or") |>> List.reduce (fun a b -> RBin(BinaryOp.Or, a, b))
         exprRef.Value <- disj
 
+    // A law's relations: the comparisons of expressions (`==` is `=` there), and `=` and `<>` besides.
     let private relationP: Parser<Relation, unit> =
+        let ofComparison (c: Comparison) =
+            match c with
+            | Comparison.Lt -> Relation.Lt
+            | Comparison.Le -> Relation.Le
+            | Comparison.Gt -> Relation.Gt
+            | Comparison.Ge -> Relation.Ge
+            | Comparison.Eq -> Relation.Eq
+            | Comparison.Ne -> Relation.Ne
         choice
-            [ attempt (skipString "<=") >>% Relation.Le
-              attempt (skipString ">=") >>% Relation.Ge
-              attempt (skipString "!=") >>% Relation.Ne
-              attempt (skipString "==") >>% Relation.Eq
-              skipString "<>" |> attempt >>% Relation.Ne
-              attempt (skipChar '<' >>. notFollowedBy (pchar '-')) >>% Relation.Lt
-              skipChar '>' >>% Relation.Gt
-              skipChar '=' >>% Relation.Eq ]
-        .>> ws
+            [ attempt (skipString "<>" .>> ws) >>% Relation.Ne
+              notFollowedBy (skipString "<-") >>. comparisonOp |>> ofComparison
+              skipChar '=' .>> ws >>% Relation.Eq ]
         <?> "a comparison (<, <=, >, >=, =, !=)"
 
     let private cond, private condRef = createParserForwardedToRef<RCond, unit> ()
@@ -454,7 +467,7 @@ module NeuronText =
             if not scope.AllowNext then problems.Add(p, $"{n}[t-{lag}] (a value {lag} step(s) earlier) can be read only in a law")
             elif scope.Params.Contains n then problems.Add(p, $"'{n}' is a parameter, the same at every step; write {n}, not {n}[t-{lag}]")
             else resolve scope problems (RName(n, next, 0, p)) |> ignore
-            Ref((if next then n + "'" else n) + $"[t-{lag}]")
+            Ref(Describe.lagged (if next then n + "'" else n) lag)
         | RName("X", false, _, _) -> Input
         | RName(n, true, _, p) ->
             if not scope.AllowNext then problems.Add(p, $"{n}' (a state's new value) can be read only in a law")

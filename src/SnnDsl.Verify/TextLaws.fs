@@ -6,15 +6,10 @@ open SnnDsl.Core
 /// The laws written in a neuron file (`law NAME [inputs A..B] [when C]: C`), checked at every step.
 [<RequireQualifiedAccess>]
 module TextLaws =
-    // A name read k steps earlier, S[t-k]: the name and k.
-    let private lagOf (r: string) =
-        let m = Text.RegularExpressions.Regex.Match(r, @"^(.+)\[t-([0-9]+)\]$")
-        if m.Success then Some(m.Groups[1].Value, int m.Groups[2].Value) else None
-
     /// How many steps back a condition reads (S[t-k]): the law applies from step k + 1 on.
     let lag (cond: Condition) : int =
         Condition.exprs cond
-        |> List.collect (Expr.fold (fun acc e -> match e with Ref r -> (match lagOf r with Some(_, k) -> k :: acc | None -> acc) | _ -> acc) [])
+        |> List.collect (Expr.fold (fun acc e -> match e with Ref r -> (match Describe.lag r with Some(_, k) -> k :: acc | None -> acc) | _ -> acc) [])
         |> List.fold max 0
 
     let private before (c: Case) (tr: Trace) (t: int) (j: int) (s: string) =
@@ -35,7 +30,7 @@ module TextLaws =
         | Param p -> c.Param(p, j)
         | State s -> before c tr t j s
         | Ref r ->
-            match lagOf r with
+            match Describe.lag r with
             | Some(name, k) ->
                 let leaf = if name = "X" then Input elif name.EndsWith "'" then Ref name elif tr.States.ContainsKey name && not (tr.Values.ContainsKey name) then State name else Ref name
                 eval c tr (t - k) j leaf
@@ -52,15 +47,7 @@ module TextLaws =
     let rec holds (c: Case) (tr: Trace) (t: int) (j: int) (cond: Condition) : bool =
         let go = holds c tr t j
         match cond with
-        | Condition.Compare(a, r, b) ->
-            let x, y = eval c tr t j a, eval c tr t j b
-            match r with
-            | Relation.Lt -> x < y
-            | Relation.Le -> x <= y
-            | Relation.Gt -> x > y
-            | Relation.Ge -> x >= y
-            | Relation.Eq -> x = y
-            | Relation.Ne -> x <> y
+        | Condition.Compare(a, r, b) -> Ops.eval (Prim.Compare(Condition.comparison r)) [| eval c tr t j a; eval c tr t j b |] <> 0.0
         | Condition.Not a -> not (go a)
         | Condition.And(a, b) -> go a && go b
         | Condition.Or(a, b) -> go a || go b

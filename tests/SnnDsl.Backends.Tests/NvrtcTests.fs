@@ -54,6 +54,22 @@ let private version () =
 
 let private text (bytes: byte[]) = Encoding.UTF8.GetString(bytes).TrimEnd('\000')
 
+// NVRTC's two outputs are read alike: their size, then their bytes.
+let private logSize (prog: nativeint) =
+    let mutable n = 0un
+    Native.nvrtcGetProgramLogSize(prog, &n) |> ignore
+    n
+
+let private ptxSize (prog: nativeint) =
+    let mutable n = 0un
+    Native.nvrtcGetPTXSize(prog, &n) |> ignore
+    n
+
+let private read (size: unativeint) (get: byte[] -> int) =
+    let bytes = Array.zeroCreate<byte> (int size)
+    get bytes |> ignore
+    text bytes
+
 /// The PTX of a CUDA source for one architecture (e.g. "compute_90"), or NVRTC's log.
 let compile (name: string) (arch: string) (source: string) : Result<string, string> =
     let mutable prog = 0n
@@ -62,18 +78,9 @@ let compile (name: string) (arch: string) (source: string) : Result<string, stri
     else
         try
             let r = Native.nvrtcCompileProgram(prog, 2, [| "--gpu-architecture=" + arch; "--std=c++14" |])
-            if r <> 0 then
-                let mutable size = 0un
-                Native.nvrtcGetProgramLogSize(prog, &size) |> ignore
-                let log = Array.zeroCreate<byte> (int size)
-                Native.nvrtcGetProgramLog(prog, log) |> ignore
-                Error(text log)
-            else
-                let mutable size = 0un
-                Native.nvrtcGetPTXSize(prog, &size) |> ignore
-                let ptx = Array.zeroCreate<byte> (int size)
-                Native.nvrtcGetPTX(prog, ptx) |> ignore
-                Ok(text ptx)
+            let handle = prog
+            if r <> 0 then Error(read (logSize handle) (fun b -> Native.nvrtcGetProgramLog(handle, b)))
+            else Ok(read (ptxSize handle) (fun b -> Native.nvrtcGetPTX(handle, b)))
         finally
             Native.nvrtcDestroyProgram(&prog) |> ignore
 

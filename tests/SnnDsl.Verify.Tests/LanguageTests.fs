@@ -8,6 +8,7 @@ open System.IO
 open Expecto
 open SnnDsl.Core
 open SnnDsl.Verify
+open SnnDsl.Verify.Tests.TextFormTests
 
 let private example name = Path.Combine(SnnDsl.TestKit.Repo.examples, name)
 
@@ -18,11 +19,6 @@ let private bindingH (expr: string) =
 
 let private roundTrip (n: Neuron) = NeuronText.parseNeuron "text" (Describe.text n)
 
-let private syntaxError (text: string) =
-    try
-        NeuronText.parse "bad.neuron" text |> ignore
-        failtest $"no error for:\n{text}"
-    with :? NeuronSyntaxException as e -> e
 
 let private failure (r: LawResult) =
     match r.Outcome with
@@ -190,12 +186,7 @@ let tests =
                   "neuron x\nstate V = 0\nS = spike(V)\nV <- V\nlaw l: S[t-0] = 0\n", 5, 13, "a lag counts at least one step back"
                   "neuron x\nstate V = 0\nS = spike(V)\nV <- V\nlaw l: S[t+1] = 0\n", 5, 11, "'-' (a law reads earlier steps only"
                   "neuron x\noption a = 1\nstate V = 0\nS = spike(V)\nV <- V\nlaw l: a[t-1] = 1\n", 6, 8, "'a' is a parameter, the same at every step" ]
-            for text, line, column, expected in cases do
-                let e = syntaxError text
-                Expect.equal (e.Line, e.Column) (line, column) e.Message
-                Expect.stringContains e.Message $"bad.neuron:{line}:{column}: " "the message starts with file:line:column"
-                Expect.stringContains e.Problem expected e.Message
-                Expect.equal e.Kind ErrorKind.Usage "a usage error (snn exits 2)"
+            expectSyntaxErrors cases
         }
 
         test "options whose initial values form a cycle are refused, naming the cycle" {

@@ -53,11 +53,22 @@ let private neuronFile: Gen<NeuronFile> =
         return { Neuron = n; Laws = laws }
     }
 
-let private syntaxError (text: string) =
+/// The syntax error of a text read as bad.neuron (the test fails when it parses).
+let syntaxError (text: string) =
     try
         NeuronText.parse "bad.neuron" text |> ignore
         failtest $"no error for:\n{text}"
     with :? NeuronSyntaxException as e -> e
+
+/// Each text fails at its line and column (file:line:column in the message) with the expected problem, as
+/// a usage error.
+let expectSyntaxErrors (cases: (string * int * int * string) list) =
+    for text, line, column, expected in cases do
+        let e = syntaxError text
+        Expect.equal (e.Line, e.Column) (line, column) e.Message
+        Expect.stringContains e.Message $"bad.neuron:{line}:{column}: " "the message starts with file:line:column"
+        Expect.stringContains e.Problem expected e.Message
+        Expect.equal e.Kind ErrorKind.Usage "a usage error (snn exits 2)"
 
 [<Tests>]
 let tests =
@@ -119,12 +130,7 @@ let tests =
                   "neuron x\nstate V = 0\nH = foo(V)\n", 3, 8, "unknown function 'foo' (functions: tanh, sigmoid, exp, log, relu, abs, sqrt, floor, min, max, pow, where, clamp, detach, spike)"
                   "neuron x\nlearn w = 1 per-row\n", 2, 13, "expected"
                   "neuron x\nstate V = 0\nH = V + X\n%\n", 4, 1, "expected a line" ]
-            for text, line, column, expected in cases do
-                let e = syntaxError text
-                Expect.equal (e.Line, e.Column) (line, column) e.Message
-                Expect.stringContains e.Message $"bad.neuron:{line}:{column}: " "the message starts with file:line:column"
-                Expect.stringContains e.Problem expected e.Message
-                Expect.equal e.Kind ErrorKind.Usage "a usage error (snn exits 2)"
+            expectSyntaxErrors cases
         }
 
         test "a name the file does not define, or defines twice or too late, is reported at its position" {

@@ -173,43 +173,37 @@ SNN_INLINE snn_v32 snn_tanh(snn_v32 x) {
 
 SNN_INLINE snn_v32 snn_sigmoid(snn_v32 x) { return snn_k<snn_v32>(1.0) / (snn_k<snn_v32>(1.0) + snn_exp(-x)); }
 
-// ---- sqrt and floor (correctly rounded; with -fno-math-errno these loops compile to vector instructions),
-// and pow, libm per lane (small integer powers never get here: the program builder writes them as products)
+// ---- lane by lane: f of each lane of a V (one or two arguments)
 #define SNN_PER_LANE(name, V, f)                                                \
   SNN_INLINE V name(V x) {                                                      \
     V r;                                                                        \
     for (int i = 0; i < (int)snn_elem<V>::W; ++i) r[i] = f(x[i]);               \
     return r;                                                                   \
   }
+#define SNN_PER_LANE2(name, V, f)                                               \
+  SNN_INLINE V name(V a, V b) {                                                 \
+    V r;                                                                        \
+    for (int i = 0; i < (int)snn_elem<V>::W; ++i) r[i] = f(a[i], b[i]);         \
+    return r;                                                                   \
+  }
+
+// sqrt and floor (correctly rounded; with -fno-math-errno these loops compile to vector instructions), and
+// pow, libm per lane (small integer powers never get here: the program builder writes them as products)
 SNN_PER_LANE(snn_sqrt, snn_v32, __builtin_sqrtf)
 SNN_PER_LANE(snn_sqrt, snn_v64, __builtin_sqrt)
 SNN_PER_LANE(snn_floor, snn_v32, __builtin_floorf)
 SNN_PER_LANE(snn_floor, snn_v64, __builtin_floor)
-#undef SNN_PER_LANE
-SNN_INLINE snn_v32 snn_pow(snn_v32 a, snn_v32 b) {
-  snn_v32 r;
-  for (int i = 0; i < (int)snn_elem<snn_v32>::W; ++i) r[i] = powf(a[i], b[i]);
-  return r;
-}
-SNN_INLINE snn_v64 snn_pow(snn_v64 a, snn_v64 b) {
-  snn_v64 r;
-  for (int i = 0; i < (int)snn_elem<snn_v64>::W; ++i) r[i] = pow(a[i], b[i]);
-  return r;
-}
+SNN_PER_LANE2(snn_pow, snn_v32, powf)
+SNN_PER_LANE2(snn_pow, snn_v64, pow)
 
-// ---- double transcendentals: libm per lane (the float64 laws compare to 1e-12)
-#define SNN_PER_LANE(name, f)                                                   \
-  SNN_INLINE snn_v64 name(snn_v64 x) {                                          \
-    snn_v64 r;                                                                  \
-    for (int i = 0; i < (int)snn_elem<snn_v64>::W; ++i) r[i] = f(x[i]);         \
-    return r;                                                                   \
-  }
-SNN_PER_LANE(snn_exp, exp)
-SNN_PER_LANE(snn_log, log)
-SNN_PER_LANE(snn_tanh, tanh)
+// double transcendentals: libm per lane (the float64 laws compare to 1e-12)
+SNN_PER_LANE(snn_exp, snn_v64, exp)
+SNN_PER_LANE(snn_log, snn_v64, log)
+SNN_PER_LANE(snn_tanh, snn_v64, tanh)
 SNN_INLINE double snn_sigmoid1(double x) { return 1.0 / (1.0 + exp(-x)); }
-SNN_PER_LANE(snn_sigmoid, snn_sigmoid1)
+SNN_PER_LANE(snn_sigmoid, snn_v64, snn_sigmoid1)
 #undef SNN_PER_LANE
+#undef SNN_PER_LANE2
 
 // ---- memory: views of [T, E] tensors, outputs, parameters
 // The last group of a chunk may have fewer than W lanes: read lane by lane (out of the hot path).
