@@ -18,6 +18,8 @@ commands
   blas-threads   does Torch.setThreads reach OpenBLAS? (pool size read back, matmul timed at 1 and 2 threads)
   all            conv-spike at threads 1,2; lif at T 4,16; blas-threads
   gpu-check      the fused-kernel laws (fused = eager = oracle) and workload A on --device (cuda)
+  ptx            the PTX of every built-in's and example's CUDA kernel (NVRTC, no GPU needed), for
+                 bench/cuda-lint.sh (ptxas registers and spills)
   neurons        workload A: a multi-step neuron layer over x [T, N] float32, forward + backward of
                  spikes.sum(), fused and eager backends against PyTorch's unbind loop
                  (bench/reference/neuron_loop.py), with the copy bandwidth measured in the same rounds
@@ -52,6 +54,10 @@ options (gpu-check: the fused-kernel laws and workload A on one device; see benc
   --device D          cuda, cuda:N or cpu (a rehearsal)                              default cuda
   --N N[,N..] --T N[,N..]                                                            default 1048576,16777216 / 8,32
   --iters, --rounds, --json-out PATH, --python PATH
+options (ptx)
+  --out DIR           where NAME.cu and NAME.ARCH.ptx go                            default build/cuda-lint
+  --arch A            NVRTC's virtual architecture                                  default compute_90
+  --examples DIR      the .neuron files to compile beside the built-ins            default examples
 options (blas-threads)
   --size N            square matmul size                                            default 2048
   --rounds N          interleaved rounds                                            default 5"""
@@ -322,6 +328,7 @@ let main argv =
             let device = Device.Parse(a.Str("--device", "cuda"))
             GpuCheck.run device python script (a.Ints("--N", [ 1 <<< 20; 1 <<< 24 ])) (a.Ints("--T", [ 8; 32 ]))
                 (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Str("--json-out", ""))
+        | "ptx" -> Ptx.run (a.Str("--examples", "examples")) (a.Str("--arch", "compute_90")) (a.Str("--out", "build/cuda-lint"))
         | "blas-threads" -> if blasCheck (a.Int("--size", 2048)) (a.Int("--rounds", 5)) (a.Flag "--json") then 0 else 1
         | "serve" ->
             Worker.applyMalloc (a.Str("--malloc", "tuned"))
