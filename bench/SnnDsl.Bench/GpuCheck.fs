@@ -114,10 +114,11 @@ let laws (device: Device) : bool =
     printfn "%d laws passed, %d failed" (results.Length - failed) failed
     failed = 0
 
-/// The command: environment, laws, workload A.
-let run (device: Device) (python: string) (script: string) (ns: int list) (ts: int list) (iters: int) (rounds: int) (jsonOut: string) =
+/// The command: environment, laws, workload A (unless lawsOnly).
+let run (device: Device) (python: string) (script: string) (lawsOnly: bool) (ns: int list) (ts: int list) (iters: int) (rounds: int) (jsonOut: string) =
     printfn "%s; CUDA available %b (%d devices); fused CUDA kernels %b; %d logical CPUs"
         (Torch.version ()) (Torch.cudaAvailable ()) (Torch.cudaDeviceCount ()) FusedKernel.CudaAvailable Environment.ProcessorCount
     let ok = laws device
-    NeuronBench.run device python script [ "leaky-lif"; "da-lif"; "ar-lif" ] ts [ 1 ] ns iters rounds false jsonOut |> ignore
+    if not lawsOnly then
+        NeuronBench.run device python script [ "leaky-lif"; "da-lif"; "ar-lif" ] ts [ 1 ] ns iters rounds false jsonOut |> ignore
     if ok then 0 else 1

@@ -18,6 +18,8 @@ commands
   blas-threads   does Torch.setThreads reach OpenBLAS? (pool size read back, matmul timed at 1 and 2 threads)
   all            conv-spike at threads 1,2; lif at T 4,16; blas-threads
   gpu-check      the fused-kernel laws (fused = eager = oracle) and workload A on --device (cuda)
+  train-check    training steps of small-conv (MNIST-shaped) and resnet19 (CIFAR-10-shaped) on --device:
+                 fused and eager against the same network in PyTorch (bench/reference/train_step.py)
   ptx            the PTX of every built-in's and example's CUDA kernel (NVRTC, no GPU needed), for
                  bench/cuda-lint.sh (ptxas registers and spills)
   neurons        workload A: a multi-step neuron layer over x [T, N] float32, forward + backward of
@@ -44,6 +46,7 @@ options (conv-spike, lif, all)
   --python PATH       interpreter with torch 1.13                                   default /usr/bin/python3
   --reference PATH    the PyTorch script                            default bench/reference/conv_spike.py
 options (neurons)
+  --device D          cpu, cuda or cuda:N                                            default cpu
   --neurons A,B..     leaky-lif, da-lif, plif, ar-lif                                default all four
   --T N[,N..]         time steps                                                     default 4,8,16
   --threads N[,N..]   intra-op threads                                               default 1,2
@@ -70,7 +73,7 @@ type Args(argv: string[]) =
         while i < argv.Length do
             let a = argv[i]
             match a with
-            | "--json" | "--binding-only" | "--dispose-early" | "--trace-heap" | "--help" | "-h" -> flags.Add a |> ignore
+            | "--json" | "--laws-only" | "--binding-only" | "--dispose-early" | "--trace-heap" | "--help" | "-h" -> flags.Add a |> ignore
             | _ when a.StartsWith "--" && i + 1 < argv.Length ->
                 values[a] <- argv[i + 1]
                 i <- i + 1
@@ -320,14 +323,25 @@ let main argv =
         | "neurons" ->
             let python, script = neuronReference a
             let names = a.Str("--neurons", "leaky-lif,da-lif,plif,ar-lif").Split(',', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
-            NeuronBench.run Device.Cpu python script names (a.Ints("--T", [ 4; 8; 16 ])) (a.Ints("--threads", [ 1; 2 ])) [ a.Int("--N", 1 <<< 20) ]
+            NeuronBench.run (Device.Parse(a.Str("--device", "cpu"))) python script names (a.Ints("--T", [ 4; 8; 16 ])) (a.Ints("--threads", [ 1; 2 ])) [ a.Int("--N", 1 <<< 20) ]
                 (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Flag "--json") (a.Str("--json-out", "")) |> ignore
             0
         | "gpu-check" ->
             let python, script = neuronReference a
             let device = Device.Parse(a.Str("--device", "cuda"))
-            GpuCheck.run device python script (a.Ints("--N", [ 1 <<< 20; 1 <<< 24 ])) (a.Ints("--T", [ 8; 32 ]))
+            GpuCheck.run device python script (a.Flag "--laws-only") (a.Ints("--N", [ 1 <<< 20; 1 <<< 24 ])) (a.Ints("--T", [ 8; 32 ]))
                 (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Str("--json-out", ""))
+        | "train-check" ->
+            let python = a.Str("--python", "/usr/bin/python3")
+            checkPython python |> ignore
+            match findInRepo "bench/reference/train_step.py" with
+            | None ->
+                eprintfn "error: bench/reference/train_step.py not found above %s or %s" AppContext.BaseDirectory Environment.CurrentDirectory
+                2
+            | Some script ->
+                let list (name: string) (d: string) = a.Str(name, d).Split(',', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
+                TrainCheck.run (Device.Parse(a.Str("--device", "cuda"))) python script (list "--models" "small-conv,resnet19")
+                    (list "--neurons" "leaky-lif,da-lif,ar-lif") (a.Int("--T", 4)) (a.Int("--batch", 32)) (a.Int("--iters", 10)) (a.Str("--json-out", ""))
         | "ptx" -> Ptx.run (a.Str("--examples", "examples")) (a.Str("--arch", "compute_90")) (a.Str("--out", "build/cuda-lint"))
         | "blas-threads" -> if blasCheck (a.Int("--size", 2048)) (a.Int("--rounds", 5)) (a.Flag "--json") then 0 else 1
         | "serve" ->

@@ -88,3 +88,7 @@ type Device =
             | true, i when i >= 0 -> Cuda i
             | _ -> invalidArg "text" $"bad device '{text}': expected cpu, cuda or cuda:N"
         | _ -> invalidArg "text" $"bad device '{text}': expected cpu, cuda or cuda:N"
+
+/// The device that tensor creation uses when it is given none (set by Torch.setDefaultDevice; CPU at start).
+module internal DefaultDevice =
+    let mutable current = Device.Cpu

@@ -145,9 +145,9 @@ type Tensor private (handle: TensorHandle) as this =
     // ---------------------------------------------------------------- creation
 
     static member private Spec(shape: int[], dtype: DType option, device: Device option) =
-        dims shape, defaultArg dtype DType.Float32, defaultArg device Device.Cpu
+        dims shape, defaultArg dtype DType.Float32, defaultArg device DefaultDevice.current
 
-    /// A tensor of zeros (float32 on the CPU unless told otherwise).
+    /// A tensor of zeros (float32 on the default device, the CPU unless Torch.setDefaultDevice moved it).
     static member Zeros(shape: int[], ?dtype: DType, ?device: Device) =
         let d, dt, dev = Tensor.Spec(shape, dtype, device)
         Tensor.Call("zeros", OutFn(fun p -> snn_zeros (d, d.Length, dt.Code, dev.TypeCode, dev.IndexCode, &p)))
@@ -184,7 +184,7 @@ type Tensor private (handle: TensorHandle) as this =
     /// Values start, start + step, ... below stop (float32 unless told otherwise).
     static member Arange(start: float, stop: float, ?step: float, ?dtype: DType, ?device: Device) =
         let dt = defaultArg dtype DType.Float32
-        let dev = defaultArg device Device.Cpu
+        let dev = defaultArg device DefaultDevice.current
         let st = defaultArg step 1.0
         Tensor.Call("arange", OutFn(fun p -> snn_arange (start, stop, st, dt.Code, dev.TypeCode, dev.IndexCode, &p)))
 
@@ -196,7 +196,7 @@ type Tensor private (handle: TensorHandle) as this =
         let count = Array.fold (fun acc x -> acc * x) 1L d
         if count <> int64 data.Length then
             invalidArg "shape" $"shape {SnnDsl.Core.Shape.text shape} holds {count} elements but {data.Length} were given"
-        let dev = defaultArg device Device.Cpu
+        let dev = defaultArg device DefaultDevice.current
         let nbytes = int64 data.Length * int64 dt.ElementSize
         use ptr = fixed &MemoryMarshal.GetReference data
         let addr = NativePtr.toNativeInt ptr

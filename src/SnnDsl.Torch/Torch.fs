@@ -51,6 +51,20 @@ module Torch =
         Errors.check "cuda_device_count" (snn_cuda_device_count &r)
         r
 
+    /// The device tensors are created on when a creation function (Zeros, Randn, FromArray, ...) is given
+    /// none, as torch.set_default_device: process-wide, CPU at start. A CUDA device must be visible.
+    let setDefaultDevice (device: Device) =
+        match device with
+        | Device.Cuda i ->
+            let n = cudaDeviceCount ()
+            if not (cudaAvailable ()) || i >= n then
+                invalidArg "device" $"cannot make {device} the default device: this libtorch sees {n} CUDA device(s) ({version ()})"
+        | Device.Cpu -> ()
+        DefaultDevice.current <- device
+
+    /// The device creation functions use when given none (Torch.setDefaultDevice).
+    let defaultDevice () = DefaultDevice.current
+
     /// Waits until every kernel queued on the CUDA device has run (for timing); an error without CUDA.
     let cudaSynchronize (device: int) =
         Runtime.ensure ()

@@ -34,17 +34,29 @@ let tests =
                       Tensor.Ones(shape, dt), 1.0
                       Tensor.Full(shape, representable dt, dt), representable dt ] do
                     Expect.equal t.DType dt "t.DType"
-                    Expect.equal t.Device Device.Cpu "t.Device"
+                    Expect.equal t.Device (Torch.defaultDevice ()) "t.Device"
                     Expect.equal t.Dim shape.Length "t.Dim"
                     Expect.equal t.NumElements (int64 n) "t.NumElements"
                     assertTensor 0.0 shape (Array.create n v) t)
 
-        testCase "creation defaults to float32 on the cpu" <| fun () ->
+        testCase "creation defaults to float32 on the default device (the cpu unless SNNDSL_TEST_DEVICE moved it)" <| fun () ->
             use scope = new TensorScope()
-            for t in [ Tensor.Zeros [| 2 |]; Tensor.Ones [| 2 |]; Tensor.Rand [| 2 |]; Tensor.Randn [| 2 |]; Tensor.Empty [| 2 |] ] do
+            let made =
+                [ Tensor.Zeros [| 2 |]; Tensor.Ones [| 2 |]; Tensor.Rand [| 2 |]; Tensor.Randn [| 2 |]; Tensor.Empty [| 2 |]
+                  Tensor.Full([| 2 |], 1.0); Tensor.Arange(0.0, 2.0); Tensor.FromArray [| 1.0f; 2.0f |] ]
+            for t in made do
                 Expect.equal t.DType DType.Float32 "t.DType"
-                Expect.equal t.Device Device.Cpu "t.Device"
+                Expect.equal t.Device (Torch.defaultDevice ()) "t.Device"
                 assertShape [| 2 |] t
+            Expect.equal (Tensor.Zeros([| 2 |], device = Device.Cpu).Device) Device.Cpu "an explicit device wins"
+
+        testCase "a default device that libtorch cannot see is refused naming it, and the default stays" <| fun () ->
+            let before = Torch.defaultDevice ()
+            let missing = Device.Cuda(Torch.cudaDeviceCount ())
+            let e = Expect.throwsC (fun () -> Torch.setDefaultDevice missing) id
+            assertMessageContains (string missing) e
+            assertMessageContains "CUDA device" e
+            Expect.equal (Torch.defaultDevice ()) before "Torch.defaultDevice ()"
 
         testCase "full converts its value to the dtype" <| fun () ->
             use scope = new TensorScope()
