@@ -327,7 +327,8 @@ let main argv =
                 (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Flag "--json") (a.Str("--json-out", "")) |> ignore
             0
         | "gpu-check" ->
-            let python, script = neuronReference a
+            // The laws need no PyTorch; workload A does.
+            let python, script = if a.Flag "--laws-only" then "", "" else neuronReference a
             let device = Device.Parse(a.Str("--device", "cuda"))
             GpuCheck.run device python script (a.Flag "--laws-only") (a.Ints("--N", [ 1 <<< 20; 1 <<< 24 ])) (a.Ints("--T", [ 8; 32 ]))
                 (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Str("--json-out", ""))
