@@ -13,6 +13,9 @@
 //           that folder as the NuGet source snndsl-local (what the notebooks restore from)
 //   notebooks  pack, then run every notebook of examples/notebooks/ in the .NET Interactive kernel (dotnet-repl,
 //           installed into artifacts/tools) and write the copies with their outputs into docs/notebooks/
+//   shim-check  compile every shim source (g++ -fsyntax-only) against Debian trixie's libtorch 2.6 headers, which it
+//           downloads once into build/libtorch-2.6 with a private apt configuration (installs nothing); fused_cuda.cpp
+//           only where CUDA's headers are ($CUDA_HOME/include, /usr/local/cuda/include, /usr/include)
 // Environment: CMAKE_PREFIX_PATH or Torch_DIR point CMake at another libtorch (e.g. a CUDA build).
 
 open System
@@ -312,6 +315,225 @@ let demo () =
     let snn = Path.Combine(root, "src", "SnnDsl.Cli", "bin", "Release", "net10.0", "snn.dll")
     run "dotnet" ($"\"{snn}\" train --out \"{out}\" " + String.Join(" ", extraArgs))
 
+// ---------------------------------------------------------------- shim-check
+
+/// Debian trixie's libtorch 2.6 headers for shim-check: a private apt configuration (its own sources file,
+/// lists, cache and an empty dpkg status) downloads the .debs and `dpkg -x` extracts them into root/; nothing is
+/// installed and the system's apt sources are not touched.
+let libtorch26Dir = Path.Combine(root, "build", "libtorch-2.6")
+let libtorch26Root = Path.Combine(libtorch26Dir, "root")
+
+/// libtorch-dev: torch, ATen and c10 (their cuda/ headers too); libgloo-dev: the Gloo that trixie's libtorch was
+/// built with (libgloo0 of trixie), for ProcessGroupGloo.hpp.
+let trixiePackages = [ "libtorch-dev"; "libgloo-dev" ]
+
+/// Runs a command in a folder, echoing nothing; returns its exit code and its output (stdout and stderr).
+let capture (dir: string) (file: string) (arguments: string) =
+    let psi = ProcessStartInfo(file, arguments, WorkingDirectory = dir, UseShellExecute = false)
+    psi.RedirectStandardOutput <- true
+    psi.RedirectStandardError <- true
+    use p = new Process(StartInfo = psi)
+    let lines = Collections.Concurrent.ConcurrentQueue<string>()
+    p.OutputDataReceived.Add(fun e -> if not (isNull e.Data) then lines.Enqueue e.Data)
+    p.ErrorDataReceived.Add(fun e -> if not (isNull e.Data) then lines.Enqueue e.Data)
+    p.Start() |> ignore
+    p.BeginOutputReadLine()
+    p.BeginErrorReadLine()
+    p.WaitForExit()
+    p.ExitCode, List.ofSeq lines
+
+/// Downloads and extracts trixiePackages, unless a run already did (packages.txt lists the .debs extracted).
+let fetchLibtorch26 () =
+    let watch = Stopwatch.StartNew()
+    let stamp = Path.Combine(libtorch26Dir, "packages.txt")
+    let versionH = Path.Combine(libtorch26Root, "usr", "include", "torch", "csrc", "api", "include", "torch", "version.h")
+    if File.Exists stamp && File.Exists versionH then
+        let debs = String.Join(", ", File.ReadAllLines stamp)
+        printfn "shim-check: trixie's headers already in build/libtorch-2.6/root (%s)" debs
+    else
+        for tool in [ "apt-get"; "dpkg" ] do
+            if not (commandExists tool) then fail $"shim-check needs {tool} (Debian) to download trixie's libtorch-dev"
+        // Debian's archive keyring (debian-archive-keyring, 2023.3 and later) holds trixie's keys too.
+        let keyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+        if not (File.Exists keyring) then fail $"shim-check: {keyring} is missing (apt-get install debian-archive-keyring)"
+        let apt = Path.Combine(libtorch26Dir, "apt")
+        let debs = Path.Combine(libtorch26Dir, "debs")
+        for d in [ Path.Combine(apt, "lists", "partial"); Path.Combine(apt, "cache", "archives", "partial"); debs ] do
+            Directory.CreateDirectory d |> ignore
+        let sources = Path.Combine(apt, "trixie.sources")
+        File.WriteAllText(sources,
+            $"Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: {keyring}\n")
+        let status = Path.Combine(apt, "status")
+        File.WriteAllText(status, "")
+        // Only this sources file, no pinning, no DEP-11 metadata or translations; as root, no download as _apt
+        // (it cannot write into build/).
+        let options =
+            [ $"Dir::Etc::SourceList={sources}"; "Dir::Etc::SourceParts=/dev/null"; "Dir::Etc::Preferences=/dev/null"
+              "Dir::Etc::PreferencesParts=/dev/null"; $"Dir::State::Lists={apt}/lists"; $"Dir::Cache={apt}/cache"
+              $"Dir::State::status={status}"; "Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false"
+              "Acquire::Languages=none"; "APT::Sandbox::User=root" ]
+            |> List.map (fun o -> "-o " + quote o)
+            |> fun os -> String.Join(" ", os)
+        let why = "(it needs deb.debian.org and write access to build/libtorch-2.6; run as root where apt refuses a user)"
+        let updated = runCode "apt-get" $"-q {options} update" (printfn "%s")
+        if updated <> 0 then fail $"shim-check: apt-get update of trixie's lists failed with code {updated} {why}"
+        for f in Directory.GetFiles(debs, "*.deb") do File.Delete f
+        let arguments = $"-q {options} download " + String.Join(" ", trixiePackages)
+        printfn "> apt-get %s" arguments
+        let downloaded, output = capture debs "apt-get" arguments
+        for l in output do printfn "%s" l
+        if downloaded <> 0 then fail $"shim-check: apt-get download failed with code {downloaded} {why}"
+        let files = Directory.GetFiles(debs, "*.deb") |> Array.sort
+        if Directory.Exists libtorch26Root then Directory.Delete(libtorch26Root, true)
+        for deb in files do run "dpkg" $"-x {quote deb} {quote libtorch26Root}"
+        if not (File.Exists versionH) then fail $"shim-check: no torch/version.h in the .debs extracted from {debs}"
+        File.WriteAllLines(stamp, files |> Array.map Path.GetFileName)
+        let size = files |> Array.sumBy (fun f -> FileInfo(f).Length)
+        printfn "shim-check: %d packages downloaded (%.1f MB), extracted into build/libtorch-2.6/root in %.1f s"
+            files.Length (float size / 1e6) watch.Elapsed.TotalSeconds
+
+/// The CUDA headers fused_cuda.cpp includes, itself and through ATen/cuda/CUDAContext.h.
+let cudaHeaders =
+    [ "cuda.h"; "nvrtc.h"; "cuda_runtime_api.h"; "cublas_v2.h"; "cublasLt.h"; "cusparse.h"; "cusolverDn.h" ]
+
+/// The folder with CUDA's headers ($CUDA_HOME/include, $CUDA_PATH/include, /usr/local/cuda/include, or
+/// /usr/include as from Debian's nvidia-cuda-dev), or why there is none.
+let cudaInclude () =
+    let candidates =
+        [ for v in [ "CUDA_HOME"; "CUDA_PATH" ] do
+              match Environment.GetEnvironmentVariable v with
+              | null | "" -> ()
+              | d -> Path.Combine(d, "include")
+          "/usr/local/cuda/include"
+          "/usr/include" ]
+    match candidates |> List.tryFind (fun d -> File.Exists(Path.Combine(d, "cuda.h"))) with
+    | None -> Error("no cuda.h in " + String.Join(", ", candidates) + " (Debian: nvidia-cuda-dev, libcu++-dev; or CUDA_HOME)")
+    | Some dir ->
+        let found h = File.Exists(Path.Combine(dir, h)) || File.Exists(Path.Combine("/usr/include", h))
+        match cudaHeaders |> List.filter (found >> not) with
+        | [] -> Ok dir
+        | missing -> Error(dir + " has cuda.h but not " + String.Join(", ", missing))
+
+/// Every shim source compiled with `g++ -fsyntax-only` against trixie's libtorch 2.6 headers, as CMakeLists.txt
+/// compiles it (C++17, its warnings, -fopenmp, torch_cpu's definitions, USE_C10D_GLOO), in parallel.
+let shimCheck () =
+    let watch = Stopwatch.StartNew()
+    if not (commandExists "g++") then fail "shim-check needs g++"
+    fetchLibtorch26 ()
+    let cmakeText name =
+        Directory.GetFiles(Path.Combine(libtorch26Root, "usr", "lib"), name, SearchOption.AllDirectories)
+        |> Array.tryHead
+        |> Option.map File.ReadAllText
+        |> Option.defaultWith (fun () -> fail $"shim-check: no {name} in build/libtorch-2.6/root/usr/lib")
+    let definitions =
+        let pattern = "set_target_properties\\(torch_cpu PROPERTIES\\s+INTERFACE_COMPILE_DEFINITIONS \"([^\"]*)\""
+        let m = Regex.Match(cmakeText "Caffe2Targets.cmake", pattern)
+        if not m.Success then fail "shim-check: no compile definitions of torch_cpu in Caffe2Targets.cmake"
+        m.Groups[1].Value.Split(';', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
+    let cxxFlags =
+        let m = Regex.Match(cmakeText "TorchConfig.cmake", "set\\(TORCH_CXX_FLAGS \"([^\"]*)\"\\)")
+        if m.Success then m.Groups[1].Value else ""
+    let inc = Path.Combine(libtorch26Root, "usr", "include")
+    let api = Path.Combine(inc, "torch", "csrc", "api", "include")
+    // The shim's folders, then trixie's headers as system headers: searched before /usr/include (libtorch 1.13).
+    let preprocessor =
+        String.Join(" ",
+            [ "-std=c++17"; cxxFlags ] @ (definitions |> List.map (fun d -> "-D" + d))
+            @ [ "-Isrc/SnnDsl.Native/include"; "-Isrc/SnnDsl.Native/src"
+                "-isystem " + quote inc; "-isystem " + quote api ])
+    let probe = Path.Combine(libtorch26Dir, "probe.cpp")
+    File.WriteAllText(probe,
+        "#include <torch/version.h>\nsnndsl_torch_version TORCH_VERSION_MAJOR TORCH_VERSION_MINOR TORCH_VERSION_PATCH\n")
+    let version =
+        match capture root "g++" $"-E -P {preprocessor} {quote probe}" with
+        | 0, output ->
+            output |> List.tryPick (fun l ->
+                let m = Regex.Match(l, @"^snndsl_torch_version (\d+) (\d+) (\d+)")
+                let g (i: int) = m.Groups[i].Value
+                if m.Success then Some(int (g 1), $"{g 1}.{g 2}.{g 3}") else None)
+        | _, output -> fail ("shim-check: the torch/version.h probe failed:\n" + String.Join("\n", output))
+    let version =
+        match version with
+        | Some(major, v) when major >= 2 -> v
+        | Some(_, v) -> fail $"shim-check: the compiler sees libtorch {v}, not trixie's 2.x: check the include paths"
+        | None -> fail "shim-check: the torch/version.h probe printed no version"
+    printfn "shim-check: the compiler sees libtorch %s (torch/version.h)" version
+    let sources = Directory.GetFiles(Path.Combine(root, "src", "SnnDsl.Native", "src"), "*.cpp") |> Array.sort
+    let cuda = cudaInclude ()
+    // c10/cuda/impl/cuda_cmake_macros.h comes only with a CUDA libtorch (libtorch-cuda-dev); it defines
+    // C10_CUDA_BUILD_SHARED_LIBS, which matters on Windows only.
+    let cudaFlag =
+        "-DC10_CUDA_NO_CMAKE_CONFIGURE_FILE"
+        + match cuda with
+          | Ok "/usr/include" | Error _ -> ""
+          | Ok dir -> " -isystem " + quote dir
+    // nccl.h: where CMakeLists.txt looks (beside libtorch, CUDA, $NCCL_ROOT/include), for distributed.cpp with NCCL.
+    let nccl =
+        match cuda with
+        | Error _ -> None
+        | Ok dir ->
+            [ dir; "/usr/include"
+              match Environment.GetEnvironmentVariable "NCCL_ROOT" with
+              | null | "" -> ()
+              | r -> Path.Combine(r, "include") ]
+            |> List.tryFind (fun d -> File.Exists(Path.Combine(d, "nccl.h")))
+    // (label, source, flags beyond the common ones): fused_nocuda.cpp always, fused_cuda.cpp with CUDA's headers.
+    let units =
+        [ for s in sources do
+              let name = Path.GetFileName s
+              let source = Path.GetRelativePath(root, s)
+              match name with
+              | "fused_cuda.cpp" -> if cuda.IsOk then yield name, source, cudaFlag
+              | "distributed.cpp" ->
+                  yield name, source, (if List.contains "USE_C10D_GLOO" definitions then "" else "-DUSE_C10D_GLOO")
+                  match nccl with
+                  | Some d ->
+                      let ncclFlag = if d = "/usr/include" then "" else "-isystem " + quote d
+                      yield name + " +NCCL", source, $"-DUSE_C10D_GLOO -DUSE_C10D_NCCL {cudaFlag} {ncclFlag}"
+                  | None -> ()
+              | _ -> yield name, source, "" ]
+    match cuda with
+    | Error why -> printfn "shim-check: fused_cuda.cpp (and distributed.cpp with NCCL) skipped, they need CUDA's headers: %s" why
+    | Ok dir when nccl.IsNone -> printfn "shim-check: CUDA headers in %s; distributed.cpp with NCCL skipped: no nccl.h" dir
+    | Ok dir -> printfn "shim-check: CUDA headers in %s, nccl.h found" dir
+    let depsDir = Path.Combine(libtorch26Dir, "deps")
+    Directory.CreateDirectory depsDir |> ignore
+    let jobs = Environment.ProcessorCount
+    printfn "shim-check: %d sources, -j %d" units.Length jobs
+    let console = obj ()
+    let compile (i: int) (label: string, source: string, extra: string) =
+        async {
+            let depFile = Path.Combine(depsDir, $"{i}.d")
+            if File.Exists depFile then File.Delete depFile
+            let sw = Stopwatch.StartNew()
+            let flags = $"-fsyntax-only -Wall -Wextra -Wno-unused-parameter -fopenmp {preprocessor} {extra}"
+            let code, output = capture root "g++" $"{flags} -MD -MF {quote depFile} {source}"
+            // A header of the system's libtorch 1.13 or its Gloo (/usr/include) means an include path is wrong.
+            let leaked =
+                if File.Exists depFile then
+                    File.ReadAllText(depFile).Split([| ' '; '\n'; '\\' |], StringSplitOptions.RemoveEmptyEntries)
+                    |> Array.filter (fun p -> Regex.IsMatch(p, "^/usr/include/(torch|ATen|c10|caffe2|gloo)/"))
+                    |> Array.distinct
+                else [||]
+            let errors = output |> List.filter (fun l -> l.Contains ": error:" || l.Contains ": fatal error:")
+            let warnings = output |> List.filter (fun l -> l.Contains ": warning:")
+            let ok = code = 0 && leaked.Length = 0
+            lock console (fun () ->
+                let notes = if warnings.IsEmpty then "" else $", {warnings.Length} warnings"
+                printfn "  %-7s %s (%.1f s%s)" (if ok then "ok" else "FAILED") label sw.Elapsed.TotalSeconds notes
+                for l in List.truncate 5 (if errors.IsEmpty && code <> 0 then output else errors) do printfn "      %s" l
+                for p in Array.truncate 5 leaked do printfn "      reads the system's %s" p
+                for l in List.truncate 3 warnings do printfn "      %s" l)
+            return label, ok
+        }
+    let results = Async.Parallel(units |> List.mapi compile, jobs) |> Async.RunSynchronously
+    let failed = results |> Array.filter (snd >> not) |> Array.map fst
+    printfn "shim-check: %d of %d compile against libtorch %s (%.1f s)"
+        (results.Length - failed.Length) results.Length version watch.Elapsed.TotalSeconds
+    if failed.Length > 0 then
+        eprintfn "shim-check: failed: %s" (String.Join(", ", failed))
+        exit 1
+
 match target with
 | "deps" -> deps ()
 | "native" -> native ()
@@ -321,6 +543,7 @@ match target with
 | "demo" -> demo ()
 | "pack" -> pack ()
 | "notebooks" -> notebooks ()
+| "shim-check" -> shimCheck ()
 | _ ->
-    printfn "usage: dotnet fsi build.fsx deps|native|build|test|bench|demo|pack|notebooks [args...]"
+    printfn "usage: dotnet fsi build.fsx deps|native|build|test|bench|demo|pack|notebooks|shim-check [args...]"
     if target <> "help" then exit 2

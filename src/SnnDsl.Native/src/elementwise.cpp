@@ -1,5 +1,6 @@
 // Elementwise arithmetic, math and comparisons, plus the in-place updates optimisers need.
 #include <ATen/ScalarOps.h>
+#include <ATen/core/grad_mode.h>  // at::NoGradGuard (libtorch 2.6's ATen/ATen.h does not include it)
 #include "shim.h"
 
 using snn::unwrap;
