@@ -46,9 +46,10 @@ module Schedule =
         { Invariant = ids |> List.filter (fun i -> variation[i] <> Variation.Element)
           Step = ids |> List.filter (fun i -> variation[i] = Variation.Element) }
 
-    /// Lowers the plan of a program: its derived backward and every section.
-    let plan (p: StepProgram) : KernelPlan =
-        let back = Adjoint.derive p
+    /// Lowers the plan of a program: the optimised program (Optimise), its derived and optimised backward,
+    /// and every section.
+    let plan (written: StepProgram) : KernelPlan =
+        let p, back = Optimise.derive written
         let fwdNodes, fwdVar = p.Nodes, p.Variation
         let forward = split fwdNodes fwdVar (p.Output :: p.Next)
         let records = (p.Bindings |> List.map snd) @ p.Next
