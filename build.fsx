@@ -32,20 +32,24 @@ let fail (msg: string) =
     eprintfn "build.fsx: %s" msg
     exit 1
 
-/// Runs a command, streaming its output; returns the exit code.
-let runCode (file: string) (arguments: string) (echo: string -> unit) =
-    printfn "> %s %s" file arguments
-    let psi = ProcessStartInfo(file, arguments, WorkingDirectory = root, UseShellExecute = false)
+/// Runs a command in a folder, each line of its output and of its errors to a sink; returns the exit code.
+let exec (dir: string) (file: string) (arguments: string) (onOutput: string -> unit) (onError: string -> unit) =
+    let psi = ProcessStartInfo(file, arguments, WorkingDirectory = dir, UseShellExecute = false)
     psi.RedirectStandardOutput <- true
     psi.RedirectStandardError <- true
     use p = new Process(StartInfo = psi)
-    p.OutputDataReceived.Add(fun e -> if not (isNull e.Data) then echo e.Data)
-    p.ErrorDataReceived.Add(fun e -> if not (isNull e.Data) then eprintfn "%s" e.Data)
+    p.OutputDataReceived.Add(fun e -> if not (isNull e.Data) then onOutput e.Data)
+    p.ErrorDataReceived.Add(fun e -> if not (isNull e.Data) then onError e.Data)
     p.Start() |> ignore
     p.BeginOutputReadLine()
     p.BeginErrorReadLine()
     p.WaitForExit()
     p.ExitCode
+
+/// Runs a command, streaming its output; returns the exit code.
+let runCode (file: string) (arguments: string) (echo: string -> unit) =
+    printfn "> %s %s" file arguments
+    exec root file arguments echo (eprintfn "%s")
 
 let run file arguments =
     let code = runCode file arguments (printfn "%s")
@@ -86,6 +90,10 @@ let nvrtcFound () =
     Runtime.InteropServices.RuntimeInformation.OSArchitecture <> Runtime.InteropServices.Architecture.X64
     || File.Exists "/usr/lib/x86_64-linux-gnu/libnvrtc.so.11.2"
 
+/// An apt sources entry (deb822) for one suite and component of Debian's archive.
+let debianSources (suite: string) (comp: string) (keyring: string) =
+    $"Types: deb\nURIs: http://deb.debian.org/debian\nSuites: {suite}\nComponents: {comp}\nSigned-By: {keyring}\n"
+
 /// Adds Debian's non-free component (for libnvrtc) when no apt source has it.
 let ensureNonFree () =
     let sources =
@@ -100,7 +108,7 @@ let ensureNonFree () =
             |> Option.defaultValue "bookworm"
         printfn "deps: adding Debian's non-free component (%s) for libnvrtc" codename
         File.WriteAllText("/etc/apt/sources.list.d/snndsl-nonfree.sources",
-            $"Types: deb\nURIs: http://deb.debian.org/debian\nSuites: {codename}\nComponents: non-free\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
+            debianSources codename "non-free" "/usr/share/keyrings/debian-archive-keyring.gpg")
 
 let missingDeps () =
     [ if not (torchFound ()) then "libtorch-dev"
@@ -329,18 +337,9 @@ let trixiePackages = [ "libtorch-dev"; "libgloo-dev" ]
 
 /// Runs a command in a folder, echoing nothing; returns its exit code and its output (stdout and stderr).
 let capture (dir: string) (file: string) (arguments: string) =
-    let psi = ProcessStartInfo(file, arguments, WorkingDirectory = dir, UseShellExecute = false)
-    psi.RedirectStandardOutput <- true
-    psi.RedirectStandardError <- true
-    use p = new Process(StartInfo = psi)
     let lines = Collections.Concurrent.ConcurrentQueue<string>()
-    p.OutputDataReceived.Add(fun e -> if not (isNull e.Data) then lines.Enqueue e.Data)
-    p.ErrorDataReceived.Add(fun e -> if not (isNull e.Data) then lines.Enqueue e.Data)
-    p.Start() |> ignore
-    p.BeginOutputReadLine()
-    p.BeginErrorReadLine()
-    p.WaitForExit()
-    p.ExitCode, List.ofSeq lines
+    let code = exec dir file arguments lines.Enqueue lines.Enqueue
+    code, List.ofSeq lines
 
 /// Downloads and extracts trixiePackages, unless a run already did (packages.txt lists the .debs extracted).
 let fetchLibtorch26 () =
@@ -361,8 +360,7 @@ let fetchLibtorch26 () =
         for d in [ Path.Combine(apt, "lists", "partial"); Path.Combine(apt, "cache", "archives", "partial"); debs ] do
             Directory.CreateDirectory d |> ignore
         let sources = Path.Combine(apt, "trixie.sources")
-        File.WriteAllText(sources,
-            $"Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: {keyring}\n")
+        File.WriteAllText(sources, debianSources "trixie" "main" keyring)
         let status = Path.Combine(apt, "status")
         File.WriteAllText(status, "")
         // Only this sources file, no pinning, no DEP-11 metadata or translations; as root, no download as _apt

@@ -311,14 +311,9 @@ module NeuronText =
 
     // A law's relations: the comparisons of expressions (`==` is `=` there), and `=` and `<>` besides.
     let private relationP: Parser<Relation, unit> =
-        let ofComparison (c: Comparison) =
-            match c with
-            | Comparison.Lt -> Relation.Lt
-            | Comparison.Le -> Relation.Le
-            | Comparison.Gt -> Relation.Gt
-            | Comparison.Ge -> Relation.Ge
-            | Comparison.Eq -> Relation.Eq
-            | Comparison.Ne -> Relation.Ne
+        // The inverse of Condition.comparison, read off it.
+        let relations = [ Relation.Lt; Relation.Le; Relation.Gt; Relation.Ge; Relation.Eq; Relation.Ne ]
+        let ofComparison (c: Comparison) = relations |> List.find (fun r -> Condition.comparison r = c)
         choice
             [ attempt (skipString "<>" .>> ws) >>% Relation.Ne
               notFollowedBy (skipString "<-") >>. comparisonOp |>> ofComparison

@@ -19,8 +19,9 @@ type Module() =
     [<ThreadStatic; DefaultValue>]
     static val mutable private constructionDevice: Device option
 
-    /// The device on which layers constructed on this thread place their tensors (CPU by default).
-    static member ConstructionDevice = defaultArg Module.constructionDevice Device.Cpu
+    /// The device on which layers constructed on this thread place their tensors: the one `CreateOn` set,
+    /// else the binding's default device (Torch.setDefaultDevice; the CPU unless moved).
+    static member ConstructionDevice = defaultArg Module.constructionDevice (Torch.defaultDevice ())
 
     /// `use _ = Module.CreateOn device`: layers built until disposal put their parameters on device.
     static member CreateOn(device: Device) : IDisposable =
