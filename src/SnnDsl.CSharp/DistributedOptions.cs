@@ -17,21 +17,7 @@ public sealed record DistributedOptions(int Rank, int WorldSize, string Master)
     /// <summary>BatchNorm with statistics over every rank's batch (<c>--sync-bn</c>).</summary>
     public bool SyncBatchNorm { get; init; }
 
-    /// <summary>How long the rendezvous and each collective wait for the other ranks (120 s).</summary>
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);
-
-    /// <summary>The library's typed form; the exception names what is wrong.</summary>
-    /// <exception cref="ArgumentException">The master is not HOST:PORT, or the rank is outside the world.</exception>
-    internal WorldConfig ToCore()
-    {
-        if (WorldSize < 1) throw new ArgumentOutOfRangeException(nameof(WorldSize), WorldSize, "the world size must be at least 1");
-        if (Rank < 0 || Rank >= WorldSize)
-            throw new ArgumentOutOfRangeException(nameof(Rank), Rank, $"rank {Rank} is outside a world of {WorldSize} (valid ranks: 0..{WorldSize - 1})");
-        if (!(Timeout > TimeSpan.Zero)) throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "the timeout must be positive");
-        Guard.NotNull(Master, nameof(Master));
-        var i = Master.LastIndexOf(':');
-        if (i <= 0 || !int.TryParse(Master.AsSpan(i + 1), out var port) || port < 1 || port > 65535)
-            throw new ArgumentException($"expected HOST:PORT, e.g. 10.0.0.1:29500, got '{Master}'", nameof(Master));
-        return new WorldConfig(Rank, WorldSize, SnnDsl.Torch.Rendezvous.NewTcp(Master[..i], port), SyncBatchNorm, Timeout);
-    }
+    /// <summary>How long the rendezvous and each collective wait for the other ranks (<c>--dist-timeout</c>; the settings table's default, 120 s).</summary>
+    public TimeSpan Timeout { get; init; } =
+        TimeSpan.FromSeconds(((SettingValue.Number)TrainSettings.defaultOf("DistTimeout").Value).Item);
 }

@@ -37,14 +37,13 @@ public sealed class Trainer : IDisposable
     {
         _network = Guard.NotNull(network, nameof(network));
         _options = (options ?? new TrainingOptions()).Clone();
-        _options.Validate();
-        var kind = _options.ToConfig(DataSource.NewInCode(""), null, null, network.DeviceValue).Optimizer;
-        _optimizer = new Optimizer(kind, network.Core.Parameters(), _options.LearningRate, FSharpInterop.Some(_options.WeightDecay));
-        if (_options.Distributed is { } d)
+        var config = _options.ToConfig(DataSource.NewInCode(""), null, null, network.DeviceValue);
+        _optimizer = new Optimizer(config.Optimizer, network.Core.Parameters(), config.LearningRate, FSharpInterop.Some(config.WeightDecay));
+        if (config.World is { } world)
         {
             try
             {
-                _group = SessionModule.joinWorld(d.ToCore(), network.Core);
+                _group = SessionModule.joinWorld(world.Value, network.Core);
             }
             catch
             {

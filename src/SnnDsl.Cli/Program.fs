@@ -74,6 +74,8 @@ let run (argv: string[]) (out: TextWriter) (err: TextWriter) : int =
     with
     | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText ->
         out.Write(e.Message)
+        // snn train's settings come from the settings table, not from Argu's union.
+        if argv.Length > 0 && argv[0] = "train" then out.Write(TrainCommand.settingsUsage)
         ExitCode.Ok
     | :? ArguParseException as e ->
         // Argu's first line is the error; the rest is a full option listing, which --help gives instead.

@@ -124,21 +124,18 @@ module Study =
         let path = Path.Combine(runDir study cell seed, Checkpoint.fileName)
         if not (File.Exists path) then []
         else
-            let saved = TrainConfig.toFile (fst (Checkpoint.readHeader path))
-            let wanted = TrainConfig.toFile (config study cell seed)
-            let text (v: obj) =
+            let printed (c: TrainConfig) = TrainSettings.print c |> Map.ofList
+            let saved = printed (fst (Checkpoint.readHeader path))
+            let wanted = printed (config study cell seed)
+            let text (v: SettingValue option) =
                 match v with
-                | :? (string[]) as xs -> "[" + String.Join(", ", xs) + "]"
-                | :? string as s when s.Contains '\n' -> "(text of " + string (s.Split('\n').Length) + " lines)"
-                | v -> string v
-            [ for field in Microsoft.FSharp.Reflection.FSharpType.GetRecordFields(typeof<TrainConfigFile>) do
-                  if not (howItRan.Contains field.Name) then
-                      let a, b = field.GetValue saved, field.GetValue wanted
-                      let same =
-                          match a, b with
-                          | (:? (string[]) as x), (:? (string[]) as y) -> x = y
-                          | _ -> Object.Equals(a, b)
-                      if not same then yield $"{field.Name}: {text a} in the run, {text b} in the study" ]
+                | None -> "(not set)"
+                | Some(SettingValue.Texts xs) -> "[" + String.Join(", ", xs) + "]"
+                | Some(SettingValue.Text s) when s.Contains '\n' -> "(text of " + string (s.Split('\n').Length) + " lines)"
+                | Some v -> string v
+            [ for name in TrainSettings.names do
+                  let a, b = saved.TryFind name, wanted.TryFind name
+                  if not (howItRan.Contains name) && a <> b then yield $"{name}: {text a} in the run, {text b} in the study" ]
 
     /// Runs every unfinished run of the study, cell by cell and seed by seed, resuming stopped ones; `log`
     /// gets one line per run with the study's progress and an estimate of the time left (from the runs

@@ -132,7 +132,7 @@ let tests =
                 [ [ "--world-size"; "2"; "--rank"; "0" ], "--world-size, --rank and --master together"
                   [ "--world-size"; "2"; "--rank"; "2"; "--master"; "127.0.0.1:1" ], "rank 2 is outside a world of 2"
                   [ "--world-size"; "2"; "--rank"; "0"; "--master"; "localhost" ], "expected HOST:PORT"
-                  [ "--sync-bn" ], "--sync-bn needs a data-parallel run"
+                  [ "--sync-bn" ], "--sync-bn: BatchNorm over every rank needs a data-parallel run"
                   [ "--nproc"; "2"; "--rank"; "0" ], "give --nproc or --rank, not both" ] do
                 let r = snn (args out 64 extra)
                 Expect.equal r.Code ExitCode.UsageError $"{extra}: exit code; stderr: {r.Err}"
