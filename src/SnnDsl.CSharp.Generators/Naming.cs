@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
@@ -5,16 +6,30 @@ using Microsoft.CodeAnalysis.CSharp;
 
 namespace SnnDsl.CSharp.Generators;
 
+/// <summary>A name the generator would like for a neuron: the plain one, the one to use when it is taken, and
+/// whether the neuron also gets a <c>NameWith</c> method (file neurons do).</summary>
+internal readonly record struct WantedName(string Plain, string OnClash, bool WithMethod);
+
 /// <summary>C# names for the generated members.</summary>
 internal static class Naming
 {
-    /// <summary>"lif" → "Lif", "integrateAndFire" → "IntegrateAndFire", "lif_vth" → "LifVth".</summary>
-    public static string Pascal(string name)
+    /// <summary>
+    /// "lif" → "Lif", "integrateAndFire" → "IntegrateAndFire", "lif_vth" → "LifVth", "lif-syn" → "LifSyn",
+    /// "my_neuron.v2" → "MyNeuronV2"; characters that cannot be in a C# name are dropped, a leading digit
+    /// gets "Neuron" in front, and a name with nothing left is <paramref name="empty"/>.
+    /// </summary>
+    public static string Pascal(string name, string empty = "Neuron")
     {
         var sb = new StringBuilder();
-        foreach (var part in name.Split('_').Where(p => p.Length > 0))
-            sb.Append(char.ToUpperInvariant(part[0])).Append(part, 1, part.Length - 1);
-        return sb.Length == 0 ? "Neuron" : sb.ToString();
+        foreach (var part in name.Split(new[] { '-', '_', '.', '+', ' ' }, StringSplitOptions.RemoveEmptyEntries))
+        {
+            var clean = new string(part.Where(char.IsLetterOrDigit).ToArray());
+            if (clean.Length == 0) continue;
+            sb.Append(char.ToUpperInvariant(clean[0])).Append(clean, 1, clean.Length - 1);
+        }
+        var s = sb.ToString();
+        if (s.Length == 0) return empty;
+        return char.IsDigit(s[0]) ? "Neuron" + s : s;
     }
 
     /// <summary>A name as an identifier in C# source (keywords escaped with @).</summary>
@@ -24,22 +39,22 @@ internal static class Naming
             : name;
 
     /// <summary>
-    /// A unique generated name per neuron, in the order given: the plain Pascal name when free, else prefixed
-    /// with the containing type's name, else numbered. Names the generated classes use are reserved.
+    /// A unique generated name per neuron, in the order given: the plain name when free, else the name for a
+    /// clash, numbered until neither it nor its <c>With</c> and <c>Layer</c> members are taken. Names the
+    /// generated classes use are reserved.
     /// </summary>
-    public static IReadOnlyList<string> Unique(IEnumerable<NeuronMember> neurons)
+    public static IReadOnlyList<string> Unique(IEnumerable<WantedName> wanted)
     {
         var taken = new HashSet<string> { "All", "Equals", "GetHashCode", "ToString", "GetType", "ReferenceEquals" };
         var result = new List<string>();
-        foreach (var n in neurons)
+        foreach (var w in wanted)
         {
-            var plain = Pascal(n.Member);
-            var name = plain;
-            if (taken.Contains(name)) name = Pascal(n.TypeName) + plain;
+            var stem = taken.Contains(w.Plain) ? w.OnClash : w.Plain;
+            var name = stem;
             var k = 2;
-            var stem = name;
-            while (taken.Contains(name)) name = stem + k++;
+            while (taken.Contains(name) || taken.Contains(name + "With") || taken.Contains(name + "Layer")) name = stem + k++;
             taken.Add(name);
+            if (w.WithMethod) taken.Add(name + "With");
             result.Add(name);
         }
         return result;

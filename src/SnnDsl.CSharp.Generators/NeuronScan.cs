@@ -9,63 +9,21 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace SnnDsl.CSharp.Generators;
 
 /// <summary>One public static property or field of type SnnDsl.Core.Neuron found in a referenced assembly.</summary>
-internal sealed class NeuronMember : IEquatable<NeuronMember>
-{
-    public NeuronMember(string assembly, string containingType, string typeName, string member, bool isField)
-    {
-        Assembly = assembly;
-        ContainingType = containingType;
-        TypeName = typeName;
-        Member = member;
-        IsField = isField;
-    }
-
-    /// <summary>The assembly's name, e.g. "SnnDsl.Core".</summary>
-    public string Assembly { get; }
-
-    /// <summary>The containing type, fully qualified with global::, e.g. "global::SnnDsl.Core.Builtins".</summary>
-    public string ContainingType { get; }
-
-    /// <summary>The containing type's simple name, e.g. "Builtins" (used to tell clashing names apart).</summary>
-    public string TypeName { get; }
-
-    /// <summary>The member's metadata name, e.g. "lif".</summary>
-    public string Member { get; }
-
-    /// <summary>True for a field, false for a property.</summary>
-    public bool IsField { get; }
-
-    public bool Equals(NeuronMember? other) =>
-        other is not null && Assembly == other.Assembly && ContainingType == other.ContainingType && Member == other.Member
-        && TypeName == other.TypeName && IsField == other.IsField;
-
-    public override bool Equals(object? obj) => Equals(obj as NeuronMember);
-
-    public override int GetHashCode() => (Assembly.GetHashCode() * 31 + ContainingType.GetHashCode()) * 31 + Member.GetHashCode();
-}
+/// <param name="Assembly">The assembly's name, e.g. "SnnDsl.Core".</param>
+/// <param name="ContainingType">The containing type, fully qualified with global::, e.g. "global::SnnDsl.Core.Builtins".</param>
+/// <param name="TypeName">The containing type's simple name, e.g. "Builtins" (used to tell clashing names apart).</param>
+/// <param name="Member">The member's metadata name, e.g. "lif".</param>
+/// <param name="IsField">True for a field, false for a property.</param>
+internal sealed record NeuronMember(string Assembly, string ContainingType, string TypeName, string Member, bool IsField);
 
 /// <summary>What the generator found: whether the facade is referenced, the neurons, and the members it skipped.</summary>
-internal sealed class ScanResult : IEquatable<ScanResult>
+internal sealed record ScanResult(bool HasCore, bool HasFacade, ImmutableArray<NeuronMember> Neurons, ImmutableArray<string> Skipped)
 {
-    public ScanResult(bool hasCore, bool hasFacade, ImmutableArray<NeuronMember> neurons, ImmutableArray<string> skipped)
-    {
-        HasCore = hasCore;
-        HasFacade = hasFacade;
-        Neurons = neurons;
-        Skipped = skipped;
-    }
-
-    public bool HasCore { get; }
-    public bool HasFacade { get; }
-    public ImmutableArray<NeuronMember> Neurons { get; }
-    public ImmutableArray<string> Skipped { get; }
-
-    // Structural equality lets the incremental pipeline skip emitting when an edit changed nothing here.
+    // Structural equality (ImmutableArray's own compares references) lets the incremental pipeline skip
+    // emitting when an edit changed nothing here.
     public bool Equals(ScanResult? other) =>
         other is not null && HasCore == other.HasCore && HasFacade == other.HasFacade
         && Neurons.SequenceEqual(other.Neurons) && Skipped.SequenceEqual(other.Skipped);
-
-    public override bool Equals(object? obj) => Equals(obj as ScanResult);
 
     public override int GetHashCode() => Neurons.Length * 397 ^ Skipped.Length;
 }
