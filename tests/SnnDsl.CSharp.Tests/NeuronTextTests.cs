@@ -6,9 +6,6 @@ namespace SnnDsl.CSharp.Tests;
 /// layer the generator makes of a .neuron file, and verification with the kit's laws.</summary>
 public class NeuronTextTests
 {
-    private static string Example(string file) =>
-        Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples", file);
-
     [Fact]
     public void Every_builtin_printed_as_text_parses_back_to_the_same_neuron()
     {
@@ -27,7 +24,7 @@ public class NeuronTextTests
     [Fact]
     public void Load_reads_a_file_and_names_a_missing_one()
     {
-        var n = Neuron.Load(Example("lif-syn.neuron"));
+        var n = Neuron.Load(Helpers.Example("lif-syn.neuron"));
         Assert.Equal("lif-syn", n.Name);
         Assert.Equal(new[] { "I", "V" }, n.States.Select(s => s.Name));
         Assert.Contains("nope.neuron", Assert.Throws<FileNotFoundException>(() => Neuron.Load("nope.neuron")).Message);
@@ -36,7 +33,7 @@ public class NeuronTextTests
     [Fact]
     public void A_neuron_file_given_as_an_additional_file_becomes_a_typed_layer()
     {
-        Assert.Equal(Neuron.Load(Example("lif-syn.neuron")), GeneratedNeurons.LifSyn);
+        Assert.Equal(Neuron.Load(Helpers.Example("lif-syn.neuron")), GeneratedNeurons.LifSyn);
         Assert.Equal(0.7, GeneratedNeurons.LifSynWith(a: 0.7).Parameters.Single(p => p.Name == "a").InitialRaw);
         Assert.Equal(0.8, GeneratedNeurons.LifSynWith(vth: 2.0).Parameters.Single(p => p.Name == "a").InitialRaw);
         using var layer = SpikingLayers.LifSyn(3);
@@ -61,7 +58,7 @@ public class NeuronTextTests
     [Fact]
     public void A_broken_neuron_fails_its_law_with_a_counterexample_table()
     {
-        var broken = Neuron.Load(Example("lif-syn-broken.neuron"));
+        var broken = Neuron.Load(Helpers.Example("lif-syn-broken.neuron"));
         var report = broken.Verify(cases: 50, only: new[] { "reset-lowers-V" });
         var law = Assert.Single(report.Laws);
         Assert.False(law.Passed);
@@ -88,9 +85,6 @@ public class NeuronTextTests
 /// written in the file's language.</summary>
 public class LanguageTests
 {
-    private static string Example(string file) =>
-        Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "examples", file);
-
     [Fact]
     public void Comparisons_where_logic_and_powers_build_the_trees_the_text_form_reads()
     {
@@ -105,7 +99,7 @@ public class LanguageTests
     [Fact]
     public void The_refractory_LIF_file_is_a_typed_layer_and_its_trace_law_holds_written_in_the_file_language()
     {
-        var n = Neuron.Load(Example("lif-refractory.neuron"));
+        var n = Neuron.Load(Helpers.Example("lif-refractory.neuron"));
         Assert.Equal(n, GeneratedNeurons.LifRefractory);
         var gap = StepLaw.Written("law gap: S = 1 implies S[t-1] + S[t-2] + S[t-3] = 0");
         var report = n.Verify(cases: 30, laws: new[] { gap }, only: new[] { "gap", "r-in-domain", "no-two-spikes-within-3-steps" });
@@ -134,7 +128,7 @@ public class LanguageTests
             .Update("V", Expr.Ref("H") - Expr.Param("vth") * Expr.Ref("S"))
             .Update("r", Expr.Where(Expr.Ref("S"), Expr.Param("tref"), Expr.Max(r - 1.0, 0.0)))
             .Build();
-        Assert.Equal(Neuron.Load(Example("lif-refractory.neuron")), built);
+        Assert.Equal(Neuron.Load(Helpers.Example("lif-refractory.neuron")), built);
         var izh = NeuronProgramBuilder.Create("u0").Option("b", 0.2).Option("c", -65.0)
             .State("V", Expr.Param("c")).State("u", Expr.Param("b") * Expr.Param("c"))
             .Bind("S", Expr.Spike(Expr.V)).Update("V", Expr.V).Update("u", Expr.State("u")).Build();

@@ -6,15 +6,26 @@ namespace SnnDsl.CSharp.Tests;
 /// <summary>Helpers shared by the tests.</summary>
 internal static class Helpers
 {
-    /// <summary>The built DLL of an example program under examples/, in this assembly's configuration.</summary>
-    public static string ExampleDll(string name)
+    /// <summary>The repository root: the nearest ancestor of the test assembly holding SnnDsl.sln (the C# twin of
+    /// the F# TestKit's Repo.root, which a C# project cannot reference without FSharp.Core and Expecto).</summary>
+    public static readonly string Root = FindRoot();
+
+    private static string FindRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SnnDsl.sln"))) dir = dir.Parent;
-        var root = dir?.FullName ?? throw new InvalidOperationException($"no SnnDsl.sln above {AppContext.BaseDirectory}");
+        return dir?.FullName ?? throw new InvalidOperationException($"no SnnDsl.sln above {AppContext.BaseDirectory}");
+    }
+
+    /// <summary>A file under examples/.</summary>
+    public static string Example(string file) => Path.Combine(Root, "examples", file);
+
+    /// <summary>The built DLL of an example program under examples/, in this assembly's configuration.</summary>
+    public static string ExampleDll(string name)
+    {
         // Examples are built in the same configuration as this assembly (bin/<Configuration>/net10.0).
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var dll = Path.Combine(root, "examples", name, "bin", configuration, "net10.0", name + ".dll");
+        var dll = Path.Combine(Root, "examples", name, "bin", configuration, "net10.0", name + ".dll");
         Assert.True(File.Exists(dll), $"{dll} is missing: build the solution first");
         return dll;
     }

@@ -192,12 +192,10 @@ let private cliNumbers =
 /// directory.
 let private goodCheckpoint =
     lazy
-        let dir = Path.Combine(Path.GetTempPath(), "snndsl-fault-" + Guid.NewGuid().ToString("N"))
-        let r = snn (tiny dir @ [ "--epochs"; "1" ])
+        use dir = new TempDir()
+        let r = snn (tiny dir.Path @ [ "--epochs"; "1" ])
         if r.Code <> 0 then failwith $"the tiny run failed: {r.Err}"
-        let bytes = File.ReadAllBytes(Path.Combine(dir, Checkpoint.fileName))
-        Directory.Delete(dir, true)
-        bytes
+        File.ReadAllBytes(dir.File Checkpoint.fileName)
 
 /// The checkpoint with one JSON entry ("config" or "position") edited, written with a valid checksum.
 let private edited (entry: string) (edit: JsonNode -> unit) (dir: TempDir) =

@@ -5,16 +5,12 @@ open System
 open System.IO
 open Expecto
 open SnnDsl.Core
+open SnnDsl.TestKit
 open SnnDsl.Cli.Tests.Cli
 
 let private examples = SnnDsl.TestKit.Repo.examples
 
 let private example name = Path.Combine(examples, name)
-
-let private tempDir () =
-    let d = Path.Combine(Path.GetTempPath(), "snn-verify-tests-" + Guid.NewGuid().ToString("N"))
-    Directory.CreateDirectory d |> ignore
-    d
 
 let private expectCode (code: int) (o: Outcome) = Expect.equal o.Code code $"exit code; out:\n{o.Out}\nerr:\n{o.Err}"
 
@@ -49,8 +45,8 @@ let tests =
         }
 
         test "snn verify on a file with a syntax error exits 2 naming line and column" {
-            let dir = tempDir ()
-            let bad = Path.Combine(dir, "bad.neuron")
+            use dir = new TempDir()
+            let bad = dir.File "bad.neuron"
             File.WriteAllText(bad, "neuron bad\nstate V = 0\nH = 0.5 * V +\nS = spike[atan](H - 1)\nV <- H - S\n")
             let o = snn [ "verify"; "--neuron-file"; bad ]
             expectCode 2 o
@@ -72,10 +68,10 @@ let tests =
         }
 
         test "snn simulate --neuron-file runs the file's neuron; --neuron and --neuron-file together exit 2" {
-            let dir = tempDir ()
-            let x = Path.Combine(dir, "x.csv")
+            use dir = new TempDir()
+            let x = dir.File "x.csv"
             File.WriteAllText(x, "0.5,1.2\n0.9,0.3\n1.5,0.7\n")
-            let out = Path.Combine(dir, "trace.csv")
+            let out = dir.File "trace.csv"
             let o = snn [ "simulate"; "--neuron-file"; example "lif-syn.neuron"; "--input"; x; "--out"; out ]
             expectCode 0 o
             Expect.stringContains o.Out "lif-syn: 3 steps, 2 neurons" o.Out
@@ -85,10 +81,10 @@ let tests =
         }
 
         test "snn train --neuron-file trains the file's neuron; eval and resume need only the checkpoint" {
-            let dir = tempDir ()
-            let copy = Path.Combine(dir, "mine.neuron")
+            use dir = new TempDir()
+            let copy = dir.File "mine.neuron"
             File.Copy(example "lif-syn.neuron", copy)
-            let run = Path.Combine(dir, "run")
+            let run = dir.File "run"
             let common = [ "--limit-train"; "64"; "--limit-test"; "32"; "--timesteps"; "2"; "--batch-size"; "32"; "--threads"; "1"; "--no-report"; "--check-finite" ]
             let o = snn ([ "train"; "--neuron-file"; copy; "--epochs"; "1"; "--out"; run ] @ common)
             expectCode 0 o
@@ -109,13 +105,13 @@ let tests =
         }
     
         test "the neuron-language examples (Izhikevich, refractory LIF) simulate, verify and train from the command line" {
-            let dir = tempDir ()
-            let x = Path.Combine(dir, "x.csv")
+            use dir = new TempDir()
+            let x = dir.File "x.csv"
             File.WriteAllText(x, String.concat "\n" (List.replicate 12 "2,10") + "\n")
             for file, header, train in
                 [ "lif-refractory.neuron", "t,neuron,x,s,v,r", []
                   "izhikevich.neuron", "t,neuron,x,s,v,u", [ "--model"; "fc"; "--input-scale"; "100" ] ] do
-                let out = Path.Combine(dir, file + ".csv")
+                let out = dir.File(file + ".csv")
                 let o = snn [ "simulate"; "--neuron-file"; example file; "--input"; x; "--out"; out ]
                 expectCode 0 o
                 let lines = File.ReadAllLines out
@@ -126,12 +122,12 @@ let tests =
                 let v = snn [ "verify"; "--neuron-file"; example file; "--cases"; "20" ]
                 expectCode 0 v
                 Expect.stringContains v.Out "laws hold" v.Out
-                let run = Path.Combine(dir, "run-" + file)
+                let run = dir.File("run-" + file)
                 let t = snn ([ "train"; "--neuron-file"; example file; "--epochs"; "1"; "--out"; run; "--limit-train"; "64"; "--limit-test"; "32"; "--timesteps"; "4"; "--batch-size"; "32"; "--threads"; "1"; "--no-report"; "--check-finite" ] @ train)
                 expectCode 0 t
                 Expect.isTrue (File.Exists(Path.Combine(run, "checkpoint.snnt"))) "a checkpoint"
             // The refractory LIF's trace: a spike, then three silent steps with the counter running down.
-            let trace = File.ReadAllLines(Path.Combine(dir, "lif-refractory.neuron.csv"))[1..] |> Array.filter (fun l -> l.Split(',')[1] = "0")
+            let trace = File.ReadAllLines(dir.File "lif-refractory.neuron.csv")[1..] |> Array.filter (fun l -> l.Split(',')[1] = "0")
             Expect.equal (trace |> Array.map (fun l -> l.Split(',')[3]) |> Array.truncate 8) [| "1"; "0"; "0"; "0"; "1"; "0"; "0"; "0" |] "period 4 under a constant input of 2"
         }
     ]

@@ -3,7 +3,6 @@ module SnnDsl.Data.Tests.AugmentTests
 open System
 open Expecto
 open SnnDsl.TestKit
-open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Data
 
@@ -60,7 +59,7 @@ let tests =
                 let mirrored = a |> Array.mapi (fun i v -> v = src[(i / w) * w + (w - 1 - i % w)]) |> Array.forall id
                 Augment.flipHorizontal (c, h, w) (Span a)
                 mirrored && a = src
-            Check.One(Config.QuickThrowOnFailure.WithMaxTest 200, Prop.forAll (Arb.fromGen shapes) law)
+            checkOn 200 shapes law
 
         testCase "cutout zeroes exactly the hole in every channel, clipped at the border" <| fun () ->
             let c, h, w = 2, 10, 12

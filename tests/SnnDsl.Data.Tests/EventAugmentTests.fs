@@ -3,7 +3,6 @@ module SnnDsl.Data.Tests.EventAugmentTests
 open System
 open Expecto
 open SnnDsl.TestKit
-open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Data
 
@@ -33,7 +32,7 @@ let tests =
                 Augment.roll (c, h, w) dy dx (ReadOnlySpan src) (Span a)
                 Augment.roll (c, h, w) -dy -dx (ReadOnlySpan a) (Span b)
                 b = src && (Array.sort a = Array.sort src)
-            Check.One(Config.QuickThrowOnFailure.WithMaxTest 200, Prop.forAll (Arb.fromGen shapes) law)
+            checkOn 200 shapes law
 
         testCase "rotating by 0 is the identity and by 180 degrees mirrors both axes" <| fun () ->
             let c, h, w = 2, 5, 6

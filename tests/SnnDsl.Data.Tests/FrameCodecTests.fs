@@ -3,7 +3,6 @@ module SnnDsl.Data.Tests.FrameCodecTests
 open System
 open Expecto
 open SnnDsl.TestKit
-open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Data
 
@@ -23,7 +22,7 @@ let tests =
                 let back = Array.zeroCreate<float32> counts.Length
                 FrameCodec.decode (ReadOnlySpan blob) (Span back)
                 back = Array.map float32 counts
-            Check.One(Config.QuickThrowOnFailure.WithMaxTest 300, Prop.forAll (Arb.fromGen frames) law)
+            checkOn 300 frames law
 
         testCase "a cut, padded or mis-sized blob is corrupt" <| fun () ->
             let blob = FrameCodec.encode (ReadOnlySpan [| 0; 3; 0; 0; 200; 0 |])

@@ -10,6 +10,7 @@ open System.Net
 open System.Net.Sockets
 open System.Reflection
 open System.Threading
+open SnnDsl.TestKit
 
 /// A TCP port free on loopback right now.
 let freePort () =
@@ -54,7 +55,8 @@ let private selfCommand () =
 /// A test world: children started with `worker scenario rank world meeting dir timeoutMs extra...`. They print
 /// STARTED, then wait for Go() before joining, so a slow start does not eat the rendezvous timeout.
 type World(scenario: string, ranks: (int * int) list, meeting: Meeting, timeoutMs: int, ?extra: string list) =
-    let dir = Directory.CreateTempSubdirectory("snndsl-dist-").FullName
+    let scratch = new TempDir()
+    let dir = scratch.Path
     let children =
         [| for rank, world in ranks do
                let file, prefix = selfCommand ()
@@ -98,7 +100,7 @@ type World(scenario: string, ranks: (int * int) list, meeting: Meeting, timeoutM
     member w.Go() =
         for i in 0 .. children.Length - 1 do
             w.WaitLine(i, "STARTED", TimeSpan.FromSeconds 120.0) |> ignore
-        File.WriteAllText(Path.Combine(dir, "go"), "")
+        File.WriteAllText(scratch.File "go", "")
 
     /// Waits for a child to exit; returns its exit code.
     member w.WaitExit(i: int, timeout: TimeSpan) : int =
@@ -135,7 +137,7 @@ type World(scenario: string, ranks: (int * int) list, meeting: Meeting, timeoutM
                             c.Process.WaitForExit(10000) |> ignore
                     with _ -> ()
                     c.Process.Dispose()
-                try Directory.Delete(dir, true) with _ -> ()
+                (scratch :> IDisposable).Dispose()
 
 /// A world of n ranks with world size n.
 let world (scenario: string) (n: int) (meeting: Meeting) (timeoutMs: int) =

@@ -7,6 +7,7 @@ open Expecto
 open SnnDsl.Torch
 open SnnDsl.Distributed.Tests.Fixtures
 open SnnDsl.Distributed.Tests.Cluster
+open SnnDsl.TestKit
 
 let private values (t: Tensor) = t.To(DType.Float64).Flatten().ToArray<float>()
 
@@ -56,7 +57,8 @@ let tests =
         }
 
         test "a world of one reduces to itself" {
-            let path = Path.Combine(Path.GetTempPath(), $"snndsl-store-{Guid.NewGuid():N}")
+            use scratch = new TempDir()
+            let path = scratch.File "store"
             use pg = ProcessGroup.Join({ ProcessGroupOptions.Create(Rendezvous.File path, 0, 1) with Timeout = TimeSpan.FromSeconds 10.0 })
             use t = Tensor.FromArray([| 1.0f; 2.0f |])
             pg.AllReduce(t, ReduceOp.Average)
@@ -80,11 +82,12 @@ let tests =
         }
 
         test "a disposed group says so" {
-            let path = Path.Combine(Path.GetTempPath(), $"snndsl-store-{Guid.NewGuid():N}")
+            use scratch = new TempDir()
+            let path = scratch.File "store"
             let pg = ProcessGroup.Join({ ProcessGroupOptions.Create(Rendezvous.File path, 0, 1) with Timeout = TimeSpan.FromSeconds 10.0 })
             pg.Dispose()
             use t = Tensor.Ones([| 1 |])
-            let e = raises<ObjectDisposedException> (fun () -> pg.AllReduce t)
+            let e = Expect.raisesAny<ObjectDisposedException> (fun () -> pg.AllReduce t)
             Expect.stringContains e.Message "rank 0's process group was disposed" "the message"
         }
     ]

@@ -9,6 +9,7 @@ open Expecto
 open SnnDsl.Torch
 open SnnDsl.Distributed.Tests.Fixtures
 open SnnDsl.Distributed.Tests.Cluster
+open SnnDsl.TestKit
 
 /// "ERROR <ms> <message>" of a rank that failed with a DistributedException (exit code 3).
 let private errorOf (w: World) (i: int) =
@@ -22,7 +23,7 @@ let private callMs (w: World) (i: int) = float (w.WaitLine(i, "CALL ", TimeSpan.
 
 let private joinAlone (options: ProcessGroupOptions) =
     let sw = Stopwatch.StartNew()
-    let e = raises<DistributedException> (fun () -> (ProcessGroup.Join options).Dispose())
+    let e = Expect.raisesAny<DistributedException> (fun () -> (ProcessGroup.Join options).Dispose())
     e, sw.Elapsed
 
 [<Tests>]
@@ -74,17 +75,18 @@ let tests =
         }
 
         test "a rank that never comes is named when the rendezvous times out" {
-            let path = Path.Combine(Path.GetTempPath(), $"snndsl-store-{Guid.NewGuid():N}")
+            use scratch = new TempDir()
+            let path = scratch.File "store"
             let options = { ProcessGroupOptions.Create(Rendezvous.File path, 0, 3) with Timeout = TimeSpan.FromSeconds 1.5 }
             let e, took = joinAlone options
             Expect.stringContains e.Message "rank 0 of 3" "names the rank"
             Expect.stringContains e.Message "waiting for rank(s) 1, 2 to join" "names the missing ranks"
             Expect.isLessThan took.TotalSeconds 5.0 "within the timeout"
-            File.Delete path
         }
 
         test "a rank outside the world is refused at once" {
-            let path = Path.Combine(Path.GetTempPath(), $"snndsl-store-{Guid.NewGuid():N}")
+            use scratch = new TempDir()
+            let path = scratch.File "store"
             let e, took = joinAlone (ProcessGroupOptions.Create(Rendezvous.File path, 2, 2))
             Expect.stringContains e.Message "rank 2 of 2" "names the rank"
             Expect.stringContains e.Message "rank 2 is outside the world of 2 rank(s) (valid ranks: 0..1)" "says what is valid"
@@ -131,11 +133,11 @@ let tests =
 
         test "NCCL in a shim without it is a clear error" {
             if ProcessGroup.IsAvailable DistributedBackend.Nccl then skiptest "this shim has NCCL"
-            let path = Path.Combine(Path.GetTempPath(), $"snndsl-store-{Guid.NewGuid():N}")
+            use scratch = new TempDir()
+            let path = scratch.File "store"
             let options = { ProcessGroupOptions.Create(Rendezvous.File path, 0, 1) with Backend = DistributedBackend.Nccl; Timeout = TimeSpan.FromSeconds 5.0 }
             let e, _ = joinAlone options
             Expect.stringContains e.Message "rank 0 of 1 (nccl" "names the rank and backend"
             Expect.stringContains e.Message "the NCCL backend is not in this shim" "says what is missing"
-            File.Delete path
         }
     ]

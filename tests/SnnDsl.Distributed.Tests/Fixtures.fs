@@ -92,17 +92,6 @@ let lawForward (model: Module) (b: SnnDsl.Training.Batch) =
 
 // ------------------------------------------------------------------ checks
 
-/// Runs f and returns the exception of type 'E it raised (fails when it raised none).
-let raises<'E when 'E :> exn> (f: unit -> unit) : 'E =
-    let raised =
-        try
-            f ()
-            None
-        with :? 'E as e -> Some e
-    match raised with
-    | Some e -> e
-    | None -> failwith $"expected {typeof<'E>.Name}, nothing was raised"
-
 /// The largest absolute difference between two tensors (compared in float64).
 let maxAbsDiff (a: Tensor) (b: Tensor) =
     use _ = new TensorScope()

@@ -2,7 +2,7 @@ module SnnDsl.Distributed.Tests.ShardingTests
 
 open System
 open Expecto
-open FsCheck
+open FsCheck.FSharp
 open SnnDsl.Data
 open SnnDsl.TestKit
 
@@ -14,12 +14,13 @@ let private loader (n: int) (batch: int) (seed: int64) (shard: Shard) =
 let private world (w: int) = 1 + abs (w % 5)
 let private batch (b: int) = 1 + abs (b % 8)
 
-let private config = { FsCheckConfig.defaultConfig with maxTest = 150 }
+// 150 cases: each builds up to five loaders.
+let private shardLaw name (property: 'a -> unit) = lawOn 150 name (fun () -> Prop.ofTestable property)
 
 [<Tests>]
 let tests =
     testList "sharding" [
-        testPropertyWithConfig config "ranks' batch k together is exactly one process's batch k of W times the size" <| fun (seed: int64, epoch: byte, w: int, b: int, m: byte) ->
+        shardLaw "ranks' batch k together is exactly one process's batch k of W times the size" <| fun (seed: int64, epoch: byte, w: int, b: int, m: byte) ->
             let w, b = world w, batch b
             let n = w * int (m % 40uy) // divisible by W: no tail
             let single = (loader n (w * b) seed Shard.Single).Order(int epoch)
@@ -30,13 +31,13 @@ let tests =
                 let global' = single[k * w * b .. min (n - 1) (k * w * b + w * b - 1)] |> Array.sort
                 Expect.equal together global' $"step {k} of epoch {epoch} (W = {w}, b = {b}, n = {n})"
 
-        testPropertyWithConfig config "the shards of an epoch are disjoint and cover it when W divides n" <| fun (seed: int64, epoch: byte, w: int, m: byte) ->
+        shardLaw "the shards of an epoch are disjoint and cover it when W divides n" <| fun (seed: int64, epoch: byte, w: int, m: byte) ->
             let w = world w
             let n = w * int (m % 50uy)
             let all = [| for r in 0 .. w - 1 -> (loader n 4 seed (Shard.Of(r, w))).Order(int epoch) |]
             Expect.equal (Array.concat all |> Array.sort) [| 0 .. n - 1 |] "every sample once"
 
-        testPropertyWithConfig config "Pad: every rank visits ceil(n/W) samples, all of them together, repeats only from the start" <| fun (seed: int64, w: int, n: byte) ->
+        shardLaw "Pad: every rank visits ceil(n/W) samples, all of them together, repeats only from the start" <| fun (seed: int64, w: int, n: byte) ->
             let w, n = world w, int n
             let single = (loader n 3 seed Shard.Single).Order 0
             let parts = [| for r in 0 .. w - 1 -> (loader n 3 seed (Shard.Of(r, w))).Order 0 |]
@@ -46,14 +47,14 @@ let tests =
             let extra = Array.concat parts |> Array.countBy id |> Array.filter (fun (_, c) -> c > 1) |> Array.map fst |> Set.ofArray
             Expect.isTrue (extra.IsSubsetOf(Set.ofArray single[0 .. w * per - n - 1])) "the repeats are the first samples of the order"
 
-        testPropertyWithConfig config "Drop: every rank visits floor(n/W) samples, none twice" <| fun (seed: int64, w: int, n: byte) ->
+        shardLaw "Drop: every rank visits floor(n/W) samples, none twice" <| fun (seed: int64, w: int, n: byte) ->
             let w, n = world w, int n
             let parts = [| for r in 0 .. w - 1 -> (loader n 3 seed { Rank = r; WorldSize = w; Tail = ShardTail.Drop }).Order 0 |]
             for p in parts do Expect.equal p.Length (n / w) "floor(n / W) each"
             let all = Array.concat parts
             Expect.equal (Array.distinct all).Length all.Length "no sample twice"
 
-        testPropertyWithConfig config "a rank's part is a pure function of (seed, epoch, rank, W)" <| fun (seed: int64, epoch: byte, w: int, r: int) ->
+        shardLaw "a rank's part is a pure function of (seed, epoch, rank, W)" <| fun (seed: int64, epoch: byte, w: int, r: int) ->
             let w = world w
             let r = abs (r % w)
             let a = (loader 37 5 seed (Shard.Of(r, w))).Order(int epoch)
@@ -78,7 +79,7 @@ let tests =
         }
 
         test "a rank outside the world is refused with the valid ranks" {
-            let e = Fixtures.raises<ArgumentException> (fun () -> loader 10 2 0L (Shard.Of(2, 2)) |> ignore)
+            let e = Expect.raisesAny<ArgumentException> (fun () -> loader 10 2 0L (Shard.Of(2, 2)) |> ignore)
             Expect.stringContains e.Message "rank 2 is outside the world of 2" "the message"
         }
     ]

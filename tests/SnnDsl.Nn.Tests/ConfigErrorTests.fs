@@ -49,15 +49,17 @@ let tests =
             Expect.stringContains msg "valid neurons: if, lif, lif-soft, leaky-lif, leaky-lif-soft, plif, alif, da-lif, ar-lif" "msg"
 
         testCase "an unknown dataset is a parse error listing the datasets; a session loads only the registry's" <| fun () ->
+            use tmp = new TempDir()
             let msg = parseError (DatasetName.parse "imagenet")
-            Expect.stringContains (configError { config (freshDir "in-code") with Dataset = DataSource.InCode "mine" }) "passed in by a program" "in-code data"
-            Expect.stringContains (configError { config (freshDir "no-model") with Model = None }) "no model" "no model"
+            Expect.stringContains (configError { config (tmp.File "in-code") with Dataset = DataSource.InCode "mine" }) "passed in by a program" "in-code data"
+            Expect.stringContains (configError { config (tmp.File "no-model") with Model = None }) "no model" "no model"
             Expect.stringContains msg "unknown dataset 'imagenet'" "msg"
             Expect.stringContains msg "valid datasets: synthetic, mnist, fashion-mnist, cifar10, cifar100, nmnist" "msg"
 
         testCase "bad values are usage errors naming the setting, bad texts parse errors saying what is valid" <| fun () ->
-            Expect.stringContains (configError { config (freshDir "bad-t") with Timesteps = 0 }) "timesteps must be at least 1" "timesteps"
-            Expect.stringContains (configError { config (freshDir "bad-lr") with LearningRate = -1.0 }) "the learning rate must be a positive number" "learning rate"
+            use tmp = new TempDir()
+            Expect.stringContains (configError { config (tmp.File "bad-t") with Timesteps = 0 }) "timesteps must be at least 1" "timesteps"
+            Expect.stringContains (configError { config (tmp.File "bad-lr") with LearningRate = -1.0 }) "the learning rate must be a positive number" "learning rate"
             Expect.stringContains (parseError (Setting.optimizer "rmsprop" 0.9)) "unknown optimizer 'rmsprop'" "optimizer"
             Expect.stringContains (parseError (Setting.loss "hinge" 0.05 0.0)) "valid losses: ce, tet, mse" "loss"
             Expect.stringContains (parseError (Setting.schedule "linear" 3)) "valid schedules" "schedule"
@@ -66,11 +68,12 @@ let tests =
             Expect.stringContains (parseError (Setting.neuron "da-lif" "" [ "alpha=big" ] "")) "is not a finite number" "alpha=big"
             Expect.stringContains (parseError (Setting.neuron "da-lif" "" [] "box")) "unknown surrogate 'box'" "surrogate"
             if not (Torch.cudaAvailable ()) then
-                Expect.stringContains (configError { config (freshDir "bad-device") with Device = Device.Cuda 0 }) "CUDA is not available" "cuda"
+                Expect.stringContains (configError { config (tmp.File "bad-device") with Device = Device.Cuda 0 }) "CUDA is not available" "cuda"
 
         testCase "every setting survives the checkpoint's text form (print then parse gives the same configuration)" <| fun () ->
+            use tmp = new TempDir()
             let c =
-                { config (freshDir "roundtrip") with
+                { config (tmp.File "roundtrip") with
                     Neuron = SnnDsl.Core.Neuron.configure [ "threshold=0.5" ] (Some "atan:2") SnnDsl.Core.Builtins.plif |> Result.defaultWith failwith
                     Optimizer = SnnDsl.Nn.OptimizerKind.adamW
                     Loss = SnnDsl.Nn.Loss.Tet(0.1, SnnDsl.Nn.Loss.tetPhi, 0.05)
@@ -92,7 +95,8 @@ let tests =
             Expect.equal (SnnDsl.Core.Describe.text back.Neuron) (SnnDsl.Core.Describe.text c.Neuron) "neuron"
 
         testCase "a checkpoint's configuration written before encodings existed reads as direct, scale 1, shift 0" <| fun () ->
-            let json = TrainConfig.toJson (config (freshDir "old"))
+            use tmp = new TempDir()
+            let json = TrainConfig.toJson (config (tmp.File "old"))
             let old =
                 let node = System.Text.Json.Nodes.JsonNode.Parse(json).AsObject()
                 for key in [ "Encoding"; "InputScale"; "InputShift" ] do node.Remove key |> ignore
@@ -102,17 +106,19 @@ let tests =
             Expect.equal (back.Encoding, back.InputScale, back.InputShift) (Encoding.Direct, 1.0, 0.0) "the defaults"
 
         testCase "bad encodings, input scales and shifts are usage errors naming the setting; latency is refused for data already in time" <| fun () ->
-            Expect.stringContains (configError { config (freshDir "bad-rate") with Encoding = Encoding.Rate 0.0 }) "rate encoding's gain must be a positive number, got 0" "gain"
-            Expect.stringContains (configError { config (freshDir "bad-scale") with InputScale = 0.0 }) "the input scale must be a finite non-zero number, got 0" "scale"
-            Expect.stringContains (configError { config (freshDir "bad-shift") with InputShift = nan }) "the input shift must be a finite number" "shift"
-            let events = { config (freshDir "latency-events") with Dataset = DataSource.Registry DatasetName.NMnist; Encoding = Encoding.Latency 0.01 }
+            use tmp = new TempDir()
+            Expect.stringContains (configError { config (tmp.File "bad-rate") with Encoding = Encoding.Rate 0.0 }) "rate encoding's gain must be a positive number, got 0" "gain"
+            Expect.stringContains (configError { config (tmp.File "bad-scale") with InputScale = 0.0 }) "the input scale must be a finite non-zero number, got 0" "scale"
+            Expect.stringContains (configError { config (tmp.File "bad-shift") with InputShift = nan }) "the input shift must be a finite number" "shift"
+            let events = { config (tmp.File "latency-events") with Dataset = DataSource.Registry DatasetName.NMnist; Encoding = Encoding.Latency 0.01 }
             Expect.stringContains (configError events) "nmnist's samples already are in time" "latency on events"
-            let problems = TrainConfig.problems { config (freshDir "p") with InputScale = infinity }
+            let problems = TrainConfig.problems { config (tmp.File "p") with InputScale = infinity }
             Expect.equal (problems |> List.map _.Setting) [ "InputScale" ] "the setting named"
 
         testCase "mnist with a missing data directory names that directory" <| fun () ->
-            let data = freshDir "no-such-data"
-            let c = { config (freshDir "mnist-missing") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
+            use tmp = new TempDir()
+            let data = tmp.File "no-such-data"
+            let c = { config (tmp.File "mnist-missing") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
             let e = failure c
             Expect.isType<DataDirectoryException> e "e" |> ignore
             Expect.stringContains e.Message data "e.Message"
@@ -120,9 +126,10 @@ let tests =
             Expect.isFalse (Directory.Exists c.OutDir.Value) "Directory.Exists c.OutDir"
 
         testCase "mnist with an empty data directory names it and the files it expects" <| fun () ->
-            let data = freshDir "empty-data"
+            use tmp = new TempDir()
+            let data = tmp.File "empty-data"
             Directory.CreateDirectory data |> ignore
-            let c = { config (freshDir "mnist-empty") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
+            let c = { config (tmp.File "mnist-empty") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
             let e = failure c
             Expect.isType<DataDirectoryException> e "e" |> ignore
             Expect.stringContains e.Message data "e.Message"
@@ -130,13 +137,14 @@ let tests =
             Expect.isFalse (Directory.Exists c.OutDir.Value) "Directory.Exists c.OutDir"
 
         testCase "a truncated idx file is a clear error naming the file" <| fun () ->
-            let data = freshDir "truncated-idx"
+            use tmp = new TempDir()
+            let data = tmp.File "truncated-idx"
             Directory.CreateDirectory data |> ignore
             let images = Path.Combine(data, "train-images-idx3-ubyte")
             // The header promises 10 images of 28x28 (7,840 bytes); only 100 follow.
             File.WriteAllBytes(images, Array.concat [ bigEndian 2051; bigEndian 10; bigEndian 28; bigEndian 28; Array.zeroCreate 100 ])
             File.WriteAllBytes(Path.Combine(data, "train-labels-idx1-ubyte"), Array.append (Array.concat [ bigEndian 2049; bigEndian 10 ]) (Array.init 10 byte))
-            let c = { config (freshDir "mnist-truncated") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
+            let c = { config (tmp.File "mnist-truncated") with Dataset = DataSource.Registry DatasetName.Mnist; DataDir = data }
             let e = failure c
             Expect.isType<DataFileException> e "e" |> ignore
             Expect.stringContains e.Message images "e.Message"
@@ -145,12 +153,13 @@ let tests =
             Expect.isFalse (Directory.Exists c.OutDir.Value) "Directory.Exists c.OutDir"
 
         testCase "resuming without a checkpoint and restarting over a run are usage errors" <| fun () ->
-            let empty = freshDir "nothing-to-resume"
+            use tmp = new TempDir()
+            let empty = tmp.File "nothing-to-resume"
             let e = Expect.raisesAny<exn> (fun () -> Trainer.run (config empty) true ignore CancellationToken.None |> ignore)
             match e with
             | :? SnnDsl.Core.SnnException as e when e.Kind = SnnDsl.Core.ErrorKind.Usage -> Expect.stringContains e.Message "no checkpoint at" "msg"
             | other -> failwith $"expected a usage error, got {other.Message}"
-            let existing = freshDir "existing-run"
+            let existing = tmp.File "existing-run"
             Directory.CreateDirectory existing |> ignore
             File.WriteAllBytes(checkpointPath existing, [| 0uy |])
             match failure (config existing) with

@@ -52,10 +52,6 @@ let assign (target: Tensor) (v: float[]) =
     use src = tensor target.Shape v
     target.CopyFrom src
 
-/// A fresh directory path under the temp folder; not created.
-let freshDir (name: string) =
-    Path.Combine(Path.GetTempPath(), "snndsl-nn-tests", $"{name}-{Guid.NewGuid():N}")
-
 /// The message of the exception f raises, which must be of type 'E.
 let throwsMessage<'E when 'E :> exn> (f: unit -> unit) : string =
     (Expect.raisesAny<'E> f).Message

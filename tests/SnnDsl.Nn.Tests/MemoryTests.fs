@@ -24,7 +24,8 @@ let private residentBytes () =
 let tests =
     testSequenced <| testList "Memory" [
         testCase "six epochs keep the live tensor count and the resident memory flat" <| fun () ->
-            let dir = freshDir "memory"
+            use tmp = new TempDir()
+            let dir = tmp.File "memory"
             let samples = ResizeArray<int * int64 * int64>()
             let observe event =
                 match event with

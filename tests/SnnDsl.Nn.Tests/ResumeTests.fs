@@ -20,8 +20,9 @@ let private batchLines (dir: string) = File.ReadAllLines(Path.Combine(dir, Metri
 let tests =
     testSequenced <| testList "Resume" [
         testCase "cancelling from the observer stops at once, and resuming ends bitwise equal to an uninterrupted run" <| fun () ->
+            use tmp = new TempDir()
             let refDir, _ = reference.Force()
-            let dir = freshDir "cancelled"
+            let dir = tmp.File "cancelled"
             use cts = new CancellationTokenSource()
             let after = ResizeArray<TrainEvent>()
             let observe event =
@@ -47,9 +48,10 @@ let tests =
             Expect.equal (batchLines dir) (batchLines refDir) "batches.jsonl equals the uninterrupted run's, line for line"
 
         testCase "a checkpoint copied aside mid-epoch 2 and restored resumes to the uninterrupted result" <| fun () ->
+            use tmp = new TempDir()
             let refDir, _ = reference.Force()
-            let dir = freshDir "copied"
-            let aside = Path.Combine(freshDir "aside", Checkpoint.fileName)
+            let dir = tmp.File "copied"
+            let aside = Path.Combine(tmp.File "aside", Checkpoint.fileName)
             Directory.CreateDirectory(Path.GetDirectoryName aside) |> ignore
             let mutable written = 0
             let observe event =
@@ -75,8 +77,9 @@ let tests =
             Expect.equal (batchLines dir) (batchLines refDir) "batches.jsonl equals the uninterrupted run's, line for line"
 
         testCase "resuming with more epochs continues the run past its original end" <| fun () ->
+            use tmp = new TempDir()
             let refDir, _ = reference.Force()
-            let dir = freshDir "extended"
+            let dir = tmp.File "extended"
             train { config dir with Epochs = 1 } |> ignore
             let resumed = Trainer.run { config dir with Epochs = 2 } true ignore CancellationToken.None
             Expect.equal (resumed |> List.map _.Epoch : int list) ([ 2 ]) "resumed |> List.map _.Epoch"
@@ -114,6 +117,7 @@ let tests =
             Expect.equal a b "outputs"
 
         testCase "a checkpoint of another neuron or a truncated one is a data error naming the mismatch or the file" <| fun () ->
+            use tmp = new TempDir()
             let refDir, _ = reference.Force()
             let path = checkpointPath refDir
             use plif = Models.smallConv (fun ch -> new SpikingLayer(Builtins.plif, ch)) { Channels = 1; Height = 28; Width = 28; Classes = 10 }
@@ -121,7 +125,7 @@ let tests =
             Expect.equal e.Kind ErrorKind.Data "kind"
             Expect.stringContains e.Message "runs plif" "names the layer's neuron"
             Expect.stringContains e.Message "trained with da-lif" "names the checkpoint's neuron"
-            let cut = Path.Combine(freshDir "truncated", "checkpoint.snnt")
+            let cut = Path.Combine(tmp.File "truncated", "checkpoint.snnt")
             Directory.CreateDirectory(Path.GetDirectoryName cut) |> ignore
             let bytes = File.ReadAllBytes path
             File.WriteAllBytes(cut, bytes[.. bytes.Length / 3])
@@ -131,6 +135,7 @@ let tests =
                 Expect.stringContains e.Message cut "names the file"
     
         testCase "a network built as layers trains, evaluates from its checkpoint alone and resumes bitwise like an uninterrupted run" <| fun () ->
+            use tmp = new TempDir()
             let neuron = Builtins.leakyLif
             let spec =
                 NetworkSpec.Sequential(
@@ -146,7 +151,7 @@ let tests =
                 use session = Session.createWith (Some spec) { config dir with Neuron = neuron; Model = None }
                 try Trainer.train session Trainer.fresh observe cts.Token |> ignore
                 with :? OperationCanceledException -> ()
-            let whole, parts = freshDir "layers-whole", freshDir "layers-parts"
+            let whole, parts = tmp.File "layers-whole", tmp.File "layers-parts"
             run whole None
             run parts (Some 3)
             let resumed = Trainer.resume parts 2 ignore CancellationToken.None

@@ -55,7 +55,8 @@ let tests =
             Expect.contains lines "| spike2 | 0.7500 → 0.8500 | - |" "spike2 has no beta"
 
         testCase "a study runs every cell and seed once: a second sitting skips the finished runs and resumes a stopped one" <| fun () ->
-            let root = freshDir "study"
+            use tmp = new TempDir()
+            let root = tmp.File "study"
             let cell = { Name = "tiny"; Config = { config "unused" with Epochs = 1; CheckpointEvery = 1 } }
             let study = { Name = "tiny"; Root = root; Cells = [ cell ]; Seeds = [ 1L; 2L ] }
             // Seed 2 is stopped after its second batch, as a sitting interrupted by Ctrl+C would be.

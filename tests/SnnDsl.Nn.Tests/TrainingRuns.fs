@@ -5,6 +5,7 @@ open System
 open System.IO
 open System.Threading
 open Expecto
+open SnnDsl.TestKit
 open SnnDsl.Torch
 open SnnDsl.Training
 open SnnDsl.Nn.Tests.Helpers
@@ -57,9 +58,12 @@ let assertSameTensors (expectedDir: string) (actualDir: string) =
 let metricsWithoutTime (dir: string) =
     Metrics.read dir |> List.map (fun m -> { m with Seconds = 0.0 })
 
+// The reference run's folder, shared by the tests of this run (never disposed: they read it until the end).
+let private shared = new TempDir()
+
 /// The reference run: `config` trained for 2 epochs without interruption (built once, on first use).
 let reference =
     lazy
-        (let dir = freshDir "reference"
+        (let dir = shared.File "reference"
          let metrics = train (config dir)
          dir, metrics)

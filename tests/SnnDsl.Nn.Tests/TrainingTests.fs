@@ -89,23 +89,26 @@ let tests =
             Expect.equal (Directory.GetFiles dir |> Array.map Path.GetFileName |> Array.sort : string[]) (Array.sort [| Metrics.batchesFileName; Checkpoint.fileName; Metrics.fileName; RunLock.fileName |]) "Directory.GetFiles dir |> Array.map Path.GetFileName |> Array.sort"
 
         testCase "training twice with the same seed gives bitwise identical parameters and metrics" <| fun () ->
+            use tmp = new TempDir()
             let refDir, _ = reference.Force()
-            let dir = freshDir "twin"
+            let dir = tmp.File "twin"
             train (config dir) |> ignore
             assertSameTensors refDir dir
             Expect.equal (metricsWithoutTime dir : EpochMetrics list) (metricsWithoutTime refDir) "metricsWithoutTime dir"
 
         testCase "another seed gives other parameters" <| fun () ->
+            use tmp = new TempDir()
             let refDir, _ = reference.Force()
-            let dir = freshDir "other-seed"
+            let dir = tmp.File "other-seed"
             train { config dir with Seed = 8L; Epochs = 1 } |> ignore
             Expect.notEqual ((checkpointBits dir)["param/0.weight"] : int64[]) ((checkpointBits refDir)["param/0.weight"]) "(checkpointBits dir)[\"param/0.weight\"]"
 
         testCase "Report.write makes one self-contained HTML page of Plotly charts for two runs, plotly.js embedded once" <| fun () ->
+            use tmp = new TempDir()
             let refDir, _ = reference.Force()
-            let second = freshDir "report-second"
+            let second = tmp.File "report-second"
             train { config second with Neuron = SnnDsl.Core.Builtins.plif; Epochs = 1 } |> ignore
-            let page = Path.Combine(freshDir "report", "report.html")
+            let page = Path.Combine(tmp.File "report", "report.html")
             Directory.CreateDirectory(Path.GetDirectoryName page) |> ignore
             Report.write page [ refDir; second ]
             let html = File.ReadAllText page
@@ -139,7 +142,8 @@ let tests =
             Expect.stringContains rest "Energy per sample" "html"
 
         testCase "the report draws a per-channel parameter as its mean with a min-max band" <| fun () ->
-            let dir = freshDir "report-per-channel"
+            use tmp = new TempDir()
+            let dir = tmp.File "report-per-channel"
             train { config dir with Neuron = SnnDsl.Core.NeuronText.parseNeuron "lif-syn" perChannelNeuron; Epochs = 1 } |> ignore
             let page = Path.Combine(dir, "report.html")
             Report.write page [ dir ]
@@ -160,8 +164,9 @@ let tests =
             Expect.equal e.Energy last.Energy "e.Energy"
 
         testCase "the report escapes run names that contain HTML markup" <| fun () ->
+            use tmp = new TempDir()
             let refDir, _ = reference.Force()
-            let odd = Path.Combine(freshDir "report-odd", "a&b<i>")
+            let odd = Path.Combine(tmp.File "report-odd", "a&b<i>")
             Directory.CreateDirectory odd |> ignore
             File.Copy(Path.Combine(refDir, Metrics.fileName), Path.Combine(odd, Metrics.fileName))
             let page = Path.Combine(Path.GetDirectoryName odd, "report.html")
@@ -178,12 +183,13 @@ let tests =
                 expectNear 1e-12 1e-12 (0.5 * 0.1 * (1.0 + cos (Math.PI * progress))) m.LearningRate
 
         testCase "other losses, optimisers, schedules and neurons train to finite metrics" <| fun () ->
+            use tmp = new TempDir()
             let variants =
-                [ { config (freshDir "tet-adamw") with
+                [ { config (tmp.File "tet-adamw") with
                       Epochs = 1; CheckpointEvery = 0; Neuron = SnnDsl.Core.Builtins.arLif; Loss = SnnDsl.Nn.Loss.Tet(0.05, 1.0, 0.1)
                       Optimizer = SnnDsl.Nn.OptimizerKind.adamW; LearningRate = 0.01
                       WeightDecay = 0.01; Schedule = SnnDsl.Nn.Schedule.Step(1, 0.1); WarmupEpochs = 0.5; ClipGradNorm = 1.0; Augment = true }
-                  { config (freshDir "mse-adam") with
+                  { config (tmp.File "mse-adam") with
                       Epochs = 1; CheckpointEvery = 0; Loss = SnnDsl.Nn.Loss.CountMse; Optimizer = SnnDsl.Nn.OptimizerKind.adam; LearningRate = 0.01
                       Schedule = SnnDsl.Nn.Schedule.Constant
                       Neuron = SnnDsl.Core.Neuron.configure [ "threshold=0.5" ] (Some "atan:2") SnnDsl.Core.Builtins.plif |> Result.defaultWith failwith } ]
@@ -210,7 +216,8 @@ let tests =
                 expectNear 1e-15 1e-15 m.LearningRate (List.last own).LearningRate
 
         testCase "per-channel neuron parameters are written to metrics.jsonl as one value per channel" <| fun () ->
-            let dir = freshDir "per-channel"
+            use tmp = new TempDir()
+            let dir = tmp.File "per-channel"
             let m = train { config dir with Neuron = SnnDsl.Core.NeuronText.parseNeuron "lif-syn" perChannelNeuron; Epochs = 1; CheckpointEvery = 0 } |> List.exactlyOne
             Expect.equal (m.NeuronParams |> List.map fst) spikingNames "layer names"
             for (layer, ps), channels in List.zip m.NeuronParams [ 32; 64 ] do
@@ -236,7 +243,8 @@ let tests =
             Expect.equal $"{ChannelValues.Of [| 0.5; 1.0; 1.5 |]:F2}" "1.00 [0.50, 1.50] over 3 channels" "a vector formats as mean and range"
 
         testCase "Metrics.appendBatches drops records that a resumed run repeats and a line cut short by a kill" <| fun () ->
-            let dir = freshDir "append-batches"
+            use tmp = new TempDir()
+            let dir = tmp.File "append-batches"
             Directory.CreateDirectory dir |> ignore
             let record step : BatchMetrics = { Epoch = 1; Batch = int step; Step = step; Loss = float step; Accuracy = 0.5; LearningRate = 0.1 }
             Metrics.appendBatches dir [ for s in 1L .. 5L -> record s ]

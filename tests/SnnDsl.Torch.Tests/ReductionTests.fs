@@ -47,7 +47,7 @@ let tests =
                 assertTensor 0.0 [||] [| Array.max a.Data |] (t.Max())
                 assertTensor 0.0 [||] [| Array.min a.Data |] (t.Min()))
 
-        law "sum and mean over dims, with and without keepDim" <| fun () ->
+        law "sum and mean over dims equal the sum and average of the reduced elements, with and without keepDim" <| fun () ->
             forAll genReduction (fun (a, dims, request, keepDim) ->
                 use scope = new TensorScope()
                 let t = Nd.toTensor a

@@ -7,6 +7,7 @@ open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Core // the only open a definition needs: X, V, spike, bind, update, the combinators
 open SnnDsl.Core.Tests.Generators
+open SnnDsl.TestKit
 
 let private examples = SnnDsl.TestKit.Repo.examples
 
@@ -41,10 +42,9 @@ let tests =
             Expect.equal (Builtins.arLif.Bindings |> List.map (fun b -> b.Name)) [ "H"; "theta"; "S"; "g"; "M_t" ] "AR-LIF"
         }
 
-        testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 200 }
-            "the composed synaptic LIF and the one in examples/lif-syn.neuron give the same spikes and states" <|
+        lawOn 200 "the composed synaptic LIF and the one in examples/lif-syn.neuron give the same spikes and states" <| fun () ->
             let file = NeuronText.loadNeuron (Path.Combine(examples, "lif-syn.neuron"))
-            Prop.forAll (Arb.fromGen (Gen.zip (inputs 16 4 3.0) (floatIn 0.2 2.0))) (fun (x, vth) ->
+            forAll (Gen.zip (inputs 16 4 3.0) (floatIn 0.2 2.0)) (fun (x, vth) ->
                 let raw = Map [ "vth", [| vth |] ]
                 let a = Oracle.runWith lifSyn raw Map.empty x
                 let b = Oracle.runWith file raw Map.empty x

@@ -9,11 +9,10 @@ open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Core
 open SnnDsl.Verify
+open SnnDsl.TestKit
 open SnnDsl.Core.Tests
 
 let private examples = SnnDsl.TestKit.Repo.examples
-
-let private run cases = { Law.defaults with Cases = cases }
 
 /// The built-ins with their options varied over sensible ranges too.
 let builtinSettings =
@@ -40,51 +39,51 @@ let private tensors = Interpreter.tensors
 let tests =
     testList "kit" [
         testList "the standard laws hold for every built-in" [
-            test "interpreters-agree: eager and fused-interpreted equal the oracle" { Law.test (run 150) (Laws.interpretersAgree tensors Laws.tolerance.Values builtins) }
-            test "gradients-agree: autograd and the fused backward equal forward mode" { Law.test (run 100) (Laws.gradientsAgree tensors Laws.tolerance.Gradients builtins) }
-            test "multi-step-is-fold" { Law.test (run 100) (Laws.multiStepIsFold (Interpreter.oracle :: tensors) builtins) }
-            test "spikes-binary" { Law.test (run 100) (Laws.spikesBinary tensors builtins) }
-            test "finite" { Law.test (run 200) (Laws.finite builtins) }
-            test "reverse-equals-forward" { Law.test (run 200) (Laws.reverseEqualsForward Laws.tolerance.Gradients builtins) }
-            test "same-seed-same-result" { Law.test (run 30) (Laws.sameSeedSameResult tensors builtins) }
+            test "interpreters-agree: eager and fused-interpreted equal the oracle" { verifyOn 150 (Laws.interpretersAgree tensors Laws.tolerance.Values builtins) }
+            test "gradients-agree: autograd and the fused backward equal forward mode" { verifyOn 100 (Laws.gradientsAgree tensors Laws.tolerance.Gradients builtins) }
+            test "multi-step-is-fold" { verifyOn 100 (Laws.multiStepIsFold (Interpreter.oracle :: tensors) builtins) }
+            test "spikes-binary" { verifyOn 100 (Laws.spikesBinary tensors builtins) }
+            test "finite" { verifyOn 200 (Laws.finite builtins) }
+            test "reverse-equals-forward" { verifyOn 200 (Laws.reverseEqualsForward Laws.tolerance.Gradients builtins) }
+            test "same-seed-same-result" { verifyOn 30 (Laws.sameSeedSameResult tensors builtins) }
             test "compiled kernels equal the oracle, values and gradients (a bounded sample)" {
                 let cases = Cases.allAsTensors builtins
-                Law.test (run 12) (Laws.interpretersAgree [ Interpreter.fused ] Laws.tolerance.Values cases)
-                Law.test (run 12) (Laws.gradientsAgree [ Interpreter.fused ] Laws.tolerance.Gradients cases)
+                verifyOn 12 (Laws.interpretersAgree [ Interpreter.fused ] Laws.tolerance.Values cases)
+                verifyOn 12 (Laws.gradientsAgree [ Interpreter.fused ] Laws.tolerance.Gradients cases)
             }
         ]
 
         testList "the standard laws hold for random neurons" [
-            test "interpreters-agree" { Law.test (run 150) (Laws.interpretersAgree tensors Laws.tolerance.Values randoms) }
-            test "gradients-agree" { Law.test (run 100) (Laws.gradientsAgree tensors Laws.tolerance.Gradients randoms) }
-            test "multi-step-is-fold" { Law.test (run 100) (Laws.multiStepIsFold tensors randoms) }
+            test "interpreters-agree" { verifyOn 150 (Laws.interpretersAgree tensors Laws.tolerance.Values randoms) }
+            test "gradients-agree" { verifyOn 100 (Laws.gradientsAgree tensors Laws.tolerance.Gradients randoms) }
+            test "multi-step-is-fold" { verifyOn 100 (Laws.multiStepIsFold tensors randoms) }
             test "spikes-binary and finite" {
-                Law.test (run 100) (Laws.spikesBinary tensors randoms)
-                Law.test (run 200) (Laws.finite randoms)
+                verifyOn 100 (Laws.spikesBinary tensors randoms)
+                verifyOn 200 (Laws.finite randoms)
             }
-            test "reverse-equals-forward" { Law.test (run 200) (Laws.reverseEqualsForward Laws.tolerance.Gradients randoms) }
+            test "reverse-equals-forward" { verifyOn 200 (Laws.reverseEqualsForward Laws.tolerance.Gradients randoms) }
         ]
 
         testList "the standard laws hold for random neurons that use every operation (comparisons, where, and, or, not, floor, sqrt, pow, clamp)" [
             let everyOp =
                 let settings = [ "p0"; "p1"; "p2" ] |> List.fold (fun s name -> Cases.withParam name (Values.range -1.5 1.5) s) (Cases.withInputs (Values.range -3.0 3.0) Cases.defaults)
                 Cases.ofNeurons { settings with MaxSteps = 10 } Generators.everyOperation
-            test "interpreters-agree: eager and fused-interpreted equal the oracle" { Law.test (run 100) (Laws.interpretersAgree tensors Laws.tolerance.Values everyOp) }
-            test "gradients-agree: autograd and the fused backward equal forward mode" { Law.test (run 60) (Laws.gradientsAgree tensors Laws.tolerance.Gradients everyOp) }
+            test "interpreters-agree: eager and fused-interpreted equal the oracle" { verifyOn 100 (Laws.interpretersAgree tensors Laws.tolerance.Values everyOp) }
+            test "gradients-agree: autograd and the fused backward equal forward mode" { verifyOn 60 (Laws.gradientsAgree tensors Laws.tolerance.Gradients everyOp) }
             test "reverse-equals-forward and finite" {
-                Law.test (run 100) (Laws.reverseEqualsForward Laws.tolerance.Gradients everyOp)
-                Law.test (run 100) (Laws.finite everyOp)
+                verifyOn 100 (Laws.reverseEqualsForward Laws.tolerance.Gradients everyOp)
+                verifyOn 100 (Laws.finite everyOp)
             }
             test "compiled kernels equal the oracle, values and gradients (a bounded sample)" {
                 let cases = Cases.allAsTensors everyOp
-                Law.test (run 6) (Laws.interpretersAgree [ Interpreter.fused ] Laws.tolerance.Values cases)
-                Law.test (run 6) (Laws.gradientsAgree [ Interpreter.fused ] Laws.tolerance.Gradients cases)
+                verifyOn 6 (Laws.interpretersAgree [ Interpreter.fused ] Laws.tolerance.Values cases)
+                verifyOn 6 (Laws.gradientsAgree [ Interpreter.fused ] Laws.tolerance.Gradients cases)
             }
         ]
 
         test "Theorem 1 holds for the soft-reset leaky LIF on the oracle, eager and fused-interpreted, and fails for the hard-reset one" {
             for interp in Interpreter.oracle :: tensors do
-                Law.test (run 150) (BuiltinLaws.theorem1 interp (BuiltinLaws.theorem1Cases Builtins.leakyLifSoft))
+                verifyOn 150 (BuiltinLaws.theorem1 interp (BuiltinLaws.theorem1Cases Builtins.leakyLifSoft))
             let f = failure (Law.check 200 (BuiltinLaws.theorem1 Interpreter.oracle (BuiltinLaws.theorem1Cases Builtins.leakyLif)))
             Expect.stringContains f.Reason "; Theorem 1 gives" f.Reason
         }
@@ -101,8 +100,8 @@ let tests =
             let hard = Cases.ofNeurons builtinSettings (Gen.elements [ Builtins.integrateAndFire; Builtins.lif; Builtins.leakyLif; Builtins.plif; Builtins.daLif ])
             let soft = Cases.ofNeurons builtinSettings (Gen.elements [ Builtins.lifSoft; Builtins.leakyLifSoft; Builtins.alif ])
             for interp in Interpreter.oracle :: tensors do
-                Law.test (run 100) (BuiltinLaws.hardReset interp hard)
-                Law.test (run 100) (BuiltinLaws.softReset interp soft)
+                verifyOn 100 (BuiltinLaws.hardReset interp hard)
+                verifyOn 100 (BuiltinLaws.softReset interp soft)
             // The broken twin's reset is caught by the soft-reset law too.
             let broken = NeuronText.loadNeuron (Path.Combine(examples, "lif-syn-broken.neuron"))
             let renamed = { broken with Bindings = broken.Bindings @ [ { Name = "theta"; Expr = Param "vth" } ] }
@@ -163,14 +162,13 @@ let tests =
             let silent = Law.everyStep "silent-under-zero-input" (Cases.ofNeuron settings Builtins.leakyLifSoft) (fun _ tr t j -> tr.Spikes[t, j] = 0.0)
             let f = failure (Law.check 100 silent)
             Expect.isLessThanOrEqual (f.Case.Param "threshold") 0.0 "fails only where threshold <= 0"
-            Law.test (run 100) (silent |> Law.requires (fun c -> c.Param "threshold" > 0.0))
+            verifyOn 100 (silent |> Law.requires (fun c -> c.Param "threshold" > 0.0))
             match (Law.check 10 (silent |> Law.requires (fun _ -> false))).Outcome with
             | Outcome.Exhausted(0, _) -> ()
             | other -> failtest $"a precondition that never holds exhausts the cases, got %A{other}"
         }
 
-        testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 100 }
-            "a kit law is also an FsCheck property (spikes-binary under Expecto.FsCheck)" <|
+        lawOn 100 "a kit law as an FsCheck property holds under Expecto.FsCheck (spikes-binary of the built-ins)" <| fun () ->
             Law.toProperty (Laws.spikesBinary tensors builtins)
 
         test "snn verify's law list is the standard laws and the file's, and an unknown name lists them" {

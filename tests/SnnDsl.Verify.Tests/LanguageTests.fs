@@ -8,6 +8,7 @@ open System.IO
 open Expecto
 open SnnDsl.Core
 open SnnDsl.Verify
+open SnnDsl.TestKit
 open SnnDsl.Verify.Tests.TextFormTests
 
 let private example name = Path.Combine(SnnDsl.TestKit.Repo.examples, name)
@@ -123,8 +124,8 @@ let tests =
         test "snn verify's laws hold for both examples: a domain law per declared state and the trace law" {
             for file in [ "izhikevich.neuron"; "lif-refractory.neuron" ] do
                 let f = NeuronText.load (example file)
-                let results = Verify.run { Verify.defaults with Run = { Law.defaults with Cases = 40 }; CompiledCases = 3 } f
-                for r in results do Expect.isTrue (Law.passed r) (Law.describe r)
+                let results = Verify.run { Verify.defaults with Run = lawSettings 40; CompiledCases = 3 } f
+                for r in results do Expect.isTrue (Law.passed r) (Law.describe r + "\n" + replayLine None)
                 if file = "lif-refractory.neuron" then
                     let names = results |> List.map (fun r -> r.Law)
                     Expect.contains names "r-in-domain" "the domain law"
@@ -156,7 +157,7 @@ let tests =
             let n = NeuronText.loadNeuron (example "lif-refractory.neuron")
             let law = NeuronText.parseLaw n "law gap: S = 1 implies S[t-1] + S[t-2] + S[t-3] = 0"
             Expect.equal law.Name "gap" "its name"
-            Law.test { Law.defaults with Cases = 60 } (TextLaws.ofText Cases.defaults n law)
+            verifyOn 60 (TextLaws.ofText Cases.defaults n law)
             let e =
                 try
                     NeuronText.parseLaw n "law bad: S = 1 implies Q[t-1] = 0" |> ignore

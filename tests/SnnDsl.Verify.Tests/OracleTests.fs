@@ -6,6 +6,7 @@ open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Core
 open SnnDsl.Core.Tests.Generators
+open SnnDsl.TestKit
 
 let private columnCase =
     gen {
@@ -29,9 +30,8 @@ let private dataError (f: unit -> unit) =
 [<Tests>]
 let tests =
     testList "oracle" [
-        testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 200 }
-            "a run with one value per column equals each column run alone from its own values and initial states" <|
-            Prop.forAll (Arb.fromGen columnCase) (fun (n, raw, init, x) ->
+        lawOn 200 "a run with one value per column equals each column run alone from its own values and initial states" <| fun () ->
+            forAll columnCase (fun (n, raw, init, x) ->
                 let whole = Oracle.runWith n raw init x
                 Seq.forall
                     (fun j ->
@@ -40,9 +40,8 @@ let tests =
                         && one.States |> Map.forall (fun k v -> v[*, 0] = whole.States[k].[*, j]))
                     (seq { 0 .. Array2D.length2 x - 1 }))
 
-        testPropertyWithConfig { FsCheckConfig.defaultConfig with maxTest = 200 }
-            "runWith with shared values equals run with the same raw values" <|
-            Prop.forAll (Arb.fromGen (Gen.zip (neuron everything) (inputs 10 4 3.0) |> Gen.bind (fun (n, x) -> rawParams n |> Gen.map (fun r -> n, r, x))))
+        lawOn 200 "runWith with shared values equals run with the same raw values" <| fun () ->
+            forAll (Gen.zip (neuron everything) (inputs 10 4 3.0) |> Gen.bind (fun (n, x) -> rawParams n |> Gen.map (fun r -> n, r, x)))
                 (fun (n, raw, x) ->
                     let a = Oracle.run n raw x
                     let b = Oracle.runWith n (raw |> Map.map (fun _ v -> [| v |])) Map.empty x

@@ -7,10 +7,9 @@ open FsCheck
 open FsCheck.FSharp
 open SnnDsl.Core
 open SnnDsl.Core.Tests.Generators
+open SnnDsl.TestKit
 
 let private roundTrip (n: Neuron) = NeuronText.parseNeuron "text" (Describe.text n)
-
-let private config = FsCheckConfig.defaultConfig |> fun c -> { c with maxTest = 300 }
 
 /// A random condition over the names a law may read (bindings, states, parameters, V' of each state).
 let private condition (n: Neuron) : Gen<Condition> =
@@ -78,11 +77,12 @@ let tests =
                 Expect.equal (roundTrip n) n $"{n.Name}:\n{Describe.text n}"
         }
 
-        testPropertyWithConfig config "print then parse gives back every random neuron of the generator" <|
-            Prop.forAll (Arb.fromGen (neuron everything)) (fun n -> roundTrip n = n)
+        // 300: the generators' shapes (every op, comparison and law form) are many; printing and parsing is cheap.
+        lawOn 300 "print then parse gives back every random neuron of the generator" <| fun () ->
+            forAll (neuron everything) (fun n -> roundTrip n = n)
 
-        testPropertyWithConfig config "print then parse gives back a random neuron file with its laws" <|
-            Prop.forAll (Arb.fromGen neuronFile) (fun f -> NeuronText.parse "text" (NeuronText.print f) = f)
+        lawOn 300 "print then parse gives back a random neuron file with its laws" <| fun () ->
+            forAll neuronFile (fun f -> NeuronText.parse "text" (NeuronText.print f) = f)
 
         test "negated and negative constants, right-nested operators and every surrogate round-trip" {
             let tricky =
