@@ -21,6 +21,7 @@
 #endif
 #include <torch/version.h>
 #include <chrono>
+#include <utility>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
@@ -424,17 +425,24 @@ std::unique_ptr<Pending> all_reduce(const GroupPtr& g, std::vector<at::Tensor> t
 // sums of dy and dy * xhat, so the input gradient is that of the sum of every rank's loss (with gradients
 // averaged across ranks afterwards: that of the mean loss over the global batch).
 
+// The dims a per-channel statistic reduces over (every dim but cdim) and the shape that broadcasts a [C]
+// tensor against x.
+std::pair<std::vector<int64_t>, std::vector<int64_t>> channel_layout(const at::Tensor& x, int64_t cdim) {
+  std::vector<int64_t> dims;
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (d != cdim) dims.push_back(d);
+  std::vector<int64_t> bshape(x.dim(), 1);
+  bshape[cdim] = x.size(cdim);
+  return {dims, bshape};
+}
+
 struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFunction> {
   static variable_list forward(AutogradContext* ctx, at::Tensor x, at::Tensor weight, at::Tensor bias,
                                at::Tensor running_mean, at::Tensor running_var, int64_t cdim, double momentum,
                                double eps, GroupPtr g) {
     const std::string operation = "sync batch norm (forward statistics)";
     const int64_t C = x.size(cdim);
-    std::vector<int64_t> dims;
-    for (int64_t d = 0; d < x.dim(); ++d)
-      if (d != cdim) dims.push_back(d);
-    std::vector<int64_t> bshape(x.dim(), 1);
-    bshape[cdim] = C;
+    const auto [dims, bshape] = channel_layout(x, cdim);
     const int64_t n_local = C == 0 ? 0 : x.numel() / C;
     auto dopts = at::TensorOptions().dtype(at::kDouble).device(x.device());
     auto stats = at::zeros({1 + 2 * C}, dopts);
@@ -480,11 +488,7 @@ struct SyncBatchNormFunction : public torch::autograd::Function<SyncBatchNormFun
     const bool has_bias = ctx->saved_data["has_bias"].toBool();
     auto dy = grads[0];
     const int64_t C = x.size(cdim);
-    std::vector<int64_t> dims;
-    for (int64_t d = 0; d < x.dim(); ++d)
-      if (d != cdim) dims.push_back(d);
-    std::vector<int64_t> bshape(x.dim(), 1);
-    bshape[cdim] = C;
+    const auto [dims, bshape] = channel_layout(x, cdim);
     if (!dy.defined()) dy = at::zeros_like(x);
     auto xhat = (x - mean.view(bshape)) * invstd.view(bshape);
     auto sum_dy = dy.sum(dims);
