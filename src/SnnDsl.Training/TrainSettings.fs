@@ -13,10 +13,15 @@ open SnnDsl.Backends
 /// checkpoint, or a typed C# property. The table's rows turn these into the typed `TrainConfig`.
 [<RequireQualifiedAccess>]
 type SettingValue =
+    /// A whole number (a count, a seed).
     | Whole of int64
+    /// A number (a rate, a scale).
     | Number of float
+    /// On or off (a flag without a value).
     | Switch of bool
+    /// A text (a name, a path, a setting's text form such as rate:2).
     | Text of string
+    /// Texts of a repeatable flag (neuron parameter overrides).
     | Texts of string list
 
     /// The value as the command line writes it (invariant culture; numbers round-trip).
@@ -31,10 +36,13 @@ type SettingValue =
 /// What a setting's value is: how a flag's text or a JSON value is read.
 [<RequireQualifiedAccess>]
 type SettingKind =
+    /// A whole number.
     | Whole
+    /// A number (invariant culture; NaN and Infinity read, and are then refused by the range checks).
     | Number
     /// A flag without a value (`--augment`); true or false in a file.
     | Switch
+    /// A text.
     | Text
     /// A repeatable flag (`--param a=1 --param b=2`); an array in a file.
     | Texts
@@ -59,6 +67,7 @@ type TrainSetting =
       Arg: string
       /// The usage line (the default is appended from `Default` or `DefaultText`).
       Doc: string
+      /// How a flag's text or a JSON value is read.
       Kind: SettingKind
       /// The value that applies when none is given; None for a setting whose absence means something (e.g.
       /// `--neuron-file`).
