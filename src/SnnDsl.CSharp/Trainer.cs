@@ -107,17 +107,8 @@ public sealed class Trainer : IDisposable
             var start = _start;
             _start = FTrainer.fresh;
             var session = Session(data.Train, data.Test, _options);
-            // In a data-parallel run rank 0 alone writes (and prepares) the output directory.
-            if (_options.OutputDirectory is { } dir && (_options.Distributed is null || _options.Distributed.Rank == 0))
-            {
-                Directory.CreateDirectory(dir);
-                if (start.Epoch == 0 && start.NextBatch == 0)
-                {
-                    var metrics = Path.Combine(dir, SnnDsl.Training.Metrics.fileName);
-                    if (File.Exists(metrics)) File.Delete(metrics);
-                }
-                else SnnDsl.Training.Metrics.truncate(dir, start.Epoch + 1);
-            }
+            // The library's run-directory policy (rank 0 alone writes): a fresh start drops old metrics, a resumed one keeps the epochs before it.
+            FTrainer.prepareOutput(session, start);
             var epochs = FTrainer.train(session, start, Observer(progress), cancellationToken);
             return new TrainingResult(epochs.Select(EpochResult.Of).ToArray(),
                 _options.OutputDirectory is null ? null : Path.GetFullPath(_options.OutputDirectory));

@@ -265,13 +265,24 @@ module Trainer =
     /// The position of a run that has not started.
     let fresh = { Epoch = 0; NextBatch = 0; GlobalStep = 0L; LossSum = 0.0; Correct = 0L; Seen = 0L; Seconds = 0.0 }
 
+    /// Prepares the run directory of a session that starts at `start` (the one policy of the CLI, scripts and
+    /// the C# facade): created if missing; a fresh start drops an earlier metrics.jsonl, a resumed one keeps
+    /// only the epochs before its position (the rest are trained again). Only the writing rank touches it.
+    let prepareOutput (session: Session) (start: RunPosition) =
+        if session.Writes then
+            session.Config.OutDir
+            |> Option.iter (fun dir ->
+                Directory.CreateDirectory dir |> ignore
+                if start.Epoch = 0 && start.NextBatch = 0 then File.Delete(Path.Combine(dir, Metrics.fileName))
+                else Metrics.truncate dir (start.Epoch + 1))
+
     /// Restores a session's model and optimiser from a checkpoint (strictly: see Checkpoint.restore) and
     /// returns where the run stood, for `train` to continue exactly as if it had never stopped; when the
     /// session writes into a run directory, its metrics are cut back to the checkpoint's epochs.
     let restore (session: Session) (checkpoint: CheckpointEntries) : RunPosition =
         let _, position = Checkpoint.headerOf checkpoint
         Checkpoint.restoreFrom checkpoint session.Model (Some session.Optimizer)
-        if session.Writes then session.Config.OutDir |> Option.iter (fun dir -> Metrics.truncate dir (position.Epoch + 1))
+        prepareOutput session position
         position
 
     let private runDir (config: TrainConfig) =
@@ -331,13 +342,12 @@ module Trainer =
             | Some dir ->
                 if File.Exists(Path.Combine(dir, Checkpoint.fileName)) then
                     SnnDsl.Core.Fail.usage $"{dir} already holds a run (checkpoint.snnt): resume it or choose another output directory"
-                let metricsPath = Path.Combine(dir, Metrics.fileName)
                 use session = Session.create config
                 // Taken once the configuration and the data are known good (a bad one creates no directory).
                 use _ = if session.Writes then RunLock.acquire dir else noLock
                 if File.Exists(Path.Combine(dir, Checkpoint.fileName)) then
                     SnnDsl.Core.Fail.usage $"{dir} already holds a run (checkpoint.snnt): resume it or choose another output directory"
-                if session.Writes && File.Exists metricsPath then File.Delete metricsPath
+                prepareOutput session fresh
                 train session fresh observe ct
             | None ->
                 use session = Session.create config
