@@ -33,11 +33,56 @@ module Codegen =
     /// The interpreting kernel's opcode of an operation.
     let opcode (prim: Prim) = 100 + List.findIndex ((=) (Ops.lookup prim).Code) templates
 
-    /// A node as an expression: `var` spells its argument registers, `source` the loads of the target.
-    let private expr (var: Var -> string) (source: Source -> string) (node: Node) =
-        match node with
-        | Node.Src s -> source s
-        | Node.Op(prim, args) -> apply prim (args |> List.map (Var.Reg >> var))
+    /// How a target spells the parts of statements; `line` writes the rest, the same for every target, over
+    /// the preludes' functions (the same names on both: snn_load, snn_param, snn_init, snn_load_or_zero).
+    type private Spelling =
+        { /// The type of a variable: a lane vector (CPU) or a scalar (CUDA).
+          Type: string
+          /// What a variable's name ends with (the CPU's lane group).
+          Lane: string
+          /// The element arguments of the preludes' functions: a lane group's start and lane count (CPU), the
+          /// thread's element (CUDA).
+          Element: string
+          /// The kernel's arguments, as the start of a field's access ("a->", "a.").
+          Args: string
+          /// The views of the input and of the output's adjoint.
+          Input: string
+          GradOutput: string
+          /// A constant of the variables' type, and the zero a parameter's adjoint starts at.
+          Const: string -> string
+          Zero: string
+          /// A slot of step t's part of the backward's buffer.
+          Slot: int -> string
+          /// Adds the second to the first.
+          Accumulate: string -> string -> string
+          /// Writes a value to a sink.
+          Write: Sink -> string -> string }
+
+    /// One statement as a line of the target's spelling.
+    let private line (sp: Spelling) (s: Stmt) =
+        let v (x: Var) = KernelIr.name x + sp.Lane
+        let source (src: Source) =
+            match src with
+            | Source.Input -> $"snn_load<S>({sp.Input}, t, {sp.Element})"
+            | Source.State k -> v (Var.State k)
+            | Source.Param k -> $"snn_param<S>(a, {k}, {sp.Element})"
+            | Source.Const c -> sp.Const(literal c)
+            | Source.GradOutput -> $"snn_load_or_zero<S>({sp.GradOutput}, t, {sp.Element})"
+            | Source.GradNext k -> v (Var.GradState k)
+        let start (x: Var) =
+            match x with
+            | Var.State k -> $"snn_init<S>(a, {k}, {sp.Element})"
+            | Var.GradState k -> $"snn_load_or_zero<S>({sp.Args}gfinal[{k}], 0, {sp.Element})"
+            | Var.Reg _ | Var.GradParam _ -> sp.Zero
+        match s with
+        | Stmt.Def(i, Node.Src src) -> $"const {sp.Type} {v (Var.Reg i)} = {source src};"
+        | Stmt.Def(i, Node.Op(prim, args)) -> $"const {sp.Type} {v (Var.Reg i)} = {apply prim (args |> List.map (Var.Reg >> v))};"
+        | Stmt.Start x -> $"{sp.Type} {v x} = {start x};"
+        | Stmt.Set(x, y) -> $"{v x} = {v y};"
+        | Stmt.Accumulate(x, y) -> sp.Accumulate (v x) (v y)
+        | Stmt.Save(slot, x) -> $"{sp.Slot slot} = {v x};"
+        | Stmt.Load(x, slot) -> $"const {sp.Type} {v x} = {sp.Slot slot};"
+        | Stmt.Write(sink, x) -> sp.Write sink (v x)
 
     /// A kernel's blocks as lines from `indent`: `line` spells one statement (as one line per lane group on
     /// the CPU, one line in CUDA), `T` is the number of steps.
@@ -63,40 +108,32 @@ module Codegen =
     /// elements: leaky-lif backward 2.3 ms against 3.7 with two), although the larger neurons spill.
     let interleave = 4
 
-    // Loads of the CPU kernels for subgroup g: V is the lane vector, S its element type; the views are local
-    // copies of the arguments (xin, gin), so the compiler keeps their fields in registers across the stores.
-    let private cpuSource (g: int) (s: Source) =
-        match s with
-        | Source.Input -> $"snn_load<S>(xin, t, e{g}, n{g})"
-        | Source.State k -> $"s{k}_{g}"
-        | Source.Param k -> $"snn_param<S>(a, {k}, e{g}, n{g})"
-        | Source.Const c -> $"snn_k<V>({literal c})"
-        | Source.GradOutput -> $"snn_load_or_zero<S>(gin, t, e{g}, n{g})"
-        | Source.GradNext k -> $"gs{k}_{g}"
+    // The CPU's spelling for lane group g of G (statements are written for each group side by side, so the
+    // compiler sees the independent chains together): V is the lane vector, S its element type; the buffer
+    // holds `slots` per step, interleaved by group. The views (xin, gin, out, gx) are the group function's
+    // local copies of the arguments, so the compiler keeps their fields in registers across the stores.
+    let private cpuSpelling (G: int) (slots: int) (g: int) =
+        { Type = "V"
+          Lane = $"_{g}"
+          Element = $"e{g}, n{g}"
+          Args = "a->"
+          Input = "xin"
+          GradOutput = "gin"
+          Const = fun c -> $"snn_k<V>({c})"
+          Zero = "snn_k<V>(0)"
+          Slot = fun slot -> $"buf[(t * {slots} + {slot}) * {G} + {g}]"
+          Accumulate = fun x y -> $"{x} = {x} + {y};"
+          Write =
+            fun sink x ->
+                match sink with
+                | Sink.Array(f, perStep, optional) ->
+                    let at = if perStep then $"t * E + e{g}" else $"e{g}"
+                    if optional then $"if (a->{f}) snn_store<S>(a->{f}, {at}, n{g}, {x});"
+                    else $"snn_stream<S>({f}, {at}, n{g}, {x});"
+                | Sink.GradParam k -> $"snn_param_grad<S>(a, {k}, e{g}, n{g}, acc, {x});" }
 
-    // One statement for each of G lane groups side by side (adjacent, so the compiler sees the independent
-    // chains together); `slots` is the buffer's per step, interleaved by group.
-    let private cpuLine (G: int) (slots: int) (s: Stmt) =
-        [ for g in 0 .. G - 1 ->
-              let v (x: Var) = $"{KernelIr.name x}_{g}"
-              let at (slot: int) = $"buf[(t * {slots} + {slot}) * {G} + {g}]"
-              let store (target: string) (index: string) (x: Var) =
-                  $"if ({target}) snn_store<S>({target}, {index}e{g}, n{g}, {v x});"
-              match s with
-              | Stmt.Def(i, node) -> $"const V {v (Var.Reg i)} = {expr v (cpuSource g) node};"
-              | Stmt.Start(Var.State k as x) -> $"V {v x} = snn_init<S>(a, {k}, e{g}, n{g});"
-              | Stmt.Start(Var.GradState k as x) -> $"V {v x} = snn_load_or_zero<S>(a->gfinal[{k}], 0, e{g}, n{g});"
-              | Stmt.Start x -> $"V {v x} = snn_k<V>(0);"
-              | Stmt.Set(x, y) -> $"{v x} = {v y};"
-              | Stmt.Accumulate(x, y) -> $"{v x} = {v x} + {v y};"
-              | Stmt.Save(slot, x) -> $"{at slot} = {v x};"
-              | Stmt.Load(x, slot) -> $"const V {v x} = {at slot};"
-              | Stmt.Write(Sink.Output, x) -> $"snn_stream<S>(out, t * E + e{g}, n{g}, {v x});"
-              | Stmt.Write(Sink.GradInput, x) -> $"snn_stream<S>(gx, t * E + e{g}, n{g}, {v x});"
-              | Stmt.Write(Sink.Record j, x) -> store $"a->record[{j}]" "t * E + " x
-              | Stmt.Write(Sink.FinalState k, x) -> store $"a->final_state[{k}]" "" x
-              | Stmt.Write(Sink.GradInit k, x) -> store $"a->ginit[{k}]" "" x
-              | Stmt.Write(Sink.GradParam k, x) -> $"snn_param_grad<S>(a, {k}, e{g}, n{g}, acc, {v x});" ]
+    // One statement for each of G lane groups.
+    let private cpuLine (G: int) (slots: int) (s: Stmt) = [ for g in 0 .. G - 1 -> line (cpuSpelling G slots g) s ]
 
     /// The generated part of a compiled CPU kernel: its group functions (one group with a partial tail, and
     /// `interleave` full groups side by side), templated on the element type, and the entry points.
@@ -185,36 +222,25 @@ module Codegen =
                   yield "}" ]
         header () + "\n" + resource "cpu_prelude.h" + "\n" + apply + resource "cpu_interpreter.h"
 
-    // Loads of the CUDA kernels: one element per thread, S the element type.
-    let private cudaSource (s: Source) =
-        match s with
-        | Source.Input -> "snn_load<S>(a.x, t, e)"
-        | Source.State k -> $"s{k}"
-        | Source.Param k -> $"snn_param<S>(a, {k}, e)"
-        | Source.Const c -> $"(S)({literal c})"
-        | Source.GradOutput -> "snn_load_or_zero<S>(a.gout, t, e)"
-        | Source.GradNext k -> $"gs{k}"
-
-    // One statement in CUDA, per thread; `slots` is the buffer's per step, each [E].
-    let private cudaLine (slots: int) (s: Stmt) =
-        let v = KernelIr.name
-        let at (slot: int) = $"buf[(t * {slots} + {slot}) * a.E + e]"
-        let store (target: string) (index: string) (x: Var) = $"if ({target}) ((S*){target})[{index}] = {v x};"
-        [ match s with
-          | Stmt.Def(i, node) -> $"const S {v (Var.Reg i)} = {expr v cudaSource node};"
-          | Stmt.Start(Var.State k as x) -> $"S {v x} = snn_init<S>(a, {k}, e);"
-          | Stmt.Start(Var.GradState k as x) -> $"S {v x} = snn_load_or_zero<S>(a.gfinal[{k}], 0, e);"
-          | Stmt.Start x -> $"S {v x} = 0;"
-          | Stmt.Set(x, y) -> $"{v x} = {v y};"
-          | Stmt.Accumulate(x, y) -> $"{v x} += {v y};"
-          | Stmt.Save(slot, x) -> $"{at slot} = {v x};"
-          | Stmt.Load(x, slot) -> $"const S {v x} = {at slot};"
-          | Stmt.Write(Sink.Output, x) -> $"((S*)a.out)[t * a.E + e] = {v x};"
-          | Stmt.Write(Sink.GradInput, x) -> $"((S*)a.gx)[t * a.E + e] = {v x};"
-          | Stmt.Write(Sink.Record j, x) -> store $"a.record[{j}]" "t * a.E + e" x
-          | Stmt.Write(Sink.FinalState k, x) -> store $"a.final_state[{k}]" "e" x
-          | Stmt.Write(Sink.GradInit k, x) -> store $"a.ginit[{k}]" "e" x
-          | Stmt.Write(Sink.GradParam k, x) -> $"if (a.granularity[{k}] != SNN_PER_LAYER) ((S*)a.gparam[{k}])[e] = {v x};" ]
+    // The CUDA spelling, per thread: S is the element type; the buffer holds `slots` per step, each [E].
+    let private cudaSpelling (slots: int) =
+        { Type = "S"
+          Lane = ""
+          Element = "e"
+          Args = "a."
+          Input = "a.x"
+          GradOutput = "a.gout"
+          Const = fun c -> $"(S)({c})"
+          Zero = "0"
+          Slot = fun slot -> $"buf[(t * {slots} + {slot}) * a.E + e]"
+          Accumulate = fun x y -> $"{x} += {y};"
+          Write =
+            fun sink x ->
+                match sink with
+                | Sink.Array(f, perStep, optional) ->
+                    let at = if perStep then "t * a.E + e" else "e"
+                    (if optional then $"if (a.{f}) " else "") + $"((S*)a.{f})[{at}] = {x};"
+                | Sink.GradParam k -> $"if (a.granularity[{k}] != SNN_PER_LAYER) ((S*)a.gparam[{k}])[e] = {x};" }
 
     /// The generated part of the CUDA kernels: one thread per element with the time loop inside; the
     /// backward keeps the states per step in `scratch` and reduces per-layer parameter adjoints per block,
@@ -223,7 +249,7 @@ module Codegen =
     let cudaBody (plan: KernelPlan) : string =
         let forward = KernelIr.forward plan false
         let backward = KernelIr.backward plan false
-        let line = cudaLine backward.Slots
+        let line (s: Stmt) = [ line (cudaSpelling backward.Slots) s ]
         let hoisted (s: Stmt) = match s with Stmt.Start(Var.GradParam _) -> true | _ -> false
         let all = KernelIr.statements backward
         let guarded = KernelIr.mapBlocks (List.filter (hoisted >> not)) backward

@@ -17,17 +17,11 @@ type Var =
 /// Where a kernel writes a variable.
 [<RequireQualifiedAccess>]
 type Sink =
-    /// The output at this step.
-    | Output
-    /// The input's adjoint at this step.
-    | GradInput
-    /// A recorded register at this step, where the trace asks for it.
-    | Record of int
-    /// A state after the last step, where asked for.
-    | FinalState of int
-    /// An initial state's adjoint, where asked for.
-    | GradInit of int
-    /// A parameter's adjoint, per element or summed for a per-layer parameter.
+    /// An array of the kernel's arguments, named by its field of `snn_kargs` ("out", "final_state[0]"):
+    /// [T, E] and written at step t where `perStep`, else [E]; an `optional` one only where the caller
+    /// passed it (not null).
+    | Array of field: string * perStep: bool * optional: bool
+    /// A parameter's adjoint: per element, or summed over the elements for a per-layer parameter.
     | GradParam of int
 
 /// The direction of a loop over time.
@@ -107,11 +101,11 @@ module KernelIr =
               Block.Steps(
                   Time.Forward,
                   [ yield! defs plan section.Step
-                    yield Stmt.Write(Sink.Output, Var.Reg plan.Program.Output)
-                    yield! records |> List.mapi (fun j r -> Stmt.Write(Sink.Record j, Var.Reg r))
+                    yield Stmt.Write(Sink.Array("out", true, false), Var.Reg plan.Program.Output)
+                    yield! records |> List.mapi (fun j r -> Stmt.Write(Sink.Array($"record[{j}]", true, true), Var.Reg r))
                     yield! setStates plan ]
               )
-              Block.Once(states plan (fun k -> Stmt.Write(Sink.FinalState k, Var.State k))) ]
+              Block.Once(states plan (fun k -> Stmt.Write(Sink.Array($"final_state[{k}]", false, true), Var.State k))) ]
           Slots = 0 }
 
     /// The backward: the forward again, saving each step's states (and, `taped`, the plan's tape of costly
@@ -139,12 +133,12 @@ module KernelIr =
                   [ yield! states plan (fun k -> Stmt.Load(Var.State k, k))
                     yield! taped |> List.map (fun (slot, v) -> Stmt.Load(v, slot))
                     yield! defs plan adjoint
-                    yield Stmt.Write(Sink.GradInput, Var.Reg back.GradInput)
+                    yield Stmt.Write(Sink.Array("gx", true, false), Var.Reg back.GradInput)
                     yield! back.GradParam |> List.mapi (fun k r -> Stmt.Accumulate(Var.GradParam k, Var.Reg r))
                     yield! back.GradState |> List.mapi (fun k r -> Stmt.Set(Var.GradState k, Var.Reg r)) ]
               )
               Block.Once(
-                  states plan (fun k -> Stmt.Write(Sink.GradInit k, Var.GradState k))
+                  states plan (fun k -> Stmt.Write(Sink.Array($"ginit[{k}]", false, true), Var.GradState k))
                   @ List.init np (fun k -> Stmt.Write(Sink.GradParam k, Var.GradParam k))
               ) ]
           Slots = ns + tape.Length }
