@@ -75,8 +75,12 @@ module Codegen =
             | Var.GradState k -> $"snn_load_or_zero<S>({sp.Args}gfinal[{k}], 0, {sp.Element})"
             | Var.Reg _ | Var.GradParam _ -> sp.Zero
         match s with
-        | Stmt.Def(i, Node.Src src) -> $"const {sp.Type} {v (Var.Reg i)} = {source src};"
-        | Stmt.Def(i, Node.Op(prim, args)) -> $"const {sp.Type} {v (Var.Reg i)} = {apply prim (args |> List.map (Var.Reg >> v))};"
+        | Stmt.Def(i, node) ->
+            let e =
+                match node with
+                | Node.Src src -> source src
+                | Node.Op(prim, args) -> apply prim (args |> List.map (Var.Reg >> v))
+            $"const {sp.Type} {v (Var.Reg i)} = {e};"
         | Stmt.Start x -> $"{sp.Type} {v x} = {start x};"
         | Stmt.Set(x, y) -> $"{v x} = {v y};"
         | Stmt.Accumulate(x, y) -> sp.Accumulate (v x) (v y)
