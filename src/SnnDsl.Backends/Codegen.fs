@@ -33,14 +33,76 @@ module Codegen =
     /// The interpreting kernel's opcode of an operation.
     let opcode (prim: Prim) = 100 + List.findIndex ((=) (Ops.lookup prim).Code) templates
 
-    /// One register's defining expression; `source` writes the loads of the target.
-    let private expr (nodes: Node[]) (source: Source -> string) (i: int) =
-        match nodes[i] with
-        | Node.Src s -> source s
-        | Node.Op(prim, args) -> apply prim (args |> List.map (fun a -> $"r{a}"))
+    /// How a target spells the parts of statements; `line` writes the rest, the same for every target, over
+    /// the preludes' functions (the same names on both: snn_load, snn_param, snn_init, snn_load_or_zero).
+    type private Spelling =
+        { /// The type of a variable: a lane vector (CPU) or a scalar (CUDA).
+          Type: string
+          /// What a variable's name ends with (the CPU's lane group).
+          Lane: string
+          /// The element arguments of the preludes' functions: a lane group's start and lane count (CPU), the
+          /// thread's element (CUDA).
+          Element: string
+          /// The kernel's arguments, as the start of a field's access ("a->", "a.").
+          Args: string
+          /// The views of the input and of the output's adjoint.
+          Input: string
+          GradOutput: string
+          /// A constant of the variables' type, and the zero a parameter's adjoint starts at.
+          Const: string -> string
+          Zero: string
+          /// A slot of step t's part of the backward's buffer.
+          Slot: int -> string
+          /// Adds the second to the first.
+          Accumulate: string -> string -> string
+          /// Writes a value to a sink.
+          Write: Sink -> string -> string }
 
-    let private decls (nodes: Node[]) (source: Source -> string) (ty: string) (indent: string) (ids: int list) =
-        ids |> List.map (fun i -> $"{indent}const {ty} r{i} = {expr nodes source i};")
+    /// One statement as a line of the target's spelling.
+    let private line (sp: Spelling) (s: Stmt) =
+        let v (x: Var) = KernelIr.name x + sp.Lane
+        let source (src: Source) =
+            match src with
+            | Source.Input -> $"snn_load<S>({sp.Input}, t, {sp.Element})"
+            | Source.State k -> v (Var.State k)
+            | Source.Param k -> $"snn_param<S>(a, {k}, {sp.Element})"
+            | Source.Const c -> sp.Const(literal c)
+            | Source.GradOutput -> $"snn_load_or_zero<S>({sp.GradOutput}, t, {sp.Element})"
+            | Source.GradNext k -> v (Var.GradState k)
+        let start (x: Var) =
+            match x with
+            | Var.State k -> $"snn_init<S>(a, {k}, {sp.Element})"
+            | Var.GradState k -> $"snn_load_or_zero<S>({sp.Args}gfinal[{k}], 0, {sp.Element})"
+            | Var.Reg _ | Var.GradParam _ -> sp.Zero
+        match s with
+        | Stmt.Def(i, node) ->
+            let e =
+                match node with
+                | Node.Src src -> source src
+                | Node.Op(prim, args) -> apply prim (args |> List.map (Var.Reg >> v))
+            $"const {sp.Type} {v (Var.Reg i)} = {e};"
+        | Stmt.Start x -> $"{sp.Type} {v x} = {start x};"
+        | Stmt.Set(x, y) -> $"{v x} = {v y};"
+        | Stmt.Accumulate(x, y) -> sp.Accumulate (v x) (v y)
+        | Stmt.Save(slot, x) -> $"{sp.Slot slot} = {v x};"
+        | Stmt.Load(x, slot) -> $"const {sp.Type} {v x} = {sp.Slot slot};"
+        | Stmt.Write(sink, x) -> sp.Write sink (v x)
+
+    /// A kernel's blocks as lines from `indent`: `line` spells one statement (as one line per lane group on
+    /// the CPU, one line in CUDA), `T` is the number of steps.
+    let private print (line: Stmt -> string list) (T: string) (indent: string) (blocks: Block list) =
+        [ for b in blocks do
+              match b with
+              | Block.Once body ->
+                  for s in body do
+                      for l in line s -> indent + l
+              | Block.Steps(time, body) ->
+                  match time with
+                  | Time.Forward -> yield $"{indent}for (int64_t t = 0; t < {T}; ++t) {{"
+                  | Time.Backward -> yield $"{indent}for (int64_t t = {T} - 1; t >= 0; --t) {{"
+                  for s in body do
+                      for l in line s -> indent + "  " + l
+                  yield indent + "}" ]
 
     let private lines (parts: string seq) = String.Join("\n", parts) + "\n"
 
@@ -50,96 +112,60 @@ module Codegen =
     /// elements: leaky-lif backward 2.3 ms against 3.7 with two), although the larger neurons spill.
     let interleave = 4
 
-    // Loads of the CPU kernels for subgroup g: V is the lane vector, S its element type; the views are local
-    // copies of the arguments (xin, gin), so the compiler keeps their fields in registers across the stores.
-    let private cpuSource (g: int) (s: Source) =
-        match s with
-        | Source.Input -> $"snn_load<S>(xin, t, e{g}, n{g})"
-        | Source.State k -> $"s{k}_{g}"
-        | Source.Param k -> $"snn_param<S>(a, {k}, e{g}, n{g})"
-        | Source.Const c -> $"snn_k<V>({literal c})"
-        | Source.GradOutput -> $"snn_load_or_zero<S>(gin, t, e{g}, n{g})"
-        | Source.GradNext k -> $"gs{k}_{g}"
+    // The CPU's spelling for lane group g of G (statements are written for each group side by side, so the
+    // compiler sees the independent chains together): V is the lane vector, S its element type; the buffer
+    // holds `slots` per step, interleaved by group. The views (xin, gin, out, gx) are the group function's
+    // local copies of the arguments, so the compiler keeps their fields in registers across the stores.
+    let private cpuSpelling (G: int) (slots: int) (g: int) =
+        { Type = "V"
+          Lane = $"_{g}"
+          Element = $"e{g}, n{g}"
+          Args = "a->"
+          Input = "xin"
+          GradOutput = "gin"
+          Const = fun c -> $"snn_k<V>({c})"
+          Zero = "snn_k<V>(0)"
+          Slot = fun slot -> $"buf[(t * {slots} + {slot}) * {G} + {g}]"
+          Accumulate = fun x y -> $"{x} = {x} + {y};"
+          Write =
+            fun sink x ->
+                match sink with
+                | Sink.Array(f, perStep, optional) ->
+                    let at = if perStep then $"t * E + e{g}" else $"e{g}"
+                    if optional then $"if (a->{f}) snn_store<S>(a->{f}, {at}, n{g}, {x});"
+                    else $"snn_stream<S>({f}, {at}, n{g}, {x});"
+                | Sink.GradParam k -> $"snn_param_grad<S>(a, {k}, e{g}, n{g}, acc, {x});" }
+
+    // One statement for each of G lane groups.
+    let private cpuLine (G: int) (slots: int) (s: Stmt) = [ for g in 0 .. G - 1 -> line (cpuSpelling G slots g) s ]
 
     /// The generated part of a compiled CPU kernel: its group functions (one group with a partial tail, and
     /// `interleave` full groups side by side), templated on the element type, and the entry points.
     let cpuBody (plan: KernelPlan) : string =
         let p = plan.Program
-        let nodes = plan.Backward.Nodes
-        let ns = p.States.Length
         let np = p.Params.Length
-        let back = plan.Backward
-        let slots = ns + plan.Tape.Length
-        // Every statement once per subgroup, adjacent, so the compiler sees the independent chains together.
-        let each (G: int) (f: int -> string) = [ for g in 0 .. G - 1 -> f g ]
-        let d (G: int) (ind: string) (ids: int list) =
-            [ for i in ids do
-                  for g in 0 .. G - 1 ->
-                      let e =
-                          match nodes[i] with
-                          | Node.Src s -> cpuSource g s
-                          | Node.Op(prim, args) -> apply prim (args |> List.map (fun a -> $"r{a}_{g}"))
-                      $"{ind}const V r{i}_{g} = {e};" ]
-        let lanes (G: int) =
-            if G = 1 then [ "  const int64_t e0 = e;"; "  const int n0 = n;" ]
-            else
-                [ for g in 0 .. G - 1 do
+        let backward = KernelIr.backward plan true
+        let slots = backward.Slots
+        // A group function: G lane groups from e (one group of n lanes where G = 1), over the views.
+        let group (G: int) (name: string) (extra: string) (views: string list) (kernel: Kernel) =
+            [ yield "template <typename S>"
+              if G = 1 then yield $"static inline void {name}(const snn_kargs* a, int64_t e, int n{extra}) {{"
+              else yield $"static inline void {name}{G}(const snn_kargs* a, int64_t e{extra}) {{"
+              yield "  typedef typename snn_lanes<S>::V V;"
+              yield "  const int64_t T = a->T, E = a->E;"
+              yield! views
+              if G = 1 then yield! [ "  const int64_t e0 = e;"; "  const int n0 = n;" ]
+              else
+                  for g in 0 .. G - 1 do
                       yield $"  const int64_t e{g} = e + {g} * snn_lanes<S>::W;"
-                      yield $"  const int n{g} = snn_lanes<S>::W;" ]
-        let signature (G: int) (name: string) (extra: string) =
-            if G = 1 then $"static inline void {name}(const snn_kargs* a, int64_t e, int n{extra}) {{"
-            else $"static inline void {name}{G}(const snn_kargs* a, int64_t e{extra}) {{"
-        let stateLines (G: int) (ind: string) (f: int -> int -> string) =
-            [ for k in 0 .. ns - 1 do yield! each G (fun g -> ind + f k g) ]
-        let forward (G: int) (name: string) (section: Section) (records: int list) =
-            [ yield "template <typename S>"
-              yield signature G name ""
-              yield "  typedef typename snn_lanes<S>::V V;"
-              yield "  const int64_t T = a->T, E = a->E;"
-              yield "  const snn_kin xin = a->x;"
-              yield "  void* const out = a->out;"
-              yield! lanes G
-              yield! d G "  " section.Invariant
-              yield! stateLines G "  " (fun k g -> $"V s{k}_{g} = snn_init<S>(a, {k}, e{g}, n{g});")
-              yield "  for (int64_t t = 0; t < T; ++t) {"
-              yield! d G "    " section.Step
-              yield! each G (fun g -> $"    snn_stream<S>(out, t * E + e{g}, n{g}, r{p.Output}_{g});")
-              for j, r in List.indexed records do
-                  yield! each G (fun g -> $"    if (a->record[{j}]) snn_store<S>(a->record[{j}], t * E + e{g}, n{g}, r{r}_{g});")
-              yield! p.Next |> List.mapi (fun k r -> each G (fun g -> $"    s{k}_{g} = r{r}_{g};")) |> List.concat
-              yield "  }"
-              yield! stateLines G "  " (fun k g -> $"if (a->final_state[{k}]) snn_store<S>(a->final_state[{k}], e{g}, n{g}, s{k}_{g});")
+                      yield $"  const int n{g} = snn_lanes<S>::W;"
+              yield! print (cpuLine G kernel.Slots) "T" "  " kernel.Blocks
               yield "}" ]
-        let backward (G: int) =
-            let at (slot: string) (g: int) = $"buf[(t * {slots} + {slot}) * {G} + {g}]"
-            [ yield "template <typename S>"
-              yield signature G "snn_bwd_group" ", snn_acc<S>* acc, typename snn_lanes<S>::V* buf"
-              yield "  typedef typename snn_lanes<S>::V V;"
-              yield "  const int64_t T = a->T, E = a->E;"
-              yield "  const snn_kin xin = a->x, gin = a->gout;"
-              yield "  void* const gx = a->gx;"
-              yield! lanes G
-              yield! d G "  " plan.BackwardInvariant
-              yield! stateLines G "  " (fun k g -> $"V s{k}_{g} = snn_init<S>(a, {k}, e{g}, n{g});")
-              yield "  for (int64_t t = 0; t < T; ++t) {"
-              yield! stateLines G "    " (fun k g -> $"{at (string k) g} = s{k}_{g};")
-              yield! d G "    " plan.TapedRecompute
-              yield! plan.Tape |> List.mapi (fun j r -> each G (fun g -> $"    {at (string (ns + j)) g} = r{r}_{g};")) |> List.concat
-              yield! p.Next |> List.mapi (fun k r -> each G (fun g -> $"    s{k}_{g} = r{r}_{g};")) |> List.concat
-              yield "  }"
-              yield! stateLines G "  " (fun k g -> $"V gs{k}_{g} = snn_load_or_zero<S>(a->gfinal[{k}], 0, e{g}, n{g});")
-              yield! [ for k in 0 .. np - 1 do yield! each G (fun g -> $"  V gp{k}_{g} = snn_k<V>(0);") ]
-              yield "  for (int64_t t = T - 1; t >= 0; --t) {"
-              yield! stateLines G "    " (fun k g -> $"const V s{k}_{g} = {at (string k) g};")
-              yield! plan.Tape |> List.mapi (fun j r -> each G (fun g -> $"    const V r{r}_{g} = {at (string (ns + j)) g};")) |> List.concat
-              yield! d G "    " plan.TapedAdjoint
-              yield! each G (fun g -> $"    snn_stream<S>(gx, t * E + e{g}, n{g}, r{back.GradInput}_{g});")
-              yield! back.GradParam |> List.mapi (fun k r -> each G (fun g -> $"    gp{k}_{g} = gp{k}_{g} + r{r}_{g};")) |> List.concat
-              yield! back.GradState |> List.mapi (fun k r -> each G (fun g -> $"    gs{k}_{g} = r{r}_{g};")) |> List.concat
-              yield "  }"
-              yield! stateLines G "  " (fun k g -> $"if (a->ginit[{k}]) snn_store<S>(a->ginit[{k}], e{g}, n{g}, gs{k}_{g});")
-              yield! [ for k in 0 .. np - 1 do yield! each G (fun g -> $"  snn_param_grad<S>(a, {k}, e{g}, n{g}, acc, gp{k}_{g});") ]
-              yield "}" ]
+        let forward (G: int) (name: string) (kernel: Kernel) =
+            group G name "" [ "  const snn_kin xin = a->x;"; "  void* const out = a->out;" ] kernel
+        let backwardGroup (G: int) =
+            let views = [ "  const snn_kin xin = a->x, gin = a->gout;"; "  void* const gx = a->gx;" ]
+            group G "snn_bwd_group" ", snn_acc<S>* acc, typename snn_lanes<S>::V* buf" views backward
         let G = interleave
         let entry (suffix: string) (ty: string) =
             let w = $"snn_lanes<{ty}>::W"
@@ -166,11 +192,11 @@ module Codegen =
               yield "}" ]
         lines
             [ yield $"// {p.Neuron}: forward {plan.Forward.Invariant.Length} + {plan.Forward.Step.Length} registers per step, backward {plan.TapedRecompute.Length} + {plan.TapedAdjoint.Length} with {plan.Tape.Length} on the tape; {G} groups side by side"
-              yield! forward 1 "snn_fwd_group" plan.Forward []
-              yield! forward G "snn_fwd_group" plan.Forward []
-              yield! forward 1 "snn_trace_group" plan.Trace plan.Records
-              yield! backward 1
-              yield! backward G
+              yield! forward 1 "snn_fwd_group" (KernelIr.forward plan false)
+              yield! forward G "snn_fwd_group" (KernelIr.forward plan false)
+              yield! forward 1 "snn_trace_group" (KernelIr.forward plan true)
+              yield! backwardGroup 1
+              yield! backwardGroup G
               yield! entry "f32" "float"
               yield! entry "f64" "double"
               yield "extern \"C\" int snn_kernel_abi(void) { return SNN_KERNEL_ABI; }"
@@ -200,72 +226,65 @@ module Codegen =
                   yield "}" ]
         header () + "\n" + resource "cpu_prelude.h" + "\n" + apply + resource "cpu_interpreter.h"
 
-    // Loads of the CUDA kernels: one element per thread, S the element type.
-    let private cudaSource (s: Source) =
-        match s with
-        | Source.Input -> "snn_load<S>(a.x, t, e)"
-        | Source.State k -> $"s{k}"
-        | Source.Param k -> $"snn_param<S>(a, {k}, e)"
-        | Source.Const c -> $"(S)({literal c})"
-        | Source.GradOutput -> "snn_load_or_zero<S>(a.gout, t, e)"
-        | Source.GradNext k -> $"gs{k}"
+    // The CUDA spelling, per thread: S is the element type; the buffer holds `slots` per step, each [E].
+    let private cudaSpelling (slots: int) =
+        { Type = "S"
+          Lane = ""
+          Element = "e"
+          Args = "a."
+          Input = "a.x"
+          GradOutput = "a.gout"
+          Const = fun c -> $"(S)({c})"
+          Zero = "0"
+          Slot = fun slot -> $"buf[(t * {slots} + {slot}) * a.E + e]"
+          Accumulate = fun x y -> $"{x} += {y};"
+          Write =
+            fun sink x ->
+                match sink with
+                | Sink.Array(f, perStep, optional) ->
+                    let at = if perStep then "t * a.E + e" else "e"
+                    (if optional then $"if (a.{f}) " else "") + $"((S*)a.{f})[{at}] = {x};"
+                | Sink.GradParam k -> $"if (a.granularity[{k}] != SNN_PER_LAYER) ((S*)a.gparam[{k}])[e] = {x};" }
 
     /// The generated part of the CUDA kernels: one thread per element with the time loop inside; the
     /// backward keeps the states per step in `scratch` and reduces per-layer parameter adjoints per block,
-    /// then with one atomic add per block.
+    /// then with one atomic add per block. Threads past the end skip the work but join the reductions, so
+    /// the parameters' adjoints start before that guard and the block sums come after it.
     let cudaBody (plan: KernelPlan) : string =
-        let p = plan.Program
-        let nodes = plan.Backward.Nodes
-        let ns = p.States.Length
-        let np = p.Params.Length
-        let d ind ids = decls nodes cudaSource "S" ind ids
-        let states f = [ for k in 0 .. ns - 1 -> f k ]
-        let back = plan.Backward
-        let body (suffix: string) (ty: string) =
+        let forward = KernelIr.forward plan false
+        let backward = KernelIr.backward plan false
+        let line (s: Stmt) = [ line (cudaSpelling backward.Slots) s ]
+        let hoisted (s: Stmt) = match s with Stmt.Start(Var.GradParam _) -> true | _ -> false
+        let all = KernelIr.statements backward
+        let guarded = KernelIr.mapBlocks (List.filter (hoisted >> not)) backward
+        let blockSums =
+            [ for s in all do
+                  match s with
+                  | Stmt.Write(Sink.GradParam k, x) ->
+                      yield $"  if (a.granularity[{k}] == SNN_PER_LAYER) snn_block_sum(a.gparam_sum + {k}, active ? (double){KernelIr.name x} : 0.0);"
+                  | _ -> () ]
+        let entry (suffix: string) (ty: string) =
             [ yield $"extern \"C\" __global__ void snn_forward_{suffix}(snn_kargs a) {{"
               yield $"  typedef {ty} S;"
               yield "  const int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;"
               yield "  if (e >= a.E) return;"
-              yield! d "  " plan.Forward.Invariant
-              yield! states (fun k -> $"  S s{k} = snn_init<S>(a, {k}, e);")
-              yield "  for (int64_t t = 0; t < a.T; ++t) {"
-              yield! d "    " plan.Forward.Step
-              yield $"    ((S*)a.out)[t * a.E + e] = r{p.Output};"
-              yield! List.mapi (fun k r -> $"    s{k} = r{r};") p.Next
-              yield "  }"
-              yield! states (fun k -> $"  if (a.final_state[{k}]) ((S*)a.final_state[{k}])[e] = s{k};")
+              yield! print line "a.T" "  " forward.Blocks
               yield "}"
               yield $"extern \"C\" __global__ void snn_backward_{suffix}(snn_kargs a) {{"
               yield $"  typedef {ty} S;"
               yield "  const int64_t e = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;"
               yield "  const bool active = e < a.E;"
-              yield! [ for k in 0 .. np - 1 -> $"  S gp{k} = 0;" ]
+              yield! print line "a.T" "  " [ Block.Once(List.filter hoisted all) ]
               yield "  if (active) {"
               yield "    S* buf = (S*)a.scratch;"
-              yield! d "    " plan.BackwardInvariant
-              yield! states (fun k -> $"    S s{k} = snn_init<S>(a, {k}, e);")
-              yield "    for (int64_t t = 0; t < a.T; ++t) {"
-              yield! states (fun k -> $"      buf[(t * {ns} + {k}) * a.E + e] = s{k};")
-              yield! d "      " plan.Recompute
-              yield! List.mapi (fun k r -> $"      s{k} = r{r};") p.Next
-              yield "    }"
-              yield! states (fun k -> $"    S gs{k} = snn_load_or_zero<S>(a.gfinal[{k}], 0, e);")
-              yield "    for (int64_t t = a.T - 1; t >= 0; --t) {"
-              yield! states (fun k -> $"      const S s{k} = buf[(t * {ns} + {k}) * a.E + e];")
-              yield! d "      " plan.Adjoint
-              yield $"      ((S*)a.gx)[t * a.E + e] = r{back.GradInput};"
-              yield! List.mapi (fun k r -> $"      gp{k} += r{r};") back.GradParam
-              yield! List.mapi (fun k r -> $"      gs{k} = r{r};") back.GradState
-              yield "    }"
-              yield! states (fun k -> $"    if (a.ginit[{k}]) ((S*)a.ginit[{k}])[e] = gs{k};")
-              yield! [ for k in 0 .. np - 1 -> $"    if (a.granularity[{k}] != SNN_PER_LAYER) ((S*)a.gparam[{k}])[e] = gp{k};" ]
+              yield! print line "a.T" "    " guarded
               yield "  }"
-              yield! [ for k in 0 .. np - 1 -> $"  if (a.granularity[{k}] == SNN_PER_LAYER) snn_block_sum(a.gparam_sum + {k}, active ? (double)gp{k} : 0.0);" ]
+              yield! blockSums
               yield "}" ]
         lines
-            [ yield $"// {p.Neuron}: CUDA, one thread per element"
-              yield! body "f32" "float"
-              yield! body "f64" "double" ]
+            [ yield $"// {plan.Program.Neuron}: CUDA, one thread per element"
+              yield! entry "f32" "float"
+              yield! entry "f64" "double" ]
 
     /// The whole CUDA source of one program (compiled with NVRTC where the tensors live on a CUDA device).
     let cudaKernel (plan: KernelPlan) : string =

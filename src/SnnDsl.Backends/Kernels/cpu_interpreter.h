@@ -95,23 +95,19 @@ static void snn_interpret_backward(const snn_kargs* a, int64_t e0, int64_t e1, i
   snn_fence();
 }
 
-extern "C" void snn_forward_f32(const snn_kargs* a, int64_t e0, int64_t e1, int64_t) {
-  snn_interpret_forward<float>(a, e0, e1, false);
-}
-extern "C" void snn_trace_f32(const snn_kargs* a, int64_t e0, int64_t e1, int64_t) {
-  snn_interpret_forward<float>(a, e0, e1, true);
-}
-extern "C" void snn_backward_f32(const snn_kargs* a, int64_t e0, int64_t e1, int64_t chunk) {
-  snn_interpret_backward<float>(a, e0, e1, chunk);
-}
-extern "C" void snn_forward_f64(const snn_kargs* a, int64_t e0, int64_t e1, int64_t) {
-  snn_interpret_forward<double>(a, e0, e1, false);
-}
-extern "C" void snn_trace_f64(const snn_kargs* a, int64_t e0, int64_t e1, int64_t) {
-  snn_interpret_forward<double>(a, e0, e1, true);
-}
-extern "C" void snn_backward_f64(const snn_kargs* a, int64_t e0, int64_t e1, int64_t chunk) {
-  snn_interpret_backward<double>(a, e0, e1, chunk);
-}
+// The entry points for one element type.
+#define SNN_ENTRIES(S, suffix)                                                                       \
+  extern "C" void snn_forward_##suffix(const snn_kargs* a, int64_t e0, int64_t e1, int64_t) {        \
+    snn_interpret_forward<S>(a, e0, e1, false);                                                      \
+  }                                                                                                  \
+  extern "C" void snn_trace_##suffix(const snn_kargs* a, int64_t e0, int64_t e1, int64_t) {          \
+    snn_interpret_forward<S>(a, e0, e1, true);                                                       \
+  }                                                                                                  \
+  extern "C" void snn_backward_##suffix(const snn_kargs* a, int64_t e0, int64_t e1, int64_t chunk) { \
+    snn_interpret_backward<S>(a, e0, e1, chunk);                                                     \
+  }
+SNN_ENTRIES(float, f32)
+SNN_ENTRIES(double, f64)
+#undef SNN_ENTRIES
 extern "C" int snn_kernel_abi(void) { return SNN_KERNEL_ABI; }
 extern "C" int snn_kernel_interprets(void) { return 1; }

@@ -17,20 +17,19 @@ template <typename S> __device__ inline S snn_max(S a, S b) { return a >= b ? a 
 template <typename S> __device__ inline S snn_heaviside(S x) { return x >= (S)0 ? (S)1 : (S)0; }
 template <typename S> __device__ inline S snn_relu(S x) { return x > (S)0 ? x : (S)0; }
 template <typename S> __device__ inline S snn_sign(S x) { return x > (S)0 ? (S)1 : (x < (S)0 ? (S)-1 : (S)0); }
-__device__ inline float snn_abs(float x) { return fabsf(x); }
-__device__ inline double snn_abs(double x) { return fabs(x); }
-__device__ inline float snn_sqrt(float x) { return sqrtf(x); }
-__device__ inline double snn_sqrt(double x) { return sqrt(x); }
-__device__ inline float snn_floor(float x) { return floorf(x); }
-__device__ inline double snn_floor(double x) { return floor(x); }
+// libm on float (the f-suffixed name) and on double
+#define SNN_LIBM(name, libm)                                            \
+  __device__ inline float snn_##name(float x) { return libm##f(x); }    \
+  __device__ inline double snn_##name(double x) { return libm(x); }
+SNN_LIBM(abs, fabs)
+SNN_LIBM(sqrt, sqrt)
+SNN_LIBM(floor, floor)
+SNN_LIBM(exp, exp)
+SNN_LIBM(log, log)
+SNN_LIBM(tanh, tanh)
+#undef SNN_LIBM
 __device__ inline float snn_pow(float a, float b) { return powf(a, b); }
 __device__ inline double snn_pow(double a, double b) { return pow(a, b); }
-__device__ inline float snn_exp(float x) { return expf(x); }
-__device__ inline double snn_exp(double x) { return exp(x); }
-__device__ inline float snn_log(float x) { return logf(x); }
-__device__ inline double snn_log(double x) { return log(x); }
-__device__ inline float snn_tanh(float x) { return tanhf(x); }
-__device__ inline double snn_tanh(double x) { return tanh(x); }
 __device__ inline float snn_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 __device__ inline double snn_sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 

@@ -1,0 +1,144 @@
+namespace SnnDsl.Backends
+
+open SnnDsl.Core
+
+/// A variable of a kernel's statements, per element (per lane on the CPU, per thread in CUDA).
+[<RequireQualifiedAccess>]
+type Var =
+    /// A register of the backward program (the forward registers are its first ones), defined once per step.
+    | Reg of int
+    /// A state, carried forward across steps.
+    | State of int
+    /// A state's adjoint, carried backward across steps.
+    | GradState of int
+    /// A parameter's adjoint, summed over the steps.
+    | GradParam of int
+
+/// Where a kernel writes a variable.
+[<RequireQualifiedAccess>]
+type Sink =
+    /// An array of the kernel's arguments, named by its field of `snn_kargs` ("out", "final_state[0]"):
+    /// [T, E] and written at step t where `perStep`, else [E]; an `optional` one only where the caller
+    /// passed it (not null).
+    | Array of field: string * perStep: bool * optional: bool
+    /// A parameter's adjoint: per element, or summed over the elements for a per-layer parameter.
+    | GradParam of int
+
+/// The direction of a loop over time.
+[<RequireQualifiedAccess>]
+type Time =
+    | Forward
+    | Backward
+
+/// A statement of a kernel, per element; the printers spell it as C++ over lane groups or as CUDA per thread.
+[<RequireQualifiedAccess>]
+type Stmt =
+    /// Defines a register (a constant of its step) by its node.
+    | Def of int * Node
+    /// Declares a carried variable at its start: a state at its initial value, a state's adjoint at the
+    /// final state's adjoint (zero without one), anything else (a parameter's adjoint) at zero.
+    | Start of Var
+    /// Sets a carried variable.
+    | Set of Var * Var
+    /// Adds to a carried variable.
+    | Accumulate of Var * Var
+    /// Writes a variable out.
+    | Write of Sink * Var
+    /// Saves a variable in a slot of this step's part of the backward's buffer.
+    | Save of int * Var
+    /// Defines a variable from a slot of this step's part of the buffer.
+    | Load of Var * int
+
+/// A run of statements: once per element, or at every step (`t`, in order or in reverse).
+[<RequireQualifiedAccess>]
+type Block =
+    | Once of Stmt list
+    | Steps of Time * Stmt list
+
+/// A kernel as statements: the forward, trace and backward skeletons, built once from a plan and printed
+/// for each target (Codegen).
+type Kernel =
+    { /// What the kernel does, per element, in order.
+      Blocks: Block list
+      /// The buffer's slots per step (the backward's saved states and tape; 0 in a forward).
+      Slots: int }
+
+/// Building kernels from plans.
+[<RequireQualifiedAccess>]
+module KernelIr =
+    /// A variable's name in the generated source (a CPU printer adds its lane group).
+    let name (v: Var) =
+        match v with
+        | Var.Reg i -> $"r{i}"
+        | Var.State k -> $"s{k}"
+        | Var.GradState k -> $"gs{k}"
+        | Var.GradParam k -> $"gp{k}"
+
+    /// Every statement of a kernel, in order.
+    let statements (k: Kernel) =
+        k.Blocks |> List.collect (fun b -> match b with Block.Once ss | Block.Steps(_, ss) -> ss)
+
+    /// A kernel's blocks with `f` applied to the statements of each.
+    let mapBlocks (f: Stmt list -> Stmt list) (k: Kernel) =
+        k.Blocks
+        |> List.map (fun b ->
+            match b with
+            | Block.Once ss -> Block.Once(f ss)
+            | Block.Steps(time, ss) -> Block.Steps(time, f ss))
+
+    let private defs (plan: KernelPlan) (ids: int list) = ids |> List.map (fun i -> Stmt.Def(i, plan.Backward.Nodes[i]))
+
+    let private states (plan: KernelPlan) (f: int -> Stmt) = List.init plan.Program.States.Length f
+
+    let private setStates (plan: KernelPlan) =
+        plan.Program.Next |> List.mapi (fun k r -> Stmt.Set(Var.State k, Var.Reg r))
+
+    /// The forward: the plan's `Forward` section, or its `Trace` with every binding and new state recorded.
+    let forward (plan: KernelPlan) (trace: bool) : Kernel =
+        let section, records = if trace then plan.Trace, plan.Records else plan.Forward, []
+        { Blocks =
+            [ Block.Once(defs plan section.Invariant @ states plan (Var.State >> Stmt.Start))
+              Block.Steps(
+                  Time.Forward,
+                  [ yield! defs plan section.Step
+                    yield Stmt.Write(Sink.Array("out", true, false), Var.Reg plan.Program.Output)
+                    yield! records |> List.mapi (fun j r -> Stmt.Write(Sink.Array($"record[{j}]", true, true), Var.Reg r))
+                    yield! setStates plan ]
+              )
+              Block.Once(states plan (fun k -> Stmt.Write(Sink.Array($"final_state[{k}]", false, true), Var.State k))) ]
+          Slots = 0 }
+
+    /// The backward: the forward again, saving each step's states (and, `taped`, the plan's tape of costly
+    /// forward registers: the CPU's), then the adjoint steps in reverse from the saved slots; without the
+    /// tape (CUDA, where a thread has little memory) the adjoints recompute the forward registers they need.
+    let backward (plan: KernelPlan) (taped: bool) : Kernel =
+        let back = plan.Backward
+        let ns = plan.Program.States.Length
+        let np = plan.Program.Params.Length
+        let tape, recompute, adjoint =
+            if taped then plan.Tape, plan.TapedRecompute, plan.TapedAdjoint else [], plan.Recompute, plan.Adjoint
+        let taped = List.mapi (fun j r -> ns + j, Var.Reg r) tape
+        { Blocks =
+            [ Block.Once(defs plan plan.BackwardInvariant @ states plan (Var.State >> Stmt.Start))
+              Block.Steps(
+                  Time.Forward,
+                  [ yield! states plan (fun k -> Stmt.Save(k, Var.State k))
+                    yield! defs plan recompute
+                    yield! taped |> List.map Stmt.Save
+                    yield! setStates plan ]
+              )
+              Block.Once(states plan (Var.GradState >> Stmt.Start) @ List.init np (Var.GradParam >> Stmt.Start))
+              Block.Steps(
+                  Time.Backward,
+                  [ yield! states plan (fun k -> Stmt.Load(Var.State k, k))
+                    yield! taped |> List.map (fun (slot, v) -> Stmt.Load(v, slot))
+                    yield! defs plan adjoint
+                    yield Stmt.Write(Sink.Array("gx", true, false), Var.Reg back.GradInput)
+                    yield! back.GradParam |> List.mapi (fun k r -> Stmt.Accumulate(Var.GradParam k, Var.Reg r))
+                    yield! back.GradState |> List.mapi (fun k r -> Stmt.Set(Var.GradState k, Var.Reg r)) ]
+              )
+              Block.Once(
+                  states plan (fun k -> Stmt.Write(Sink.Array($"ginit[{k}]", false, true), Var.GradState k))
+                  @ List.init np (fun k -> Stmt.Write(Sink.GradParam k, Var.GradParam k))
+              ) ]
+          Slots = ns + tape.Length }
