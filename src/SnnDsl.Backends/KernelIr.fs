@@ -27,7 +27,9 @@ type Sink =
 /// The direction of a loop over time.
 [<RequireQualifiedAccess>]
 type Time =
+    /// Steps 0 .. T - 1.
     | Forward
+    /// Steps T - 1 .. 0 (the backward's reverse sweep).
     | Backward
 
 /// A statement of a kernel, per element; the printers spell it as C++ over lane groups or as CUDA per thread.
@@ -52,7 +54,9 @@ type Stmt =
 /// A run of statements: once per element, or at every step (`t`, in order or in reverse).
 [<RequireQualifiedAccess>]
 type Block =
+    /// Statements run once per element, outside the time loop.
     | Once of Stmt list
+    /// Statements run at every step, in this direction.
     | Steps of Time * Stmt list
 
 /// A kernel as statements: the forward, trace and backward skeletons, built once from a plan and printed
