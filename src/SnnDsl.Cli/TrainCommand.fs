@@ -27,12 +27,32 @@ type TrainArgs =
             | Nproc _ -> "data-parallel: start N ranks on this machine, each with its share of --threads (docs/distributed.md)"
             | Setting _ -> "a training setting (see SETTINGS)"
 
-/// The SETTINGS section of `snn train --help`: one line per setting of the table, as Argu lays out options.
+/// The SETTINGS section of `snn train --help`: one entry per setting of the table, laid out as Argu lays
+/// out OPTIONS (names in a 22-column gutter, the text wrapped at 80 columns).
 let settingsUsage : string =
-    let lines = TrainSettings.all |> List.choose TrainSettings.usage
-    let width = lines |> List.map (fst >> String.length) |> List.max
-    let body = lines |> List.map (fun (name, doc) -> "    " + name.PadRight(width + 2) + doc)
-    "\nSETTINGS (snn train [--resume] [--no-report] [--nproc <n>] [--SETTING <value>]...; each setting is also a key of\na checkpoint's configuration and a name of the C# TrainingOptions):\n\n"
+    let gutter, width = 26, 80
+    let wrap (text: string) =
+        let lines = ResizeArray<string>()
+        let line = Text.StringBuilder()
+        for word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries) do
+            if line.Length > 0 && gutter + line.Length + 1 + word.Length > width then
+                lines.Add(line.ToString())
+                line.Clear() |> ignore
+            if line.Length > 0 then line.Append(' ') |> ignore
+            line.Append(word) |> ignore
+        lines.Add(line.ToString())
+        List.ofSeq lines
+    let entry (name: string, doc: string) =
+        let first, rest =
+            match wrap doc with
+            | first :: rest -> first, rest
+            | [] -> "", []
+        let head =
+            if name.Length + 4 < gutter - 1 then [ "    " + name.PadRight(gutter - 4) + first ]
+            else [ "    " + name; String(' ', gutter) + first ]
+        head @ [ for r in rest -> String(' ', gutter) + r ]
+    let body = TrainSettings.all |> List.choose TrainSettings.usage |> List.collect entry
+    "\nSETTINGS (--name value or --name=value; each is also a key of a checkpoint's\nconfiguration and a C# TrainingOptions name):\n\n"
     + String.Join("\n", body) + "\n"
 
 /// The configuration the arguments describe: each flag's text is read by its setting's row, once, into the
