@@ -129,7 +129,13 @@ public sealed class TrainingOptions
     /// <summary>The objective.</summary>
     public LossFunction Loss
     {
-        get => Text(nameof(Loss)) switch { "tet" => LossFunction.Tet, "mse" => LossFunction.CountMse, _ => LossFunction.CrossEntropy };
+        get => Text(nameof(Loss)).Trim().ToLowerInvariant() switch
+        {
+            "ce" => LossFunction.CrossEntropy,
+            "tet" => LossFunction.Tet,
+            "mse" => LossFunction.CountMse,
+            var other => throw new InvalidOperationException($"the loss '{other}' is none of ce, tet, mse; Validate names the problem"),
+        };
         set => Give(nameof(Loss), SettingValue.NewText(Defined(value, nameof(Loss)) switch
         {
             LossFunction.Tet => "tet",

@@ -48,7 +48,7 @@ type private Rank =
 let run (nproc: int) (threads: int) (argv: string list) (out: TextWriter) (err: TextWriter) : int =
     if nproc < 1 then Fail.usage $"--nproc must be at least 1, got {nproc}"
     for flag in [ "--world-size"; "--rank"; "--master" ] do
-        if List.contains flag argv then Fail.usage $"--nproc starts the ranks itself: give --nproc or {flag}, not both"
+        if argv |> List.exists (fun a -> a = flag || a.StartsWith(flag + "=")) then Fail.usage $"--nproc starts the ranks itself: give --nproc or {flag}, not both"
     let perRank = max 1 ((if threads > 0 then threads else Environment.ProcessorCount) / nproc)
     let port = freePort ()
     let file, prefix = self ()

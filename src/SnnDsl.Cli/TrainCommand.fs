@@ -16,7 +16,7 @@ open SnnDsl.Report
 type TrainArgs =
     | Resume
     | No_Report
-    | [<Unique>] Nproc of n: int
+    | [<Unique; EqualsAssignmentOrSpaced>] Nproc of n: int
     | [<GatherUnrecognized; Hidden>] Setting of flag_or_value: string
 
     interface IArgParserTemplate with
@@ -28,7 +28,7 @@ type TrainArgs =
             | Setting _ -> "a training setting (see SETTINGS)"
 
 /// The SETTINGS section of `snn train --help`: one entry per setting of the table, laid out as Argu lays
-/// out OPTIONS (names in a 22-column gutter, the text wrapped at 80 columns).
+/// out OPTIONS (the text from column 26, wrapped at 80).
 let settingsUsage : string =
     let gutter, width = 26, 80
     let wrap (text: string) =
@@ -85,6 +85,7 @@ let run (args: ParseResults<TrainArgs>) (argv: string list) (out: TextWriter) (e
   | Some n -> Launcher.run n (threadsOf args) argv out err
   | None ->
     let config = configOf args
+    if config.OutDir.IsNone then Fail.usage "--out needs a directory (the run writes its metrics, checkpoints and report there)"
     use cancel = new CancellationTokenSource()
     // Ctrl+C stops after the current batch; the last checkpoint stays valid for --resume.
     let onCancel = ConsoleCancelEventHandler(fun _ e -> e.Cancel <- true; cancel.Cancel())

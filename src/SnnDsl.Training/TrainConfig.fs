@@ -33,8 +33,9 @@ type WorldConfig =
       Timeout: TimeSpan }
 
 /// Everything that defines a training run, as typed values: the CLI parses its flags into one of these
-/// (and the C# facade its options), the trainer reads nothing else, and every checkpoint stores it (as a
-/// `TrainConfigFile`), so a resume or `snn eval` rebuilds exactly the same model and data pipeline.
+/// (and the C# facade its options) through the settings table (`TrainSettings.all`), the trainer reads
+/// nothing else, and every checkpoint stores it (`TrainConfig.toJson`), so a resume or `snn eval` rebuilds
+/// exactly the same model and data pipeline.
 type TrainConfig =
     { /// Where the examples come from: a dataset of the registry, or data passed in by a program.
       Dataset: DataSource

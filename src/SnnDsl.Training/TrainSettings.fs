@@ -230,9 +230,13 @@ module TrainSettings =
             | _ -> Error $"{s}: the port must be a number from 1 to 65535"
         | _ -> Error $"{s}: expected HOST:PORT, e.g. 10.0.0.1:29500"
 
+    /// Seconds a TimeSpan can hold, refused otherwise (NaN, infinite, not positive, beyond a day).
     let private positiveSeconds (t: float) =
-        if t > 0.0 && not (Double.IsInfinity t) then None else Some $"the distributed timeout must be a positive number of seconds, got {t}"
+        if t > 0.0 && t <= 86400.0 then None
+        else Some $"the distributed timeout must be a positive number of seconds (at most a day, 86400), got {t}"
 
+    /// The world of the given size, rank and master. A master or timeout that does not read is its own row's
+    /// problem (`Master`, `DistTimeout`): the world is then left out rather than refused twice.
     let private worldOf (look: SettingLookup) : Result<WorldConfig option, string> =
         match look.Given "WorldSize", look.Given "Rank", look.Given "Master" with
         | None, None, None -> Ok None
@@ -240,11 +244,11 @@ module TrainSettings =
             let (>>=) r f = Result.bind f r
             int32 size >>= fun size ->
             int32 rank >>= fun rank ->
-            (text at >>= master) >>= fun (host, port) ->
-            number (look.Value "DistTimeout") >>= fun seconds ->
-            switch (look.Value "SyncBn") >>= fun syncBn ->
-            Ok(Some { Rank = rank; Size = size; Master = SnnDsl.Torch.Rendezvous.Tcp(host, port)
-                      SyncBatchNorm = syncBn; Timeout = TimeSpan.FromSeconds seconds })
+            match text at |> Result.bind master, number (look.Value "DistTimeout"), switch (look.Value "SyncBn") with
+            | Ok(host, port), Ok seconds, Ok syncBn when (positiveSeconds seconds).IsNone ->
+                Ok(Some { Rank = rank; Size = size; Master = SnnDsl.Torch.Rendezvous.Tcp(host, port)
+                          SyncBatchNorm = syncBn; Timeout = TimeSpan.FromSeconds seconds })
+            | _ -> Ok None
         | _ -> Error "a rank of a data-parallel run needs --world-size, --rank and --master together"
 
     let private world (c: TrainConfig) (f: WorldConfig -> SettingValue) = c.World |> Option.map f
@@ -428,7 +432,7 @@ module TrainSettings =
               Stored = false }
           { companion "Master" (Some "master") "host:port" "data-parallel: where the ranks meet: rank 0 hosts a TCP store at HOST:PORT"
                 SettingKind.Text None (fun c -> world c (fun w -> SettingValue.Text(string w.Master)))
-                (fun v -> match text v |> Result.bind master with Error e -> Some e | Ok _ -> None) noCheck with
+                (fun v -> match text v |> Result.bind (fun s -> if String.IsNullOrWhiteSpace s then Error "expected HOST:PORT, e.g. 10.0.0.1:29500, got nothing" else master s) with Error e -> Some e | Ok _ -> None) noCheck with
               Stored = false }
           { companion "SyncBn" (Some "sync-bn") "" "data-parallel: BatchNorm with statistics over every rank's batch" SettingKind.Switch
                 (Some(SettingValue.Switch false)) (fun c -> world c (fun w -> SettingValue.Switch w.SyncBatchNorm)) (fun _ -> None) noCheck with
@@ -569,11 +573,14 @@ module TrainSettings =
                         match s.Kind, inline', rest with
                         | SettingKind.Switch, None, _ -> Ok(SettingValue.Switch true), rest
                         | _, Some v, _ -> ofText s.Kind v, rest
+                        | _, None, v :: _ when v.StartsWith "--" && (tryFlag (v.Substring 2 |> fun f -> f.Split('=')[0])).IsSome ->
+                            Error $"needs a value <{s.Arg}>, but was followed by {v}", []
                         | _, None, v :: rest' -> ofText s.Kind v, rest'
                         | _, None, [] -> Error $"needs a value <{s.Arg}>", []
                     match value, given.TryFind s.Name with
                     | Error e, _ -> Error $"--{flag}: {e}"
                     | Ok(SettingValue.Texts more), Some(SettingValue.Texts earlier) -> go (given.Add(s.Name, SettingValue.Texts(earlier @ more))) rest
+                    | Ok(SettingValue.Switch _), Some _ when s.Kind = SettingKind.Switch -> go given rest
                     | Ok _, Some _ -> Error $"--{flag} is given more than once"
                     | Ok v, None -> go (given.Add(s.Name, v)) rest
             | token :: _ -> Error $"unrecognized argument: '{token}' (a setting is --flag value; the settings: snn train --help)"
@@ -679,7 +686,8 @@ module TrainConfig =
                   (model: ZooModel option) (neuron: Neuron) (device: SnnDsl.Torch.Device) : TrainConfig * ConfigProblem list =
         let c, unread = TrainSettings.buildFrom given
         let c = { c with Dataset = dataset; Model = model; Neuron = neuron; Device = device }
-        c, unread @ problems c
+        // A field whose value did not read keeps nothing to check.
+        c, (if unread.IsEmpty then problems c else unread)
 
     /// The messages of `problems`.
     let validate (c: TrainConfig) : string list = problems c |> List.map _.Message

@@ -52,4 +52,16 @@ public class TrainingOptionsTests
         Assert.Equal("SplitBy", split.ParamName);
         Assert.Contains("the duration must be a positive number of microseconds", split.Message);
     }
+
+    [Fact]
+    public void A_value_that_does_not_read_is_refused_naming_its_setting_not_with_a_null_reference()
+    {
+        var encoding = Assert.Throws<ArgumentException>(() => new TrainingOptions().Set("Encoding", "poisson").Validate());
+        Assert.Equal("Encoding", encoding.ParamName);
+        Assert.Contains("unknown encoding 'poisson'", encoding.Message);
+        var master = Assert.Throws<ArgumentException>(() => new TrainingOptions { Distributed = new DistributedOptions(0, 2, "localhost") }.Validate());
+        Assert.Equal("Master", master.ParamName);
+        Assert.Throws<InvalidOperationException>(() => new TrainingOptions().Set("Loss", "hinge").Loss);
+        Assert.Equal(LossFunction.Tet, new TrainingOptions().Set("Loss", "TET").Loss);
+    }
 }

@@ -120,10 +120,25 @@ let tests =
             Expect.equal (TrainSettings.ofCommandLine [ "--epochs" ]) (Error "--epochs: needs a value <n>") "missing value"
             Expect.equal (TrainSettings.ofCommandLine [ "--epochs"; "1"; "--epochs"; "2" ]) (Error "--epochs is given more than once") "twice"
             Expect.equal (TrainSettings.ofCommandLine [ "--epochs=4" ] |> Result.map (Map.toList)) (Ok [ "Epochs", SettingValue.Whole 4L ]) "--flag=value"
+            Expect.equal (TrainSettings.ofCommandLine [ "--out"; "--augment" ]) (Error "--out: needs a value <dir>, but was followed by --augment") "a flag is no value"
+            Expect.equal (TrainSettings.ofCommandLine [ "--input-shift"; "-2.5" ] |> Result.map Map.toList) (Ok [ "InputShift", SettingValue.Number -2.5 ]) "a negative number is a value"
+            Expect.isOk (TrainSettings.ofCommandLine [ "--augment"; "--augment" ]) "a switch may repeat"
             let message =
                 try
                     TrainConfig.ofJson "cfg.json" """{ "Loss": "hinge" }""" |> ignore
                     ""
                 with :? SnnException as e when e.Kind = ErrorKind.Data -> e.Message
             Expect.stringContains message "cfg.json: Loss: unknown loss 'hinge'" "file"
+
+        testCase "a world's bad master or timeout is that setting's problem, not an exception or the world size's" <| fun () ->
+            let world master timeout =
+                let given = Map.ofList [ "WorldSize", SettingValue.Whole 2L; "Rank", SettingValue.Whole 0L
+                                         "Master", SettingValue.Text master; "DistTimeout", SettingValue.Number timeout ]
+                let _, problems = TrainSettings.build given.TryFind
+                problems |> List.map (fun p -> p.Setting, p.Cause)
+            Expect.equal (world "localhost" 120.0) [ "Master", ProblemCause.Unreadable ] "a master without a port"
+            Expect.equal (world "h:99999" 120.0) [ "Master", ProblemCause.Unreadable ] "a port out of range"
+            Expect.equal (world "h:1" nan) [ "DistTimeout", ProblemCause.OutOfRange ] "a NaN timeout"
+            Expect.equal (world "h:1" infinity) [ "DistTimeout", ProblemCause.OutOfRange ] "an infinite timeout"
+            Expect.equal (world "h:1" 30.0) [] "a good world"
     ]
