@@ -220,12 +220,7 @@ public sealed class TrainingOptions
     /// <exception cref="ArgumentException">No setting of <see cref="SettingNames"/> has the name, or the text does not read as its kind.</exception>
     public TrainingOptions Set(string setting, string value)
     {
-        Guard.NotNull(setting, nameof(setting));
-        var row = TrainSettings.tryFind(setting);
-        if (row is null || FromTrainer.Contains(setting))
-            throw new ArgumentException(
-                $"no setting of TrainingOptions is called '{setting}'; the settings: {string.Join(", ", SettingNames)}", nameof(setting));
-        var read = TrainSettings.ofText(row.Value.Kind, value);
+        var read = TrainSettings.ofText(Row(setting).Kind, value);
         if (read.IsError) throw new ArgumentException($"{setting}: {read.ErrorValue}", nameof(value));
         Give(setting, read.ResultValue);
         return this;
@@ -235,11 +230,19 @@ public sealed class TrainingOptions
     /// <exception cref="ArgumentException">No setting of <see cref="SettingNames"/> has the name.</exception>
     public string Get(string setting)
     {
+        Row(setting);
+        return Text(setting);
+    }
+
+    // The table's row of a setting these options take (see SettingNames); the exception lists them.
+    private static TrainSetting Row(string setting)
+    {
         Guard.NotNull(setting, nameof(setting));
-        if (TrainSettings.tryFind(setting) is null || FromTrainer.Contains(setting))
+        var row = TrainSettings.tryFind(setting);
+        if (row is null || FromTrainer.Contains(setting))
             throw new ArgumentException(
                 $"no setting of TrainingOptions is called '{setting}'; the settings: {string.Join(", ", SettingNames)}", nameof(setting));
-        return Text(setting);
+        return row.Value;
     }
 
     /// <summary>A copy, so later changes to this object do not reach a trainer.</summary>
