@@ -53,6 +53,8 @@ module Codegen =
           Zero: string
           /// A slot of step t's part of the backward's buffer.
           Slot: int -> string
+          /// A slot of step t in the values the forward saved.
+          Read: int -> string
           /// Adds the second to the first.
           Accumulate: string -> string -> string
           /// Writes a value to a sink.
@@ -86,6 +88,7 @@ module Codegen =
         | Stmt.Accumulate(x, y) -> sp.Accumulate (v x) (v y)
         | Stmt.Save(slot, x) -> $"{sp.Slot slot} = {v x};"
         | Stmt.Load(x, slot) -> $"const {sp.Type} {v x} = {sp.Slot slot};"
+        | Stmt.Read(x, slot) -> $"const {sp.Type} {v x} = {sp.Read slot};"
         | Stmt.Write(sink, x) -> sp.Write sink (v x)
 
     /// A kernel's blocks as lines from `indent`: `line` spells one statement (as one line per lane group on
@@ -114,9 +117,11 @@ module Codegen =
 
     // The CPU's spelling for lane group g of G (statements are written for each group side by side, so the
     // compiler sees the independent chains together): V is the lane vector, S its element type; the buffer
-    // holds `slots` per step, interleaved by group. The views (xin, gin, out, gx) are the group function's
+    // holds `slots` per step, interleaved by group; the forward saves `saved` values per step, each lane
+    // group's T x saved vectors side by side (the order the forward writes and the backward reads them: a
+    // [T, saved, E] layout would put every row 4 bytes x E apart, in the same cache sets). The views (xin, gin, out, gx, saved) are the group function's
     // local copies of the arguments, so the compiler keeps their fields in registers across the stores.
-    let private cpuSpelling (G: int) (slots: int) (g: int) =
+    let private cpuSpelling (G: int) (slots: int) (saved: int) (g: int) =
         { Type = "V"
           Lane = $"_{g}"
           Element = $"e{g}, n{g}"
@@ -126,6 +131,7 @@ module Codegen =
           Const = fun c -> $"snn_k<V>({c})"
           Zero = "snn_k<V>(0)"
           Slot = fun slot -> $"buf[(t * {slots} + {slot}) * {G} + {g}]"
+          Read = fun slot -> $"snn_read<S>(a->saved, e{g} * T * {saved} + (t * {saved} + {slot}) * snn_lanes<S>::W, n{g})"
           Accumulate = fun x y -> $"{x} = {x} + {y};"
           Write =
             fun sink x ->
@@ -134,10 +140,15 @@ module Codegen =
                     let at = if perStep then $"t * E + e{g}" else $"e{g}"
                     if optional then $"if (a->{f}) snn_store<S>(a->{f}, {at}, n{g}, {x});"
                     else $"snn_stream<S>({f}, {at}, n{g}, {x});"
-                | Sink.GradParam k -> $"snn_param_grad<S>(a, {k}, e{g}, n{g}, acc, {x});" }
+                | Sink.GradParam k -> $"snn_param_grad<S>(a, {k}, e{g}, n{g}, acc, {x});"
+                | Sink.Saved j -> $"if (saved) snn_stream<S>(saved, e{g} * T * {saved} + (t * {saved} + {j}) * snn_lanes<S>::W, n{g}, {x});" }
 
     // One statement for each of G lane groups.
-    let private cpuLine (G: int) (slots: int) (s: Stmt) = [ for g in 0 .. G - 1 -> line (cpuSpelling G slots g) s ]
+    let private cpuLine (G: int) (kernel: Kernel) (s: Stmt) =
+        [ for g in 0 .. G - 1 -> line (cpuSpelling G kernel.Slots kernel.Saved g) s ]
+
+    // The forward's view of the buffer it saves into (null without autograd).
+    let private savedView (kernel: Kernel) = if kernel.Saved = 0 then [] else [ "  void* const saved = a->saved;" ]
 
     /// The generated part of a compiled CPU kernel: its group functions (one group with a partial tail, and
     /// `interleave` full groups side by side), templated on the element type, and the entry points.
@@ -159,10 +170,10 @@ module Codegen =
                   for g in 0 .. G - 1 do
                       yield $"  const int64_t e{g} = e + {g} * snn_lanes<S>::W;"
                       yield $"  const int n{g} = snn_lanes<S>::W;"
-              yield! print (cpuLine G kernel.Slots) "T" "  " kernel.Blocks
+              yield! print (cpuLine G kernel) "T" "  " kernel.Blocks
               yield "}" ]
         let forward (G: int) (name: string) (kernel: Kernel) =
-            group G name "" [ "  const snn_kin xin = a->x;"; "  void* const out = a->out;" ] kernel
+            group G name "" ([ "  const snn_kin xin = a->x;"; "  void* const out = a->out;" ] @ savedView kernel) kernel
         let backwardGroup (G: int) =
             let views = [ "  const snn_kin xin = a->x, gin = a->gout;"; "  void* const gx = a->gx;" ]
             group G "snn_bwd_group" ", snn_acc<S>* acc, typename snn_lanes<S>::V* buf" views backward
@@ -191,7 +202,11 @@ module Codegen =
               yield "  snn_fence();"
               yield "}" ]
         lines
-            [ yield $"// {p.Neuron}: forward {plan.Forward.Invariant.Length} + {plan.Forward.Step.Length} registers per step, backward {plan.TapedRecompute.Length} + {plan.TapedAdjoint.Length} with {plan.Tape.Length} on the tape; {G} groups side by side"
+            [ match plan.Saving with
+              | None ->
+                  yield $"// {p.Neuron}: forward {plan.Forward.Invariant.Length} + {plan.Forward.Step.Length} registers per step, backward {plan.TapedRecompute.Length} + {plan.TapedAdjoint.Length} with {plan.Tape.Length} on the tape; {G} groups side by side"
+              | Some saving ->
+                  yield $"// {p.Neuron}: forward {saving.Forward.Invariant.Length} + {saving.Forward.Step.Length} registers per step saving {backward.Saved} values per step, backward {saving.Adjoint.Length} reading them; {G} groups side by side"
               yield! forward 1 "snn_fwd_group" (KernelIr.forward plan false)
               yield! forward G "snn_fwd_group" (KernelIr.forward plan false)
               yield! forward 1 "snn_trace_group" (KernelIr.forward plan true)
@@ -200,6 +215,7 @@ module Codegen =
               yield! entry "f32" "float"
               yield! entry "f64" "double"
               yield "extern \"C\" int snn_kernel_abi(void) { return SNN_KERNEL_ABI; }"
+              yield $"extern \"C\" int snn_kernel_saved(void) {{ return {backward.Saved}; }}"
               yield "extern \"C\" int snn_kernel_interprets(void) { return 0; }" ]
 
     let private header () = resource "snndsl_kernel.h"
@@ -226,8 +242,9 @@ module Codegen =
                   yield "}" ]
         header () + "\n" + resource "cpu_prelude.h" + "\n" + apply + resource "cpu_interpreter.h"
 
-    // The CUDA spelling, per thread: S is the element type; the buffer holds `slots` per step, each [E].
-    let private cudaSpelling (slots: int) =
+    // The CUDA spelling, per thread: S is the element type; the buffer holds `slots` per step, each [E]; the
+    // forward saves `saved` values per step ([T, saved, E]).
+    let private cudaSpelling (slots: int) (saved: int) =
         { Type = "S"
           Lane = ""
           Element = "e"
@@ -237,6 +254,7 @@ module Codegen =
           Const = fun c -> $"(S)({c})"
           Zero = "0"
           Slot = fun slot -> $"buf[(t * {slots} + {slot}) * a.E + e]"
+          Read = fun slot -> $"((const S*)a.saved)[(t * {saved} + {slot}) * a.E + e]"
           Accumulate = fun x y -> $"{x} += {y};"
           Write =
             fun sink x ->
@@ -244,7 +262,8 @@ module Codegen =
                 | Sink.Array(f, perStep, optional) ->
                     let at = if perStep then "t * a.E + e" else "e"
                     (if optional then $"if (a.{f}) " else "") + $"((S*)a.{f})[{at}] = {x};"
-                | Sink.GradParam k -> $"if (a.granularity[{k}] != SNN_PER_LAYER) ((S*)a.gparam[{k}])[e] = {x};" }
+                | Sink.GradParam k -> $"if (a.granularity[{k}] != SNN_PER_LAYER) ((S*)a.gparam[{k}])[e] = {x};"
+                | Sink.Saved j -> $"if (a.saved) ((S*)a.saved)[(t * {saved} + {j}) * a.E + e] = {x};" }
 
     /// The generated part of the CUDA kernels: one thread per element with the time loop inside; the
     /// backward keeps the states per step in `scratch` and reduces per-layer parameter adjoints per block,
@@ -253,7 +272,7 @@ module Codegen =
     let cudaBody (plan: KernelPlan) : string =
         let forward = KernelIr.forward plan false
         let backward = KernelIr.backward plan false
-        let line (s: Stmt) = [ line (cudaSpelling backward.Slots) s ]
+        let line (s: Stmt) = [ line (cudaSpelling backward.Slots backward.Saved) s ]
         let hoisted (s: Stmt) = match s with Stmt.Start(Var.GradParam _) -> true | _ -> false
         let all = KernelIr.statements backward
         let guarded = KernelIr.mapBlocks (List.filter (hoisted >> not)) backward

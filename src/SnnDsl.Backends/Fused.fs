@@ -63,12 +63,16 @@ module Fused =
           Code = code
           CudaSource = cuda }
 
-    /// The kernel of a program (built or found in the cache on first use, then kept for the process).
-    let private build (mode: FusedMode) (p: StepProgram) : KernelPlan * FusedKernel =
+    /// The kernel of a program (built or found in the cache on first use, then kept for the process), planned
+    /// under a cost model; the interpreting kernel always recomputes (its bytecode has no saving forward).
+    let private build (model: CostModel) (mode: FusedMode) (p: StepProgram) : KernelPlan * FusedKernel =
         match whyNotProgram p with
         | Some why -> Fail.usage why
         | None -> ()
-        let plan = Schedule.plan p
+        let plan =
+            match mode with
+            | FusedMode.Compiled -> Schedule.planWith model p
+            | FusedMode.Interpreted -> Schedule.planWith CostModel.recompute p
         let cpu, code =
             match mode with
             | FusedMode.Compiled -> Codegen.cpuKernel plan, [||]
@@ -116,9 +120,12 @@ module Fused =
         match table.TryGetValue p with
         | true, k -> k
         | _ ->
-            let k = build mode p
+            let k = build CostModel.standard mode p
             table.AddOrUpdate(p, k)
             k
+
+    /// The compiled kernel of a program planned under another cost model (the laws run both choices).
+    let kernelWith (model: CostModel) (p: StepProgram) : KernelPlan * FusedKernel = build model FusedMode.Compiled p
 
     // The raw parameters in program order: the given tensors, else the definition's raw value.
     let private paramTensors (p: StepProgram) (raw: Map<string, Tensor>) (x: Tensor) =
@@ -149,6 +156,10 @@ module Fused =
     /// Runs x [T, N, ...] from `state` (default: the initial state): the spikes and the final state.
     let run (mode: FusedMode) (p: StepProgram) (raw: Map<string, Tensor>) (state: NeuronState option) (x: Tensor) =
         runKernel (snd (kernel mode p)) p raw state x
+
+    /// Like `run`, with the compiled kernel of a program planned under a cost model.
+    let runWith (model: CostModel) (p: StepProgram) (raw: Map<string, Tensor>) (state: NeuronState option) (x: Tensor) =
+        runKernel (snd (kernelWith model p)) p raw state x
 
     /// Like run, recording every binding and state at every step.
     let trace (mode: FusedMode) (p: StepProgram) (raw: Map<string, Tensor>) (state: NeuronState option) (x: Tensor) : TensorTrace =

@@ -23,6 +23,9 @@ type Sink =
     | Array of field: string * perStep: bool * optional: bool
     /// A parameter's adjoint: per element, or summed over the elements for a per-layer parameter.
     | GradParam of int
+    /// A slot of step t in the values the forward saves for the backward ([T, slots, E]), where the caller
+    /// passed that buffer (a forward without autograd passes none).
+    | Saved of int
 
 /// The direction of a loop over time.
 [<RequireQualifiedAccess>]
@@ -50,6 +53,8 @@ type Stmt =
     | Save of int * Var
     /// Defines a variable from a slot of this step's part of the buffer.
     | Load of Var * int
+    /// Defines a variable from a slot of step t in the values the forward saved.
+    | Read of Var * int
 
 /// A run of statements: once per element, or at every step (`t`, in order or in reverse).
 [<RequireQualifiedAccess>]
@@ -64,8 +69,12 @@ type Block =
 type Kernel =
     { /// What the kernel does, per element, in order.
       Blocks: Block list
-      /// The buffer's slots per step (the backward's saved states and tape; 0 in a forward).
-      Slots: int }
+      /// The buffer's slots per step (the backward's saved states and tape; 0 in a forward, and in a
+      /// backward that reads what the forward saved).
+      Slots: int
+      /// The values per step the forward saves for the backward (the plan's `Saving`: the states, then the
+      /// tape), 0 where the backward recomputes the forward.
+      Saved: int }
 
 /// Building kernels from plans.
 [<RequireQualifiedAccess>]
@@ -97,9 +106,20 @@ module KernelIr =
     let private setStates (plan: KernelPlan) =
         plan.Program.Next |> List.mapi (fun k r -> Stmt.Set(Var.State k, Var.Reg r))
 
-    /// The forward: the plan's `Forward` section, or its `Trace` with every binding and new state recorded.
+    let private savedCount (plan: KernelPlan) =
+        match plan.Saving with
+        | Some saving -> plan.Program.States.Length + saving.Values.Length
+        | None -> 0
+
+    /// The forward: the plan's `Forward` section (or, where the plan saves, its `Saving` section, writing each
+    /// step's states and tape), or its `Trace` with every binding and new state recorded.
     let forward (plan: KernelPlan) (trace: bool) : Kernel =
-        let section, records = if trace then plan.Trace, plan.Records else plan.Forward, []
+        let ns = plan.Program.States.Length
+        let section, records, saved =
+            match trace, plan.Saving with
+            | true, _ -> plan.Trace, plan.Records, []
+            | false, None -> plan.Forward, [], []
+            | false, Some saving -> saving.Forward, [], List.init ns Var.State @ (saving.Values |> List.map Var.Reg)
         { Blocks =
             [ Block.Once(defs plan section.Invariant @ states plan (Var.State >> Stmt.Start))
               Block.Steps(
@@ -107,35 +127,45 @@ module KernelIr =
                   [ yield! defs plan section.Step
                     yield Stmt.Write(Sink.Array("out", true, false), Var.Reg plan.Program.Output)
                     yield! records |> List.mapi (fun j r -> Stmt.Write(Sink.Array($"record[{j}]", true, true), Var.Reg r))
+                    yield! saved |> List.mapi (fun j v -> Stmt.Write(Sink.Saved j, v))
                     yield! setStates plan ]
               )
               Block.Once(states plan (fun k -> Stmt.Write(Sink.Array($"final_state[{k}]", false, true), Var.State k))) ]
-          Slots = 0 }
+          Slots = 0
+          Saved = if trace then 0 else savedCount plan }
 
     /// The backward: the forward again, saving each step's states (and, `taped`, the plan's tape of costly
     /// forward registers: the CPU's), then the adjoint steps in reverse from the saved slots; without the
     /// tape (CUDA, where a thread has little memory) the adjoints recompute the forward registers they need.
+    /// Where the plan saves (`Saving`), the backward reads the states and the registers that the forward
+    /// saved and runs only the adjoint steps (recomputing the tape registers not saved), on every target.
     let backward (plan: KernelPlan) (taped: bool) : Kernel =
         let back = plan.Backward
         let ns = plan.Program.States.Length
         let np = plan.Program.Params.Length
+        let saving = plan.Saving.IsSome
         let tape, recompute, adjoint =
-            if taped then plan.Tape, plan.TapedRecompute, plan.TapedAdjoint else [], plan.Recompute, plan.Adjoint
+            match plan.Saving with
+            | Some s -> s.Values, [], s.Adjoint
+            | None when taped -> plan.Tape, plan.TapedRecompute, plan.TapedAdjoint
+            | None -> [], plan.Recompute, plan.Adjoint
         let taped = List.mapi (fun j r -> ns + j, Var.Reg r) tape
+        let load (v, slot) = if saving then Stmt.Read(v, slot) else Stmt.Load(v, slot)
         { Blocks =
-            [ Block.Once(defs plan plan.BackwardInvariant @ states plan (Var.State >> Stmt.Start))
-              Block.Steps(
-                  Time.Forward,
-                  [ yield! states plan (fun k -> Stmt.Save(k, Var.State k))
-                    yield! defs plan recompute
-                    yield! taped |> List.map Stmt.Save
-                    yield! setStates plan ]
-              )
+            [ Block.Once(defs plan plan.BackwardInvariant @ (if saving then [] else states plan (Var.State >> Stmt.Start)))
+              if not saving then
+                  Block.Steps(
+                      Time.Forward,
+                      [ yield! states plan (fun k -> Stmt.Save(k, Var.State k))
+                        yield! defs plan recompute
+                        yield! taped |> List.map Stmt.Save
+                        yield! setStates plan ]
+                  )
               Block.Once(states plan (Var.GradState >> Stmt.Start) @ List.init np (Var.GradParam >> Stmt.Start))
               Block.Steps(
                   Time.Backward,
-                  [ yield! states plan (fun k -> Stmt.Load(Var.State k, k))
-                    yield! taped |> List.map (fun (slot, v) -> Stmt.Load(v, slot))
+                  [ yield! states plan (fun k -> load (Var.State k, k))
+                    yield! taped |> List.map (fun (slot, v) -> load (v, slot))
                     yield! defs plan adjoint
                     yield Stmt.Write(Sink.Array("gx", true, false), Var.Reg back.GradInput)
                     yield! back.GradParam |> List.mapi (fun k r -> Stmt.Accumulate(Var.GradParam k, Var.Reg r))
@@ -145,4 +175,5 @@ module KernelIr =
                   states plan (fun k -> Stmt.Write(Sink.Array($"ginit[{k}]", false, true), Var.GradState k))
                   @ List.init np (fun k -> Stmt.Write(Sink.GradParam k, Var.GradParam k))
               ) ]
-          Slots = ns + tape.Length }
+          Slots = if saving then 0 else ns + tape.Length
+          Saved = savedCount plan }

@@ -35,7 +35,56 @@ type KernelPlan =
       /// Backward (CPU): the forward step again, for the new states and the tape.
       TapedRecompute: int list
       /// Backward (CPU): one step of adjoints, reading the tape.
-      TapedAdjoint: int list }
+      TapedAdjoint: int list
+      /// What the forward for training saves for the backward, where the cost model chose saving over
+      /// recomputing the forward: the backward then reads the states and the saved registers and runs the
+      /// adjoint steps alone. None where the backward recomputes the forward (the taped sections above).
+      Saving: SavePlan option }
+
+/// A forward that saves, per element and step, the states and some of the tape for its backward.
+and SavePlan =
+    { /// The forward's section: the output, the new states and the saved registers.
+      Forward: Section
+      /// The tape registers saved after the states, in order (the others are recomputed by the adjoint step).
+      Values: int list
+      /// One step of adjoints from the saved states and registers, recomputing the tape registers not saved.
+      Adjoint: int list }
+
+/// The save-or-recompute cost model of a kernel pair (the forward for training, then the backward), per
+/// element and step: a pass costs its operations (`Ops.cost`, summed over its registers) plus its memory
+/// traffic (the kernels measured do not hide one behind the other: docs/benchmarks.md). The backward
+/// recomputes the forward (a second forward's operations) unless the forward saves the states and a choice
+/// of the tape: a write and a read of each saved value, no recurrence in the backward, and the tape values
+/// not saved recomputed in the adjoint step.
+type CostModel =
+    { /// Simple operations one thread's vector unit does while memory moves one byte (the machine's balance).
+      OpsPerByte: float
+      /// The memory bound: the most values per element and step the forward may save (each T x E values).
+      MaxSaved: int }
+
+/// The cost models the kernels use.
+[<RequireQualifiedAccess>]
+module CostModel =
+    /// The kernels' model: 4 operations per byte, fitted on an AMD EPYC (Zen 4, AVX-512) with one thread to
+    /// AR-LIF's kernels timed every way (recomputing, saving the states and σ(M'), saving the whole tape:
+    /// docs/benchmarks.md), at most 8 saved values per element and step (32 bytes per element and step in
+    /// float32).
+    let standard = { OpsPerByte = 4.0; MaxSaved = 8 }
+
+    /// Never save: the backward always recomputes the forward (the interpreting kernel's plans).
+    let recompute = { OpsPerByte = 2.0; MaxSaved = 0 }
+
+    /// Save whenever the bound allows (memory free): for the laws, which run every built-in both ways.
+    let save = { OpsPerByte = 0.0; MaxSaved = 64 }
+
+/// A plan's estimated costs per element and step, in simple operations (CostModel).
+type CostEstimate =
+    { /// The forward and the backward when the backward recomputes the forward.
+      Recompute: float
+      /// The two when the forward saves the states and the plan's chosen values.
+      Save: float
+      /// The values per element and step that forward saves.
+      Saved: int }
 
 /// Scheduling programs for kernels.
 [<RequireQualifiedAccess>]
@@ -46,9 +95,33 @@ module Schedule =
         { Invariant = ids |> List.filter (fun i -> variation[i] <> Variation.Element)
           Step = ids |> List.filter (fun i -> variation[i] = Variation.Element) }
 
-    /// Lowers the plan of a program: the optimised program (Optimise), its derived and optimised backward,
-    /// and every section.
-    let plan (written: StepProgram) : KernelPlan =
+    let private cost (nodes: Node[]) (ids: int list) =
+        ids |> List.sumBy (fun i -> match nodes[i] with Node.Op(prim, _) -> Ops.cost prim | Node.Src _ -> 0.0)
+
+    // The costs of the two choices: a pass costs its operations plus its traffic (4 bytes a value). The forward
+    // moves x and the spikes, the backward x, the spikes' adjoint and x's adjoint.
+    let private costs (model: CostModel) (plan: KernelPlan) (saving: SavePlan) : CostEstimate =
+        let nodes = plan.Backward.Nodes
+        let pass = 4.0 * model.OpsPerByte
+        let saved = plan.Program.States.Length + saving.Values.Length
+        let moved = float (2 * saved) * pass
+        { Recompute =
+            cost nodes plan.Forward.Step + cost nodes plan.TapedRecompute + cost nodes plan.TapedAdjoint + 5.0 * pass
+          Save = cost nodes saving.Forward.Step + cost nodes saving.Adjoint + 5.0 * pass + moved
+          Saved = saved }
+
+    /// A plan's costs under a model: recomputing, and its saving forward (or, where it recomputes, the
+    /// cheapest saving forward the model allows).
+    let estimate (model: CostModel) (plan: KernelPlan) : CostEstimate =
+        match plan.Saving with
+        | Some saving -> costs model plan saving
+        | None ->
+            let all = { Forward = plan.Forward; Values = []; Adjoint = plan.Adjoint }
+            costs model plan all
+
+    /// Lowers the plan of a program under a cost model: the optimised program (Optimise), its derived and
+    /// optimised backward, every section, and whether the forward saves for the backward.
+    let planWith (model: CostModel) (written: StepProgram) : KernelPlan =
         let p, back = Optimise.derive written
         let fwdNodes, fwdVar = p.Nodes, p.Variation
         let forward = split fwdNodes fwdVar (p.Output :: p.Next)
@@ -91,14 +164,39 @@ module Schedule =
         let tapedAdjoint =
             let nodes = back.Nodes |> Array.mapi (fun i n -> if List.contains i tape then Node.Src Source.Input else n)
             (split nodes back.Variation gradRoots).Step |> List.filter (fun i -> not (List.contains i tape))
-        { Program = p
-          Backward = back
-          Forward = forward
-          Trace = trace
-          Records = records
-          BackwardInvariant = List.distinct (taped.Invariant @ recompute.Invariant @ adjoint.Invariant) |> List.sort
-          Recompute = recompute.Step
-          Adjoint = adjoint.Step
-          Tape = tape
-          TapedRecompute = taped.Step
-          TapedAdjoint = tapedAdjoint }
+        let plan =
+            { Program = p
+              Backward = back
+              Forward = forward
+              Trace = trace
+              Records = records
+              BackwardInvariant = List.distinct (taped.Invariant @ recompute.Invariant @ adjoint.Invariant) |> List.sort
+              Recompute = recompute.Step
+              Adjoint = adjoint.Step
+              Tape = tape
+              TapedRecompute = taped.Step
+              TapedAdjoint = tapedAdjoint
+              Saving = None }
+        // A saving forward per choice of saved tape registers: every subset where the tape is short, else none
+        // or all of it; the cheapest within the memory bound, where it beats recomputing.
+        let savingOf (values: int list) =
+            let nodes = back.Nodes |> Array.mapi (fun i n -> if List.contains i values then Node.Src Source.Input else n)
+            { Forward = split fwdNodes fwdVar (p.Output :: p.Next @ values)
+              Values = values
+              Adjoint = (split nodes back.Variation gradRoots).Step |> List.filter (fun i -> not (List.contains i values)) }
+        let choices =
+            if tape.Length <= 10 then
+                [ for mask in 0 .. (1 <<< tape.Length) - 1 -> tape |> List.indexed |> List.filter (fun (j, _) -> mask &&& (1 <<< j) <> 0) |> List.map snd ]
+            else [ []; tape ]
+        let candidates =
+            choices
+            |> List.filter (fun values -> p.States.Length + values.Length <= model.MaxSaved)
+            |> List.map (fun values -> let s = savingOf values in s, costs model plan s)
+        match candidates with
+        | [] -> plan
+        | _ ->
+            let best, e = candidates |> List.minBy (fun (_, e) -> e.Save)
+            if e.Save < e.Recompute then { plan with Saving = Some best } else plan
+
+    /// The plan under the kernels' cost model (CostModel.standard).
+    let plan (written: StepProgram) : KernelPlan = planWith CostModel.standard written

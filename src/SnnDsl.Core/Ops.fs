@@ -114,7 +114,12 @@ type OpInfo =
       /// Per argument, its adjoint contribution; None where no gradient flows (Detach, masks).
       Adjoint: Rule option list
       /// C expression over the arguments {0}, {1}, {2}; the snn_* helpers are defined by each target's prelude.
-      Code: string }
+      Code: string
+      /// What one evaluation costs a vector unit, in simple operations (an add = 1): the kernels' cost model
+      /// (Schedule) weighs recomputing a value against saving it. A transcendental is a range reduction and a
+      /// polynomial (about 16), a division or a square root occupies the divider (about 4), pow is a log, a
+      /// product and an exp (about 40).
+      Cost: float }
 
 /// The one table of operations: meaning, derivative and generated code of each op, written once. The
 /// scalar oracle, the derived backward and the kernel generators all read it; the eager tensor backend
@@ -149,10 +154,12 @@ module Ops =
             one / (d * d)
 
     let private unary name (f: float -> float) (adjoint: Rule) code =
-        { Name = name; Arity = 1; Eval = (fun a -> f a[0]); Adjoint = [ Some adjoint ]; Code = code }
+        { Name = name; Arity = 1; Eval = (fun a -> f a[0]); Adjoint = [ Some adjoint ]; Code = code; Cost = 1.0 }
 
     let private binary name (f: float -> float -> float) (da: Rule) (db: Rule) code =
-        { Name = name; Arity = 2; Eval = (fun a -> f a[0] a[1]); Adjoint = [ Some da; Some db ]; Code = code }
+        { Name = name; Arity = 2; Eval = (fun a -> f a[0] a[1]); Adjoint = [ Some da; Some db ]; Code = code; Cost = 1.0 }
+
+    let private costing (cost: float) (entry: OpInfo) = { entry with Cost = cost }
 
     let private sign (a: float) = if a > 0.0 then 1.0 elif a < 0.0 then -1.0 else 0.0
 
@@ -160,7 +167,7 @@ module Ops =
 
     // An operation through which no gradient flows (its value is piecewise constant).
     let private noGradient name arity (f: float[] -> float) code =
-        { Name = name; Arity = arity; Eval = f; Adjoint = List.replicate arity None; Code = code }
+        { Name = name; Arity = arity; Eval = f; Adjoint = List.replicate arity None; Code = code; Cost = 1.0 }
 
     // IEEE pow (System.Math.Pow): exact for small integer powers of exact values, NaN for a negative base
     // and a non-integer exponent.
@@ -171,20 +178,20 @@ module Ops =
         let G, Y, A0, A1 = Rule.G, Rule.Y, Rule.A 0, Rule.A 1
         match prim with
         | Prim.Unary UnaryOp.Neg -> unary "neg" (fun a -> -a) (-G) "(-{0})"
-        | Prim.Unary UnaryOp.Tanh -> unary "tanh" tanh (G * (one - Y * Y)) "snn_tanh({0})"
-        | Prim.Unary UnaryOp.Sigmoid -> unary "sigmoid" sigmoid (G * (Y * (one - Y))) "snn_sigmoid({0})"
-        | Prim.Unary UnaryOp.Exp -> unary "exp" exp (G * Y) "snn_exp({0})"
-        | Prim.Unary UnaryOp.Log -> unary "log" log (G / A0) "snn_log({0})"
+        | Prim.Unary UnaryOp.Tanh -> costing 16.0 (unary "tanh" tanh (G * (one - Y * Y)) "snn_tanh({0})")
+        | Prim.Unary UnaryOp.Sigmoid -> costing 16.0 (unary "sigmoid" sigmoid (G * (Y * (one - Y))) "snn_sigmoid({0})")
+        | Prim.Unary UnaryOp.Exp -> costing 16.0 (unary "exp" exp (G * Y) "snn_exp({0})")
+        | Prim.Unary UnaryOp.Log -> costing 16.0 (unary "log" log (G / A0) "snn_log({0})")
         | Prim.Unary UnaryOp.Relu ->
             unary "relu" (fun a -> if a > 0.0 then a else 0.0) (select (cmp Comparison.Gt A0 zero) G zero) "snn_relu({0})"
         | Prim.Unary UnaryOp.Abs -> unary "abs" abs (G * app Prim.Sign [ A0 ]) "snn_abs({0})"
-        | Prim.Unary UnaryOp.Sqrt -> unary "sqrt" sqrt (G * Rule.K 0.5 / Y) "snn_sqrt({0})"
+        | Prim.Unary UnaryOp.Sqrt -> costing 4.0 (unary "sqrt" sqrt (G * Rule.K 0.5 / Y) "snn_sqrt({0})")
         | Prim.Unary UnaryOp.Floor -> noGradient "floor" 1 (fun a -> floor a[0]) "snn_floor({0})"
         | Prim.Unary UnaryOp.Not -> noGradient "not" 1 (fun a -> truth (a[0] = 0.0)) "snn_not({0})"
         | Prim.Binary BinaryOp.Add -> binary "+" (+) G G "({0} + {1})"
         | Prim.Binary BinaryOp.Sub -> binary "-" (-) G (-G) "({0} - {1})"
         | Prim.Binary BinaryOp.Mul -> binary "*" (*) (G * A1) (G * A0) "({0} * {1})"
-        | Prim.Binary BinaryOp.Div -> binary "/" (/) (G / A1) (-(G * Y / A1)) "({0} / {1})"
+        | Prim.Binary BinaryOp.Div -> costing 4.0 (binary "/" (/) (G / A1) (-(G * Y / A1)) "({0} / {1})")
         // A tie sends the whole gradient to the LEFT operand, as the value does.
         | Prim.Binary BinaryOp.Min ->
             let left = cmp Comparison.Le A0 A1
@@ -194,19 +201,22 @@ module Ops =
             binary "max" (fun a b -> if a >= b then a else b) (select left G zero) (select left zero G) "snn_max({0}, {1})"
         // d/da = b a^(b-1); d/db = a^b log a, 0 where a = 0 (as libtorch: the limit for b > 0).
         | Prim.Binary BinaryOp.Pow ->
-            binary "pow" power (G * A1 * app (Prim.Binary BinaryOp.Pow) [ A0; A1 - one ])
-                (select (cmp Comparison.Eq A0 zero) zero (G * Y * un UnaryOp.Log A0)) "snn_pow({0}, {1})"
+            costing 40.0 (
+                binary "pow" power (G * A1 * app (Prim.Binary BinaryOp.Pow) [ A0; A1 - one ])
+                    (select (cmp Comparison.Eq A0 zero) zero (G * Y * un UnaryOp.Log A0)) "snn_pow({0}, {1})"
+            )
         | Prim.Binary BinaryOp.And -> noGradient "and" 2 (fun a -> truth (a[0] <> 0.0 && a[1] <> 0.0)) "snn_and({0}, {1})"
         | Prim.Binary BinaryOp.Or -> noGradient "or" 2 (fun a -> truth (a[0] <> 0.0 || a[1] <> 0.0)) "snn_or({0}, {1})"
         | Prim.Fire s ->
             { Name = "spike[" + fst (Surrogate.describe s) + "]"; Arity = 1; Eval = (fun a -> Surrogate.heaviside a[0])
-              Adjoint = [ Some(G * surrogateRule s) ]; Code = "snn_heaviside({0})" }
-        | Prim.Detach -> { Name = "detach"; Arity = 1; Eval = (fun a -> a[0]); Adjoint = [ None ]; Code = "{0}" }
+              Adjoint = [ Some(G * surrogateRule s) ]; Code = "snn_heaviside({0})"; Cost = 1.0 }
+        | Prim.Detach -> { Name = "detach"; Arity = 1; Eval = (fun a -> a[0]); Adjoint = [ None ]; Code = "{0}"; Cost = 1.0 }
         | Prim.Select ->
             { Name = "where"; Arity = 3
               Eval = (fun a -> if a[0] <> 0.0 then a[1] else a[2])
               Adjoint = [ None; Some(select A0 G zero); Some(select A0 zero G) ]
-              Code = "snn_select({0}, {1}, {2})" }
+              Code = "snn_select({0}, {1}, {2})"
+              Cost = 1.0 }
         | Prim.Compare c ->
             let name, f, code =
                 match c with
@@ -217,7 +227,7 @@ module Ops =
                 | Comparison.Eq -> "==", (fun a b -> a = b), "snn_eq({0}, {1})"
                 | Comparison.Ne -> "!=", (fun a b -> a <> b), "snn_ne({0}, {1})"
             noGradient name 2 (fun a -> truth (f a[0] a[1])) code
-        | Prim.Sign -> { Name = "sign"; Arity = 1; Eval = (fun a -> sign a[0]); Adjoint = [ None ]; Code = "snn_sign({0})" }
+        | Prim.Sign -> { Name = "sign"; Arity = 1; Eval = (fun a -> sign a[0]); Adjoint = [ None ]; Code = "snn_sign({0})"; Cost = 1.0 }
 
     let private table = System.Collections.Concurrent.ConcurrentDictionary<Prim, OpInfo>(HashIdentity.Structural)
 
@@ -234,6 +244,9 @@ module Ops =
 
     /// The scalar value of an operation.
     let eval (prim: Prim) (args: float[]) : float = (lookup prim).Eval args
+
+    /// What one evaluation of an operation costs a vector unit (the table's Cost).
+    let cost (prim: Prim) : float = (lookup prim).Cost
 
     /// An operation's name in the text form and in descriptions (the table's Name).
     let name (prim: Prim) : string = (lookup prim).Name

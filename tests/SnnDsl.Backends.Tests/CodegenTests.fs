@@ -63,20 +63,26 @@ SNN_EMULATE(double, f64)
 extern "C" int snn_kernel_abi(void) { return SNN_KERNEL_ABI; }
 """
 
-/// A program's CUDA kernels compiled for the CPU, behind the interpreter seam.
-let private cudaOnCpuInterpreter =
+/// A program's CUDA kernels, planned under a cost model, compiled for the CPU, behind the interpreter seam.
+let private cudaOnCpuWith (model: CostModel) (name: string) =
     let kernels = Collections.Concurrent.ConcurrentDictionary<string, FusedKernel>()
     let kernelOf (p: StepProgram) =
         kernels.GetOrAdd(p.Neuron, fun _ ->
-            let plan = Schedule.plan p
+            let plan = Schedule.planWith model p
             let cuda = (Codegen.cudaKernel plan).Replace("#define SNN_KERNEL_CUDA 1\n", "")
-            let path = KernelCache.get (p.Neuron + "-cuda-on-cpu") (cudaOnCpu + cuda + cudaLaunches)
+            let saved = $"extern \"C\" int snn_kernel_saved(void) {{ return {(KernelIr.backward plan false).Saved}; }}\n"
+            let path = KernelCache.get (p.Neuron + "-" + name) (cudaOnCpu + cuda + cudaLaunches + saved)
             FusedKernel.Load(path, Fused.spec plan [||] null))
     { new ITensorInterpreter with
-        member _.Name = "cuda-on-cpu"
+        member _.Name = name
         member _.WhyNot(_, _) = None
         member _.Run(p, raw, state, x) = Fused.runKernel (kernelOf p) p raw state x
         member _.Trace(_, _, _, _) = failwith "no traces" }
+
+let private cudaOnCpuInterpreter = cudaOnCpuWith CostModel.standard "cuda-on-cpu"
+
+/// The same with the forward saving for the backward (CostModel.save).
+let private cudaOnCpuSaving = cudaOnCpuWith CostModel.save "cuda-on-cpu-saving"
 
 [<Tests>]
 let tests =
@@ -110,7 +116,53 @@ let tests =
                 let fwdInv = check "forward invariants" plan.Forward.Invariant Set.empty
                 check "forward step" plan.Forward.Step fwdInv |> ignore)
 
+        testCase "the kernels' cost model recomputes the forward for every built-in; the saving model saves every built-in's states, and the bound caps what is saved" <| fun () ->
+            for n in Builtins.all do
+                let p = Program.lower Program.learnable n
+                let standard = Schedule.plan p
+                let e = Schedule.estimate CostModel.standard standard
+                Expect.isNone standard.Saving $"{n.Name}: recompute %.0f{e.Recompute}, the cheapest saving forward %.0f{e.Save}"
+                let saving = Schedule.planWith CostModel.save p
+                Expect.isSome saving.Saving $"{n.Name} saves under CostModel.save"
+                for bound in 0 .. 3 do
+                    let capped = Schedule.planWith { CostModel.save with MaxSaved = bound } p
+                    match capped.Saving with
+                    | Some s -> Expect.isLessThanOrEqual (p.States.Length + s.Values.Length) bound $"{n.Name}: saved values within {bound}"
+                    | None -> ()
+                let none = Schedule.planWith { CostModel.save with MaxSaved = p.States.Length - 1 } p
+                Expect.isNone none.Saving $"{n.Name}: a bound below its states saves nothing"
+
+        law "a saving plan's forward and adjoint step read only registers computed before them, the saved states and values" <| fun () ->
+            forAll (Gen.zip (neuron everything) (Gen.choose (0, 12))) (fun (n, bound) ->
+                let p = Program.lower Program.learnable n
+                let plan = Schedule.planWith { CostModel.save with MaxSaved = bound } p
+                match plan.Saving with
+                | None -> ()
+                | Some s ->
+                    let nodes = plan.Backward.Nodes
+                    let check (what: string) (order: int list) (available: Set<int>) =
+                        let mutable seen = available
+                        for r in order do
+                            match nodes[r] with
+                            | Node.Op(_, args) ->
+                                for a in args do
+                                    if not (seen.Contains a) then failwith $"{what}: register {r} reads {a} before it is computed"
+                            | Node.Src _ -> ()
+                            seen <- seen.Add r
+                        seen
+                    let fwdInv = check "forward invariants" s.Forward.Invariant Set.empty
+                    let after = check "saving forward" s.Forward.Step fwdInv
+                    for v in s.Values do
+                        if not (after.Contains v) then failwith $"saved register {v} is not computed by the forward"
+                    let inv = check "backward invariants" plan.BackwardInvariant Set.empty
+                    check "adjoint" s.Adjoint (Set.union inv (Set.ofList s.Values)) |> ignore
+                    if p.States.Length + s.Values.Length > bound then failwith $"{p.States.Length + s.Values.Length} values saved, bound {bound}")
+
         lawOn 40 "the CUDA kernels of every built-in, run on the CPU one thread per block, equal eager float64: values and gradients" <| fun () ->
             let cases = FusedLawTests.cases |> Gen.filter (fun c -> List.contains c.Neuron Builtins.all || c.Neuron.Name.EndsWith "-per-channel")
             forAll cases (agreeOn cudaOnCpuInterpreter DType.Float64 1e-9 1e-10 1e-10)
+
+        lawOn 40 "the CUDA kernels whose forward saves for the backward, run on the CPU, equal eager float64: values and gradients" <| fun () ->
+            let cases = FusedLawTests.cases |> Gen.filter (fun c -> List.contains c.Neuron Builtins.all || c.Neuron.Name.EndsWith "-per-channel")
+            forAll cases (agreeOn cudaOnCpuSaving DType.Float64 1e-9 1e-10 1e-10)
     ]

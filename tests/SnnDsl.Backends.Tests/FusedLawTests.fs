@@ -159,10 +159,10 @@ let private fusedError (f: unit -> unit) =
 [<Tests>]
 let tests =
     testSequenced <| testList "FusedLaw" [
-        yield! lawRowsOn 120 "fused float64 equals eager float64 across many chunks: spikes, final states, and gradients of x, parameters of every granularity and initial states" [ "fused"; "fused-interpreted" ] <| fun (interp: string) ->
+        yield! lawRowsOn 120 "fused float64 equals eager float64 across many chunks: spikes, final states, and gradients of x, parameters of every granularity and initial states" [ "fused"; "fused-interpreted"; "fused-saving" ] <| fun (interp: string) ->
             forAll cases (agreeOn (interpreter interp) DType.Float64 1e-9 1e-10 1e-10)
 
-        yield! lawRowsOn 120 "fused float32 equals eager float32 across many chunks: spikes away from threshold ties, values and gradients within 1e-5" [ "fused"; "fused-interpreted" ] <| fun (interp: string) ->
+        yield! lawRowsOn 120 "fused float32 equals eager float32 across many chunks: spikes away from threshold ties, values and gradients within 1e-5" [ "fused"; "fused-interpreted"; "fused-saving" ] <| fun (interp: string) ->
             // Per-layer parameter adjoints sum 3000 * T terms: float32 sums carry ~1e-7 per term, so 1e-4 there.
             forAll cases (agreeOn (interpreter interp) DType.Float32 1e-3 1e-5 1e-4)
 
@@ -302,4 +302,32 @@ let tests =
                 Expect.stringContains e.Message "float32 and float64" "e.Message"
             finally
                 Notice.redirect previous |> ignore
+
+        testCase "the float32 kernels' σ is within 1.2e-7 of float64 σ for every x, and within 3 + 1.25 |x| ulp where σ is a normal float (the documented bounds)" <| fun () ->
+            use scope = new TensorScope()
+            let n =
+                NeuronText.parseNeuron "sigmoid.neuron"
+                    "neuron sigmoid-of-x \"records sigmoid(X)\"\nstate V = 0 \"potential\"\nG = sigmoid(X)\nS = spike(G - 2)\nV <- G\n"
+            let p = Program.lower Program.learnable n
+            // Every float32 from -104 to 104 at a spacing of 2^-10, and the far ends.
+            let xs = Array.append [| for i in -106496 .. 106496 -> float32 i / 1024.0f |] [| -1e30f; 1e30f; -infinityf; infinityf |]
+            let x = Tensor.FromArray(xs |> Array.map float).To(DType.Float32).Reshape([| 1; xs.Length |])
+            let tr = Fused.trace FusedMode.Compiled p Map.empty None x
+            let g = tr.Values |> List.find (fst >> (=) "G") |> snd |> elements
+            let mutable worstAbs, worstUlp, worstAt = 0.0, 0.0, 0.0f
+            for i in 0 .. xs.Length - 1 do
+                let exact = Ops.sigmoid (float xs[i])
+                let err = abs (g[i] - exact)
+                worstAbs <- max worstAbs err
+                if exact > Math.Pow(2.0, -126.0) then
+                    let ulp = float (MathF.BitIncrement(float32 exact) - float32 exact)
+                    let r = err / ulp / (3.0 + 1.25 * abs (float xs[i]))
+                    if r > worstUlp then
+                        worstUlp <- r
+                        worstAt <- xs[i]
+            Expect.isLessThanOrEqual worstAbs 1.2e-7 $"largest absolute error %.3g{worstAbs}"
+            Expect.isLessThanOrEqual worstUlp 1.0 $"largest error in ulp, over 3 + 1.25 |x|: %.3g{worstUlp} at x = {worstAt}"
+            let nan = Fused.trace FusedMode.Compiled p Map.empty None (Tensor.FromArray([| nan |]).To(DType.Float32).Reshape([| 1; 1 |]))
+            let g0 = elements (nan.Values |> List.find (fst >> (=) "G") |> snd)
+            Expect.isTrue (Double.IsNaN g0[0]) "σ(NaN) is NaN"
     ]

@@ -10,11 +10,21 @@ open SnnDsl.Backends
 open SnnDsl.TestKit
 
 /// The interpreter with this name.
+/// Compiled fused kernels planned to save in the forward for the backward (CostModel.save), which the
+/// kernels' own model declines on this machine: the laws hold the saving kernels to the same standard.
+let fusedSaving =
+    { new ITensorInterpreter with
+        member _.Name = "fused-saving"
+        member _.WhyNot(p, x) = Fused.whyNot p x
+        member _.Run(p, raw, state, x) = Fused.runWith CostModel.save p raw state x
+        member _.Trace(p, raw, state, x) = Fused.trace FusedMode.Compiled p raw state x }
+
 let interpreter (name: string) : ITensorInterpreter =
     match name with
     | "eager" -> Interpreters.eager
     | "fused" -> Interpreters.fused
     | "fused-interpreted" -> Interpreters.fusedInterpreted
+    | "fused-saving" -> fusedSaving
     | other -> failwith $"no interpreter '{other}'"
 
 /// The program an interpreter runs for these tensors: learnable parameters and every parameter given as a

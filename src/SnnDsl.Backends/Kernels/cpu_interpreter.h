@@ -110,4 +110,5 @@ SNN_ENTRIES(float, f32)
 SNN_ENTRIES(double, f64)
 #undef SNN_ENTRIES
 extern "C" int snn_kernel_abi(void) { return SNN_KERNEL_ABI; }
+extern "C" int snn_kernel_saved(void) { return 0; }
 extern "C" int snn_kernel_interprets(void) { return 1; }

@@ -24,7 +24,7 @@ typedef long long int64_t;
 #include <stdint.h>
 #endif
 
-#define SNN_KERNEL_ABI 1
+#define SNN_KERNEL_ABI 2
 #define SNN_KMAX_PARAMS 16
 #define SNN_KMAX_STATES 16
 #define SNN_KMAX_RECORDS 64
@@ -61,6 +61,11 @@ typedef struct {
   void* gparam[SNN_KMAX_PARAMS];          /* per-channel and per-neuron parameters: per-element adjoint [E] */
   double* gparam_sum;                     /* per-layer parameters: [chunk][nparams] partial sums (CUDA: [nparams]) */
   void* scratch;                          /* CUDA backward: [T][nstates][E] states; CPU kernels ignore it */
+  void* saved;                            /* what a saving forward writes for its backward: the kernel's
+                                             snn_kernel_saved() values per element and step (the states, then
+                                             the tape), T * nsaved * (E + 64) elements, laid out as the kernel
+                                             likes (CPU: per lane group of W, [T][nsaved][W]; CUDA:
+                                             [T][nsaved][E]); NULL in a forward without autograd */
   const void* code;                       /* the interpreting kernel's program; compiled kernels ignore it */
 } snn_kargs;
 

@@ -142,11 +142,14 @@ void bind_inputs(snn_kargs& a, const Inputs& in, std::vector<at::Tensor>& keep) 
   }
 }
 
-// Forward: the output and (when asked) the final states; records (trace) when `records` is not null.
-variable_list forward_run(const Run& run, const Inputs& in, std::vector<at::Tensor>* records) {
+// Forward: the output and (when asked) the final states; records (trace) when `records` is not null; the
+// values a saving kernel saves for its backward into `saved` ([T, nsaved, E]) when it is defined.
+variable_list forward_run(const Run& run, const Inputs& in, std::vector<at::Tensor>* records,
+                          const at::Tensor& saved = at::Tensor()) {
   const auto& k = *run.kernel;
   const auto& l = run.layout;
   auto a = base_args(k, run);
+  if (saved.defined()) a.saved = saved.data_ptr();
   std::vector<at::Tensor> keep;
   bind_inputs(a, in, keep);
   auto out = at::empty(in.x.sizes(), in.x.options().memory_format(at::MemoryFormat::Contiguous));
@@ -179,12 +182,17 @@ variable_list forward_run(const Run& run, const Inputs& in, std::vector<at::Tens
   return result;
 }
 
-// Backward: adjoints of x, of every parameter and of every given initial state.
+// Backward: adjoints of x, of every parameter and of every given initial state; a saving kernel reads what
+// its forward saved.
 variable_list backward_run(const Run& run, const Inputs& in, const at::Tensor& gout,
-                           const std::vector<at::Tensor>& gfinal) {
+                           const std::vector<at::Tensor>& gfinal, const at::Tensor& saved) {
   const auto& k = *run.kernel;
   const auto& l = run.layout;
   auto a = base_args(k, run);
+  if (k.nsaved > 0) {
+    if (!saved.defined()) throw std::logic_error("fused neuron '" + k.name + "': the backward lacks its forward's saved values");
+    a.saved = saved.data_ptr();
+  }
   std::vector<at::Tensor> keep;
   bind_inputs(a, in, keep);
   if (gout.defined()) {
@@ -262,7 +270,15 @@ struct FusedFunction : public torch::autograd::Function<FusedFunction> {
     ctx->set_materialize_grads(false);
     ctx->save_for_backward(inputs.vec());
     ctx->saved_data["run"] = at::IValue::make_capsule(run);
-    return forward_run(*run, unpack(*run, inputs), nullptr);
+    // A saving kernel writes, per step, the states and the costly registers its backward reads (Schedule's
+    // cost model chose saving them over recomputing the forward).
+    at::Tensor saved;
+    if (run->kernel->nsaved > 0) {
+      const auto& l = run->layout;
+      saved = at::empty({l.T * run->kernel->nsaved * (l.E + 64)}, inputs[0].options().requires_grad(false));
+      ctx->saved_data["saved"] = saved;
+    }
+    return forward_run(*run, unpack(*run, inputs), nullptr, saved);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
@@ -270,7 +286,9 @@ struct FusedFunction : public torch::autograd::Function<FusedFunction> {
     auto saved = ctx->get_saved_variables();
     auto in = unpack(*run, saved);
     std::vector<at::Tensor> gfinal(grads.begin() + 1, grads.end());
-    auto result = backward_run(*run, in, grads[0], gfinal);
+    at::Tensor forward_saved;
+    if (run->kernel->nsaved > 0) forward_saved = ctx->saved_data["saved"].toTensor();
+    auto result = backward_run(*run, in, grads[0], gfinal, forward_saved);
     result.push_back(at::Tensor());  // for `run`
     return result;
   }
@@ -340,6 +358,11 @@ SNN_API int snn_fused_load(const char* path, const char* name, int nparams, cons
                                std::to_string(SNN_KERNEL_ABI) + ")");
     auto k = std::make_shared<FusedKernel>();
     k->name = name != nullptr ? name : "?";
+    auto saved = reinterpret_cast<int (*)(void)>(dlsym(lib, "snn_kernel_saved"));
+    if (saved == nullptr) throw std::runtime_error(std::string("fused kernel ") + path + " lacks snn_kernel_saved");
+    k->nsaved = saved();
+    if (k->nsaved < 0 || k->nsaved > 1024)
+      throw std::runtime_error(std::string("fused kernel ") + path + " saves " + std::to_string(k->nsaved) + " values per step");
     const char* names[3][2] = {{"snn_forward_f32", "snn_forward_f64"}, {"snn_trace_f32", "snn_trace_f64"},
                                {"snn_backward_f32", "snn_backward_f64"}};
     snn_kernel_fn* slots[3] = {k->forward, k->trace, k->backward};

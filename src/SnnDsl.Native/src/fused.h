@@ -19,6 +19,7 @@ struct FusedKernel {
   std::vector<int32_t> granularity;
   std::vector<double> init_const;
   int nrecord = 0;
+  int nsaved = 0;  // values per element and step the forward saves for the backward (snn_kernel_saved)
   std::vector<char> code;
   std::string cuda_source;
   // CUDA modules compiled from cuda_source, per device (owned by fused_cuda.cpp).
