@@ -43,7 +43,8 @@ module Bytecode =
         ints p.Next maxStates
         w.Write(int32 plan.Backward.GradInput)
         ints plan.Backward.GradState maxStates
-        ints plan.Backward.GradParam maxParams
+        ints (plan.ParamAdjoints |> List.map _.Summed) maxParams
+        ints (plan.ParamAdjoints |> List.map (fun g -> defaultArg g.Scale (-1))) maxParams
         ints plan.Records maxRecords
         w.Write(int32 start)
         for s in sections do

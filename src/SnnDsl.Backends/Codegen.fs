@@ -86,6 +86,7 @@ module Codegen =
         | Stmt.Start x -> $"{sp.Type} {v x} = {start x};"
         | Stmt.Set(x, y) -> $"{v x} = {v y};"
         | Stmt.Accumulate(x, y) -> sp.Accumulate (v x) (v y)
+        | Stmt.Scale(x, y) -> $"{v x} = {v x} * {v y};"
         | Stmt.Save(slot, x) -> $"{sp.Slot slot} = {v x};"
         | Stmt.Load(x, slot) -> $"const {sp.Type} {v x} = {sp.Slot slot};"
         | Stmt.Read(x, slot) -> $"const {sp.Type} {v x} = {sp.Read slot};"

@@ -16,7 +16,8 @@ type FusedMode =
 
 /// The fused backend: one pass over time per element group, states in registers, parallel over elements,
 /// vectorised; the backward recomputes each group's states from the input and sweeps the derived backward
-/// program in reverse. Only the input is saved for the backward (besides parameters and initial states).
+/// program in reverse. Only the input is saved for the backward (besides parameters and initial states),
+/// unless the plan's cost model chose a forward that saves states and tape values (Schedule.planWith).
 [<RequireQualifiedAccess>]
 module Fused =
     let private granularityCode (g: Granularity) =

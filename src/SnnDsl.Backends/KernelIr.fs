@@ -47,6 +47,8 @@ type Stmt =
     | Set of Var * Var
     /// Adds to a carried variable.
     | Accumulate of Var * Var
+    /// Multiplies a carried variable.
+    | Scale of Var * Var
     /// Writes a variable out.
     | Write of Sink * Var
     /// Saves a variable in a slot of this step's part of the backward's buffer.
@@ -168,11 +170,12 @@ module KernelIr =
                     yield! taped |> List.map (fun (slot, v) -> load (v, slot))
                     yield! defs plan adjoint
                     yield Stmt.Write(Sink.Array("gx", true, false), Var.Reg back.GradInput)
-                    yield! back.GradParam |> List.mapi (fun k r -> Stmt.Accumulate(Var.GradParam k, Var.Reg r))
+                    yield! plan.ParamAdjoints |> List.mapi (fun k g -> Stmt.Accumulate(Var.GradParam k, Var.Reg g.Summed))
                     yield! back.GradState |> List.mapi (fun k r -> Stmt.Set(Var.GradState k, Var.Reg r)) ]
               )
               Block.Once(
                   states plan (fun k -> Stmt.Write(Sink.Array($"ginit[{k}]", false, true), Var.GradState k))
+                  @ (plan.ParamAdjoints |> List.indexed |> List.choose (fun (k, g) -> g.Scale |> Option.map (fun c -> Stmt.Scale(Var.GradParam k, Var.Reg c))))
                   @ List.init np (fun k -> Stmt.Write(Sink.GradParam k, Var.GradParam k))
               ) ]
           Slots = if saving then 0 else ns + tape.Length

@@ -39,7 +39,18 @@ type KernelPlan =
       /// What the forward for training saves for the backward, where the cost model chose saving over
       /// recomputing the forward: the backward then reads the states and the saved registers and runs the
       /// adjoint steps alone. None where the backward recomputes the forward (the taped sections above).
-      Saving: SavePlan option }
+      Saving: SavePlan option
+      /// Per parameter, what its adjoint sums over the steps: a parameter adjoint a * c with c time-invariant
+      /// sums a and multiplies the sum by c once after the loop (c (a1 + a2 + ...) = c a1 + c a2 + ...: the
+      /// same within rounding, one product less per step).
+      ParamAdjoints: ParamAdjoint list }
+
+/// How a kernel sums one parameter's adjoint over the steps.
+and ParamAdjoint =
+    { /// The register added up at every step.
+      Summed: int
+      /// A time-invariant register the sum is multiplied by after the loop, if any.
+      Scale: int option }
 
 /// A forward that saves, per element and step, the states and some of the tape for its backward.
 and SavePlan =
@@ -128,7 +139,18 @@ module Schedule =
         let records = (p.Bindings |> List.map snd) @ p.Next
         let trace = split fwdNodes fwdVar (p.Output :: records)
         let recompute = split back.Nodes back.Variation p.Next
-        let adjoint = split back.Nodes back.Variation (back.GradInput :: back.GradState @ back.GradParam)
+        // A parameter's adjoint a * c (c time-invariant, a not): sum a, scale once.
+        let paramAdjoints =
+            back.GradParam
+            |> List.map (fun r ->
+                let invariant i = back.Variation[i] <> Variation.Element
+                match back.Nodes[r] with
+                | Node.Op(Prim.Binary BinaryOp.Mul, [ a; c ]) when invariant c && not (invariant a) -> { Summed = a; Scale = Some c }
+                | Node.Op(Prim.Binary BinaryOp.Mul, [ c; a ]) when invariant c && not (invariant a) -> { Summed = a; Scale = Some c }
+                | _ -> { Summed = r; Scale = None })
+        let gradRoots =
+            back.GradInput :: back.GradState @ (paramAdjoints |> List.collect (fun g -> g.Summed :: Option.toList g.Scale))
+        let adjoint = split back.Nodes back.Variation gradRoots
         // The tape: forward registers the adjoints use that are costly to recompute (transcendentals,
         // divisions); the cheap ones (an add, a compare) are recomputed in the adjoint step from the tape,
         // the input and the saved states, which costs less than a store and a load.
@@ -138,7 +160,6 @@ module Schedule =
             | Node.Op(Prim.Unary(UnaryOp.Tanh | UnaryOp.Sigmoid | UnaryOp.Exp | UnaryOp.Log | UnaryOp.Sqrt), _)
             | Node.Op(Prim.Binary(BinaryOp.Div | BinaryOp.Pow), _) -> true
             | _ -> false
-        let gradRoots = back.GradInput :: back.GradState @ back.GradParam
         let tape =
             let onTape = System.Collections.Generic.SortedSet<int>()
             let recomputed = System.Collections.Generic.HashSet<int>()
@@ -176,7 +197,8 @@ module Schedule =
               Tape = tape
               TapedRecompute = taped.Step
               TapedAdjoint = tapedAdjoint
-              Saving = None }
+              Saving = None
+              ParamAdjoints = paramAdjoints }
         // A saving forward per choice of saved tape registers: every subset where the tape is short, else none
         // or all of it; the cheapest within the memory bound, where it beats recomputing.
         let savingOf (values: int list) =

@@ -132,6 +132,19 @@ let tests =
                 let none = Schedule.planWith { CostModel.save with MaxSaved = p.States.Length - 1 } p
                 Expect.isNone none.Saving $"{n.Name}: a bound below its states saves nothing"
 
+        testCase "a parameter adjoint a * c with c time-invariant sums a over the steps and scales once (DA-LIF's alpha and beta: tanh' of the raw value)" <| fun () ->
+            let plan = Schedule.plan (Program.lower Program.learnable Builtins.daLif)
+            Expect.equal plan.ParamAdjoints.Length 2 "two learnable parameters"
+            for g in plan.ParamAdjoints do
+                match g.Scale with
+                | Some c ->
+                    Expect.notEqual plan.Backward.Variation[c] Variation.Element "the scale is time-invariant"
+                    Expect.equal plan.Backward.Variation[g.Summed] Variation.Element "the sum varies"
+                    Expect.isFalse (List.contains c plan.TapedAdjoint) "the scale is not recomputed per step"
+                | None -> failtest "DA-LIF's parameter adjoints have a time-invariant factor"
+            let source = Codegen.cpuKernel plan
+            Expect.stringContains source "gp0_0 = gp0_0 * r" "the sum is scaled after the loop"
+
         law "a saving plan's forward and adjoint step read only registers computed before them, the saved states and values" <| fun () ->
             forAll (Gen.zip (neuron everything) (Gen.choose (0, 12))) (fun (n, bound) ->
                 let p = Program.lower Program.learnable n

@@ -87,6 +87,8 @@ static void snn_interpret_backward(const snn_kargs* a, int64_t e0, int64_t e1, i
     }
     for (int k = 0; k < NS; ++k)
       if (a->ginit[k]) snn_store<S>(a->ginit[k], e, n, gs[k]);
+    for (int k = 0; k < a->nparams; ++k)
+      if (c->grad_scale[k] >= 0) gp[k] = gp[k] * R[c->grad_scale[k]];
     for (int k = 0; k < a->nparams; ++k) snn_param_grad<S>(a, k, e, n, acc, gp[k]);
   }
   snn_param_sums<S>(a, chunk, acc);

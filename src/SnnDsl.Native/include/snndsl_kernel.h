@@ -103,7 +103,8 @@ typedef struct {
   int32_t next[SNN_KMAX_STATES];       /* register of each new state */
   int32_t grad_input;
   int32_t grad_state[SNN_KMAX_STATES];
-  int32_t grad_param[SNN_KMAX_PARAMS];
+  int32_t grad_param[SNN_KMAX_PARAMS];  /* summed over the steps */
+  int32_t grad_scale[SNN_KMAX_PARAMS];  /* the register each sum is then multiplied by, or -1 */
   int32_t record[SNN_KMAX_RECORDS];
   int32_t ninstr;
   /* followed by ninstr snn_instr */
