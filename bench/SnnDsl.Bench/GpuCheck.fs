@@ -120,5 +120,5 @@ let run (device: Device) (python: string) (script: string) (lawsOnly: bool) (ns:
         (Torch.version ()) (Torch.cudaAvailable ()) (Torch.cudaDeviceCount ()) FusedKernel.CudaAvailable Environment.ProcessorCount
     let ok = laws device
     if not lawsOnly then
-        NeuronBench.run device python script [ "leaky-lif"; "da-lif"; "ar-lif" ] ts [ 1 ] ns iters rounds false jsonOut |> ignore
+        NeuronBench.run device python script [ "leaky-lif"; "da-lif"; "ar-lif" ] ts [ 1 ] ns iters rounds true false jsonOut |> ignore
     if ok then 0 else 1

@@ -44,9 +44,23 @@ let neuronNamed (name: string) =
     | "ar-lif" -> Builtins.arLif
     | other -> failwith $"unknown neuron '{other}' (leaky-lif, da-lif, plif, ar-lif)"
 
-/// One backend's side: a training step of the layer, and the bytes it keeps for the backward pass.
-type private Side(neuron: Neuron, backend: Backend, x: Tensor) =
-    let runner = NeuronRunner(neuron, backend)
+/// How a side runs the layer: through a backend, or through compiled fused kernels planned under another
+/// cost model (`--saving`: the forward saves for the backward).
+[<RequireQualifiedAccess>]
+type private Runs =
+    | Backend of Backend
+    | Planned of CostModel
+
+/// One side: a training step of the layer, and the bytes it keeps for the backward pass.
+type private Side(neuron: Neuron, runs: Runs, x: Tensor) =
+    let run =
+        match runs with
+        | Runs.Backend backend ->
+            let runner = NeuronRunner(neuron, backend)
+            fun raw (x: Tensor) -> runner.Run(raw, None, x)
+        | Runs.Planned model ->
+            let p = Program.lower Program.learnable neuron
+            fun raw x -> Fused.runWith model p raw None x
     let device = x.Device
     let sync () = match device with Device.Cuda i -> Torch.cudaSynchronize i | Device.Cpu -> ()
     let raw =
@@ -62,7 +76,7 @@ type private Side(neuron: Neuron, backend: Backend, x: Tensor) =
     member _.Step() =
         clear ()
         use scope = new TensorScope()
-        let s, _ = runner.Run(raw, None, x)
+        let s, _ = run raw x
         s.Sum().Backward()
         sync ()
     /// Heap bytes (CPU) kept after the forward pass beyond its outputs; 0 on CUDA (not measured there).
@@ -70,7 +84,7 @@ type private Side(neuron: Neuron, backend: Backend, x: Tensor) =
         clear ()
         use scope = new TensorScope()
         let before = heapInUse ()
-        let s, final = runner.Run(raw, None, x)
+        let s, final = run raw x
         let outputs = s.NumElements * 4L + (final |> Seq.sumBy (fun kv -> match kv.Value with TValue.Tensor t -> t.NumElements * 4L | _ -> 0L))
         let held = heapInUse () - before - outputs
         s.Sum().Backward()
@@ -110,6 +124,9 @@ type Row =
       N: int
       Threads: int
       FusedMs: float
+      /// The fused kernels planned to save in the forward for the backward (CostModel.save), where asked
+      /// (`--saving`); NaN otherwise.
+      SavingMs: float
       EagerMs: float
       PyTorchMs: float
       /// Copy bandwidth (bytes read + written per second, GB/s) measured in the same rounds.
@@ -133,14 +150,15 @@ let private timeMs (f: unit -> unit) =
     Stopwatch.GetElapsedTime(t0).TotalMilliseconds
 
 /// Runs one configuration: `rounds` interleaved rounds of `iters` steps per side.
-let private measure (device: Device) (python: string) (script: string) (name: string) (T: int) (N: int) (threads: int) (iters: int) (rounds: int) (log: string -> unit) : Row =
+let private measure (device: Device) (python: string) (script: string) (name: string) (T: int) (N: int) (threads: int) (iters: int) (rounds: int) (saving: bool) (log: string -> unit) : Row =
     Torch.setThreads threads
     let neuron = neuronNamed name
     Torch.manualSeed 0UL
     use x = TensorScope.Forget(Tensor.Randn([| T; N |], device = device))
     x.RequiresGrad <- true
-    let fused = Side(neuron, Backend.Fused, x)
-    let eager = Side(neuron, Backend.Eager, x)
+    let fused = Side(neuron, Runs.Backend Backend.Fused, x)
+    let eager = Side(neuron, Runs.Backend Backend.Eager, x)
+    let savingSide = if saving then Some(Side(neuron, Runs.Planned CostModel.save, x)) else None
     let py = new PyWorker(python, script, name, T, N, threads, device)
     // 256 MiB each way, well beyond the caches (CPU); on a GPU, 1 GiB.
     let copyLength = match device with Device.Cpu -> 64 * 1024 * 1024 | Device.Cuda _ -> 256 * 1024 * 1024
@@ -154,10 +172,12 @@ let private measure (device: Device) (python: string) (script: string) (name: st
         for _ in 1..2 do
             fused.Step()
             eager.Step()
+            savingSide |> Option.iter (fun sv -> sv.Step())
         copy ()
-        let f, e, pt, c = ResizeArray(), ResizeArray(), ResizeArray(), ResizeArray()
+        let f, sf, e, pt, c = ResizeArray(), ResizeArray(), ResizeArray(), ResizeArray(), ResizeArray()
         for r in 1..rounds do
             for _ in 1..iters do f.Add(timeMs fused.Step)
+            savingSide |> Option.iter (fun sv -> for _ in 1..iters do sf.Add(timeMs sv.Step))
             for _ in 1..iters do e.Add(timeMs eager.Step)
             pt.AddRange(py.Run iters)
             for _ in 1..3 do c.Add(timeMs copy)
@@ -169,6 +189,7 @@ let private measure (device: Device) (python: string) (script: string) (name: st
         let saved (b: int64) = match device with Device.Cpu -> float b / pass | Device.Cuda _ -> nan
         { Neuron = name; Device = string device; T = T; N = N; Threads = threads
           FusedMs = fm; EagerMs = em; PyTorchMs = pm
+          SavingMs = (if sf.Count > 0 then Stats.median sf else nan)
           CopyGBs = copyGBs; FloorMs = floor
           FusedOverFloor = fm / floor; EagerOverFused = em / fm; PyTorchOverFused = pm / fm
           FusedSaved = saved (fused.SavedBytes())
@@ -179,16 +200,17 @@ let private measure (device: Device) (python: string) (script: string) (name: st
         py.Dispose()
         fused.Dispose()
         eager.Dispose()
+        savingSide |> Option.iter (fun sv -> sv.Dispose())
 
 /// The `neurons` command (and the workload of `gpu-check`).
-let run (device: Device) (python: string) (script: string) (neurons: string list) (ts: int list) (threads: int list) (ns: int list) (iters: int) (rounds: int) (json: bool) (jsonOut: string) =
+let run (device: Device) (python: string) (script: string) (neurons: string list) (ts: int list) (threads: int list) (ns: int list) (iters: int) (rounds: int) (saving: bool) (json: bool) (jsonOut: string) =
     let log (m: string) = if not json then eprintfn "  .. %s" m
     let rows =
         [ for N in ns do
               for th in threads do
                   for t in ts do
                       for n in neurons do
-                          yield measure device python script n t N th iters rounds log ]
+                          yield measure device python script n t N th iters rounds saving log ]
     let o =
         {| binding = Torch.version ()
            cpus = Environment.ProcessorCount
@@ -205,10 +227,16 @@ let run (device: Device) (python: string) (script: string) (neurons: string list
         for N in ns do
             for th in threads do
                 for t in ts do
-                    let fusedOf n = rows |> List.tryFind (fun r -> r.Neuron = n && r.T = t && r.Threads = th && r.N = N) |> Option.map (fun r -> r.FusedMs)
-                    match fusedOf "leaky-lif" with
+                    let rowOf n = rows |> List.tryFind (fun r -> r.Neuron = n && r.T = t && r.Threads = th && r.N = N)
+                    let fusedOf n = rowOf n |> Option.map (fun r -> r.FusedMs)
+                    match rowOf "leaky-lif" with
                     | Some lif ->
                         for n in [ "da-lif"; "plif"; "ar-lif" ] do
-                            fusedOf n |> Option.iter (fun v -> printfn "N=%d T=%d threads=%d: fused %s / fused leaky-lif = %.2f" N t th n (v / lif))
+                            fusedOf n |> Option.iter (fun v -> printfn "N=%d T=%d threads=%d: fused %s / fused leaky-lif = %.2f" N t th n (v / lif.FusedMs))
+                        for n in [ "leaky-lif"; "da-lif"; "plif"; "ar-lif" ] do
+                            fusedOf n |> Option.iter (fun v -> printfn "N=%d T=%d threads=%d: fused %s / PyTorch's leaky-lif loop = %.2f" N t th n (v / lif.PyTorchMs))
                     | None -> ()
+                    for r in rows do
+                        if r.T = t && r.Threads = th && r.N = N && not (Double.IsNaN r.SavingMs) then
+                            printfn "N=%d T=%d threads=%d: %s with the forward saving %.2f ms, recomputing %.2f ms (saving / recomputing = %.2f)" N t th r.Neuron r.SavingMs r.FusedMs (r.SavingMs / r.FusedMs)
     rows

@@ -51,6 +51,7 @@ options (neurons)
   --T N[,N..]         time steps                                                     default 4,8,16
   --threads N[,N..]   intra-op threads                                               default 1,2
   --N N               neurons per step                                               default 1048576
+  --saving            also time the fused kernels planned to save in the forward for the backward
   --iters N / --rounds N   steps per side per round / rounds                        default 5 / 3
   --json, --json-out PATH, --python PATH
 options (gpu-check: the fused-kernel laws and workload A on one device; see bench/gpu-check.sh)
@@ -73,7 +74,7 @@ type Args(argv: string[]) =
         while i < argv.Length do
             let a = argv[i]
             match a with
-            | "--json" | "--laws-only" | "--binding-only" | "--dispose-early" | "--trace-heap" | "--help" | "-h" -> flags.Add a |> ignore
+            | "--json" | "--laws-only" | "--binding-only" | "--dispose-early" | "--trace-heap" | "--saving" | "--help" | "-h" -> flags.Add a |> ignore
             | _ when a.StartsWith "--" && i + 1 < argv.Length ->
                 values[a] <- argv[i + 1]
                 i <- i + 1
@@ -324,7 +325,7 @@ let main argv =
             let python, script = neuronReference a
             let names = a.Str("--neurons", "leaky-lif,da-lif,plif,ar-lif").Split(',', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
             NeuronBench.run (Device.Parse(a.Str("--device", "cpu"))) python script names (a.Ints("--T", [ 4; 8; 16 ])) (a.Ints("--threads", [ 1; 2 ])) [ a.Int("--N", 1 <<< 20) ]
-                (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Flag "--json") (a.Str("--json-out", "")) |> ignore
+                (a.Int("--iters", 5)) (a.Int("--rounds", 3)) (a.Flag "--saving") (a.Flag "--json") (a.Str("--json-out", "")) |> ignore
             0
         | "gpu-check" ->
             // The laws need no PyTorch; workload A does.
