@@ -1,6 +1,4 @@
-namespace SnnDsl.Backends
-
-open SnnDsl.Core
+namespace SnnDsl.Core
 
 /// The order in which a kernel evaluates registers: the time-invariant ones once per element group, the
 /// others once per step. Only registers that the roots need are scheduled.
