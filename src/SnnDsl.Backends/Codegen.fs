@@ -12,7 +12,7 @@ open SnnDsl.Core
 module Codegen =
     /// A resource embedded in this assembly (the kernel ABI header and the preludes).
     let resource (name: string) =
-        let asm = typeof<Section>.Assembly
+        let asm = typeof<Kernel>.Assembly
         use s = asm.GetManifestResourceStream name
         if isNull s then Fail.internalError $"the resource '{name}' is missing from {asm.GetName().Name}"
         use r = new StreamReader(s)
