@@ -84,6 +84,19 @@ let private cudaOnCpuInterpreter = cudaOnCpuWith CostModel.standard "cuda-on-cpu
 /// The same with the forward saving for the backward (CostModel.save).
 let private cudaOnCpuSaving = cudaOnCpuWith CostModel.save "cuda-on-cpu-saving"
 
+/// Checks that each register of `order` reads only registers available or computed before it; returns
+/// every register available after them.
+let private inOrder (nodes: Node[]) (what: string) (order: int list) (available: Set<int>) =
+    let mutable seen = available
+    for r in order do
+        match nodes[r] with
+        | Node.Op(_, args) ->
+            for a in args do
+                if not (seen.Contains a) then failwith $"{what}: register {r} reads {a} before it is computed"
+        | Node.Src _ -> ()
+        seen <- seen.Add r
+    seen
+
 [<Tests>]
 let tests =
     testList "Codegen" [
@@ -97,17 +110,7 @@ let tests =
         law "every register of a schedule comes after its arguments, and invariant registers never read the input or states" <| fun () ->
             forAll (neuron everything) (fun n ->
                 let plan = Schedule.plan (Program.lower Program.learnable n)
-                let nodes = plan.Backward.Nodes
-                let check (what: string) (order: int list) (available: Set<int>) =
-                    let mutable seen = available
-                    for r in order do
-                        match nodes[r] with
-                        | Node.Op(_, args) ->
-                            for a in args do
-                                if not (seen.Contains a) then failwith $"{what}: register {r} reads {a} before it is computed"
-                        | Node.Src _ -> ()
-                        seen <- seen.Add r
-                    seen
+                let check = inOrder plan.Backward.Nodes
                 let inv = check "backward invariants" plan.BackwardInvariant Set.empty
                 for r in plan.BackwardInvariant do
                     if plan.Backward.Variation[r] = Variation.Element then failwith $"invariant register {r} varies per element"
@@ -152,17 +155,7 @@ let tests =
                 match plan.Saving with
                 | None -> ()
                 | Some s ->
-                    let nodes = plan.Backward.Nodes
-                    let check (what: string) (order: int list) (available: Set<int>) =
-                        let mutable seen = available
-                        for r in order do
-                            match nodes[r] with
-                            | Node.Op(_, args) ->
-                                for a in args do
-                                    if not (seen.Contains a) then failwith $"{what}: register {r} reads {a} before it is computed"
-                            | Node.Src _ -> ()
-                            seen <- seen.Add r
-                        seen
+                    let check = inOrder plan.Backward.Nodes
                     let fwdInv = check "forward invariants" s.Forward.Invariant Set.empty
                     let after = check "saving forward" s.Forward.Step fwdInv
                     for v in s.Values do
