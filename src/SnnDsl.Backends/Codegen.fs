@@ -120,9 +120,11 @@ module Codegen =
     // compiler sees the independent chains together): V is the lane vector, S its element type; the buffer
     // holds `slots` per step, interleaved by group; the forward saves `saved` values per step, each lane
     // group's T x saved vectors side by side (the order the forward writes and the backward reads them: a
-    // [T, saved, E] layout would put every row 4 bytes x E apart, in the same cache sets). The views (xin, gin, out, gx, saved) are the group function's
-    // local copies of the arguments, so the compiler keeps their fields in registers across the stores.
+    // [T, saved, E] layout would put every row 4 bytes x E apart, in the same cache sets). The views (xin,
+    // gin, out, gx, saved) are the group function's local copies of the arguments, so the compiler keeps
+    // their fields in registers across the stores.
     let private cpuSpelling (G: int) (slots: int) (saved: int) (g: int) =
+        let savedAt (slot: int) = $"e{g} * T * {saved} + (t * {saved} + {slot}) * snn_lanes<S>::W"
         { Type = "V"
           Lane = $"_{g}"
           Element = $"e{g}, n{g}"
@@ -132,7 +134,7 @@ module Codegen =
           Const = fun c -> $"snn_k<V>({c})"
           Zero = "snn_k<V>(0)"
           Slot = fun slot -> $"buf[(t * {slots} + {slot}) * {G} + {g}]"
-          Read = fun slot -> $"snn_read<S>(a->saved, e{g} * T * {saved} + (t * {saved} + {slot}) * snn_lanes<S>::W, n{g})"
+          Read = fun slot -> $"snn_read<S>(a->saved, {savedAt slot}, n{g})"
           Accumulate = fun x y -> $"{x} = {x} + {y};"
           Write =
             fun sink x ->
@@ -142,7 +144,7 @@ module Codegen =
                     if optional then $"if (a->{f}) snn_store<S>(a->{f}, {at}, n{g}, {x});"
                     else $"snn_stream<S>({f}, {at}, n{g}, {x});"
                 | Sink.GradParam k -> $"snn_param_grad<S>(a, {k}, e{g}, n{g}, acc, {x});"
-                | Sink.Saved j -> $"if (saved) snn_stream<S>(saved, e{g} * T * {saved} + (t * {saved} + {j}) * snn_lanes<S>::W, n{g}, {x});" }
+                | Sink.Saved j -> $"if (saved) snn_stream<S>(saved, {savedAt j}, n{g}, {x});" }
 
     // One statement for each of G lane groups.
     let private cpuLine (G: int) (kernel: Kernel) (s: Stmt) =
@@ -246,6 +248,7 @@ module Codegen =
     // The CUDA spelling, per thread: S is the element type; the buffer holds `slots` per step, each [E]; the
     // forward saves `saved` values per step ([T, saved, E]).
     let private cudaSpelling (slots: int) (saved: int) =
+        let savedAt (slot: int) = $"(t * {saved} + {slot}) * a.E + e"
         { Type = "S"
           Lane = ""
           Element = "e"
@@ -255,7 +258,7 @@ module Codegen =
           Const = fun c -> $"(S)({c})"
           Zero = "0"
           Slot = fun slot -> $"buf[(t * {slots} + {slot}) * a.E + e]"
-          Read = fun slot -> $"((const S*)a.saved)[(t * {saved} + {slot}) * a.E + e]"
+          Read = fun slot -> $"((const S*)a.saved)[{savedAt slot}]"
           Accumulate = fun x y -> $"{x} += {y};"
           Write =
             fun sink x ->
@@ -264,7 +267,7 @@ module Codegen =
                     let at = if perStep then "t * a.E + e" else "e"
                     (if optional then $"if (a.{f}) " else "") + $"((S*)a.{f})[{at}] = {x};"
                 | Sink.GradParam k -> $"if (a.granularity[{k}] != SNN_PER_LAYER) ((S*)a.gparam[{k}])[e] = {x};"
-                | Sink.Saved j -> $"if (a.saved) ((S*)a.saved)[(t * {saved} + {j}) * a.E + e] = {x};" }
+                | Sink.Saved j -> $"if (a.saved) ((S*)a.saved)[{savedAt j}] = {x};" }
 
     /// The generated part of the CUDA kernels: one thread per element with the time loop inside; the
     /// backward keeps the states per step in `scratch` and reduces per-layer parameter adjoints per block,

@@ -109,24 +109,25 @@ module Fused =
             kernels.TryRemove key |> ignore
             reraise ()
 
-    // Per program object (a layer's runner keeps its programs), so a forward call neither plans nor generates.
+    // Per cost model, mode and program object (a layer's runner keeps its programs), so a forward call neither
+    // plans nor generates.
     let private byProgram =
-        [ FusedMode.Compiled, System.Runtime.CompilerServices.ConditionalWeakTable<StepProgram, KernelPlan * FusedKernel>()
-          FusedMode.Interpreted, System.Runtime.CompilerServices.ConditionalWeakTable<StepProgram, KernelPlan * FusedKernel>() ]
-        |> dict
+        ConcurrentDictionary<CostModel * FusedMode, System.Runtime.CompilerServices.ConditionalWeakTable<StepProgram, KernelPlan * FusedKernel>>(HashIdentity.Structural)
 
-    /// The kernel of a program: remembered for the program object, else built (or found in the caches).
-    let kernel (mode: FusedMode) (p: StepProgram) : KernelPlan * FusedKernel =
-        let table = byProgram[mode]
+    let private remembered (model: CostModel) (mode: FusedMode) (p: StepProgram) : KernelPlan * FusedKernel =
+        let table = byProgram.GetOrAdd((model, mode), fun _ -> System.Runtime.CompilerServices.ConditionalWeakTable())
         match table.TryGetValue p with
         | true, k -> k
         | _ ->
-            let k = build CostModel.standard mode p
+            let k = build model mode p
             table.AddOrUpdate(p, k)
             k
 
+    /// The kernel of a program: remembered for the program object, else built (or found in the caches).
+    let kernel (mode: FusedMode) (p: StepProgram) : KernelPlan * FusedKernel = remembered CostModel.standard mode p
+
     /// The compiled kernel of a program planned under another cost model (the laws run both choices).
-    let kernelWith (model: CostModel) (p: StepProgram) : KernelPlan * FusedKernel = build model FusedMode.Compiled p
+    let kernelWith (model: CostModel) (p: StepProgram) : KernelPlan * FusedKernel = remembered model FusedMode.Compiled p
 
     // The raw parameters in program order: the given tensors, else the definition's raw value.
     let private paramTensors (p: StepProgram) (raw: Map<string, Tensor>) (x: Tensor) =

@@ -23,8 +23,8 @@ type Sink =
     | Array of field: string * perStep: bool * optional: bool
     /// A parameter's adjoint: per element, or summed over the elements for a per-layer parameter.
     | GradParam of int
-    /// A slot of step t in the values the forward saves for the backward ([T, slots, E]), where the caller
-    /// passed that buffer (a forward without autograd passes none).
+    /// A slot of step t in the values the forward saves for the backward (laid out per target: Codegen),
+    /// where the caller passed that buffer (a forward without autograd passes none).
     | Saved of int
 
 /// The direction of a loop over time.

@@ -119,14 +119,45 @@ module Schedule =
           Save = cost nodes saving.Forward.Step + cost nodes saving.Adjoint + 5.0 * pass + moved
           Saved = saved }
 
+    // The adjoints' roots: the input's and the states' adjoints, and what each parameter's adjoint sums and
+    // scales by.
+    let private gradRoots (back: BackwardProgram) (paramAdjoints: ParamAdjoint list) =
+        back.GradInput :: back.GradState @ (paramAdjoints |> List.collect (fun g -> g.Summed :: Option.toList g.Scale))
+
+    // One step of adjoints with the registers `leaves` loaded (from a tape or the forward's saved values)
+    // rather than computed.
+    let private adjointFrom (back: BackwardProgram) (roots: int list) (leaves: int list) =
+        let nodes = back.Nodes |> Array.mapi (fun i n -> if List.contains i leaves then Node.Src Source.Input else n)
+        (split nodes back.Variation roots).Step |> List.filter (fun i -> not (List.contains i leaves))
+
+    // The saving forwards a model allows, with their costs: one per choice of saved tape registers (every
+    // subset where the tape is short, else none or all of it) within the memory bound.
+    let private savings (model: CostModel) (plan: KernelPlan) : (SavePlan * CostEstimate) list =
+        let p, back = plan.Program, plan.Backward
+        let roots = gradRoots back plan.ParamAdjoints
+        let tape = plan.Tape
+        let choices =
+            if tape.Length <= 10 then
+                [ for mask in 0 .. (1 <<< tape.Length) - 1 -> tape |> List.indexed |> List.filter (fun (j, _) -> mask &&& (1 <<< j) <> 0) |> List.map snd ]
+            else [ []; tape ]
+        choices
+        |> List.filter (fun values -> p.States.Length + values.Length <= model.MaxSaved)
+        |> List.map (fun values ->
+            let s =
+                { Forward = split p.Nodes p.Variation (p.Output :: p.Next @ values)
+                  Values = values
+                  Adjoint = adjointFrom back roots values }
+            s, costs model plan s)
+
     /// A plan's costs under a model: recomputing, and its saving forward (or, where it recomputes, the
-    /// cheapest saving forward the model allows).
+    /// cheapest saving forward the model allows; with none allowed, saving costs infinity).
     let estimate (model: CostModel) (plan: KernelPlan) : CostEstimate =
-        match plan.Saving with
-        | Some saving -> costs model plan saving
-        | None ->
-            let all = { Forward = plan.Forward; Values = []; Adjoint = plan.Adjoint }
-            costs model plan all
+        match plan.Saving, savings model plan with
+        | Some saving, _ -> costs model plan saving
+        | None, [] ->
+            let e = costs model plan { Forward = plan.Forward; Values = []; Adjoint = plan.Adjoint }
+            { e with Save = infinity }
+        | None, candidates -> candidates |> List.map snd |> List.minBy _.Save
 
     /// Lowers the plan of a program under a cost model: the optimised program (Optimise), its derived and
     /// optimised backward, every section, and whether the forward saves for the backward.
@@ -146,8 +177,7 @@ module Schedule =
                 | Node.Op(Prim.Binary BinaryOp.Mul, [ a; c ]) when invariant c && not (invariant a) -> { Summed = a; Scale = Some c }
                 | Node.Op(Prim.Binary BinaryOp.Mul, [ c; a ]) when invariant c && not (invariant a) -> { Summed = a; Scale = Some c }
                 | _ -> { Summed = r; Scale = None })
-        let gradRoots =
-            back.GradInput :: back.GradState @ (paramAdjoints |> List.collect (fun g -> g.Summed :: Option.toList g.Scale))
+        let gradRoots = gradRoots back paramAdjoints
         let adjoint = split back.Nodes back.Variation gradRoots
         // The tape: forward registers the adjoints use that are costly to recompute (transcendentals,
         // divisions); the cheap ones (an add, a compare) are recomputed in the adjoint step from the tape,
@@ -180,9 +210,7 @@ module Schedule =
             List.ofSeq onTape
         let taped = split back.Nodes back.Variation (p.Next @ tape)
         // The adjoint step with the tape registers as leaves (loaded, not recomputed).
-        let tapedAdjoint =
-            let nodes = back.Nodes |> Array.mapi (fun i n -> if List.contains i tape then Node.Src Source.Input else n)
-            (split nodes back.Variation gradRoots).Step |> List.filter (fun i -> not (List.contains i tape))
+        let tapedAdjoint = adjointFrom back gradRoots tape
         let plan =
             { Program = p
               Backward = back
@@ -197,24 +225,10 @@ module Schedule =
               TapedAdjoint = tapedAdjoint
               Saving = None
               ParamAdjoints = paramAdjoints }
-        // A saving forward per choice of saved tape registers: every subset where the tape is short, else none
-        // or all of it; the cheapest within the memory bound, where it beats recomputing.
-        let savingOf (values: int list) =
-            let nodes = back.Nodes |> Array.mapi (fun i n -> if List.contains i values then Node.Src Source.Input else n)
-            { Forward = split fwdNodes fwdVar (p.Output :: p.Next @ values)
-              Values = values
-              Adjoint = (split nodes back.Variation gradRoots).Step |> List.filter (fun i -> not (List.contains i values)) }
-        let choices =
-            if tape.Length <= 10 then
-                [ for mask in 0 .. (1 <<< tape.Length) - 1 -> tape |> List.indexed |> List.filter (fun (j, _) -> mask &&& (1 <<< j) <> 0) |> List.map snd ]
-            else [ []; tape ]
-        let candidates =
-            choices
-            |> List.filter (fun values -> p.States.Length + values.Length <= model.MaxSaved)
-            |> List.map (fun values -> let s = savingOf values in s, costs model plan s)
-        match candidates with
+        // The cheapest saving forward, where it beats recomputing.
+        match savings model plan with
         | [] -> plan
-        | _ ->
+        | candidates ->
             let best, e = candidates |> List.minBy (fun (_, e) -> e.Save)
             if e.Save < e.Recompute then { plan with Saving = Some best } else plan
 

@@ -93,9 +93,13 @@ void cuda_forward(FusedKernel& k, snn_kargs& a, const at::Tensor& like) {
 void cuda_backward(FusedKernel& k, snn_kargs& a, const at::Tensor& like, at::Tensor& gparam_sum) {
   c10::cuda::CUDAGuard guard(like.device());
   auto& fs = functions(k, like.get_device());
-  // The states before each step, [T][states][E]; freed after the launch (the caching allocator is stream-ordered).
-  auto scratch = at::empty({a.T * a.nstates * a.E}, like.options());
-  a.scratch = scratch.data_ptr();
+  // The states before each step, [T][states][E], where the backward recomputes them (a saving kernel reads its
+  // forward's instead); freed after the launch (the caching allocator is stream-ordered).
+  at::Tensor scratch;
+  if (k.nsaved == 0) {
+    scratch = at::empty({a.T * a.nstates * a.E}, like.options());
+    a.scratch = scratch.data_ptr();
+  }
   a.gparam_sum = gparam_sum.data_ptr<double>();
   launch(fs[like.scalar_type() == at::kDouble ? 3 : 2], a);
 }
